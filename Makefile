@@ -1,0 +1,45 @@
+# callplan — build, test, lint. `make test` is what CI runs (see .ci/run).
+GO            ?= go
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOBIN         ?= $(shell $(GO) env GOPATH)/bin
+BIN           := bin/callplan
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build test lint e2e deps-e2e fuzz bench clean
+
+all: lint test build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/callplan
+
+# The README's test command. -race always (style.md).
+test:
+	$(GO) test -race -count=1 ./...
+
+$(GOBIN)/staticcheck:
+	$(GO) install $(STATICCHECK)
+
+lint: $(GOBIN)/staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOBIN)/staticcheck ./...
+
+# Real SIP peers for interop tests (Debian packages). Idempotent.
+deps-e2e:
+	@command -v sipp >/dev/null && command -v kamailio >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio)
+
+# End-to-end tests against real peers (SIPp, Kamailio) and the embedded agent.
+e2e: deps-e2e build
+	$(GO) test -race -count=1 -tags e2e ./...
+
+# Short fuzz pass over every parser (each target 20s).
+fuzz:
+	@for t in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!=""){print $$2":"f}; f=""}'); do \
+	  pkg=$${t%%:*}; for f in $${t#*:}; do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; done; done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin results

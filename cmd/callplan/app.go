@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Env is everything a command may touch of the outside world. Commands get
+// it injected so tests run them as plain functions.
+type Env struct {
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) (string, bool)
+	Environ func() []string
+}
+
+// command is one subcommand. run returns an error carrying its exit code
+// (see withCode); a nil error is ExitPassed.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+// commands is the subcommand table. Each subcommand lives in its own file.
+func commands() map[string]command {
+	return map[string]command{
+		"version": {"print the callplan version", runVersion},
+		"help":    {"show help for callplan or a subcommand", nil}, // handled in Main
+	}
+}
+
+// Main runs callplan with args (without the program name) and returns the
+// exit code. It never calls os.Exit.
+func Main(ctx context.Context, args []string, env Env) ExitCode {
+	if len(args) == 0 {
+		printUsage(env.Stderr)
+		return ExitInvalid
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "--help":
+		if len(rest) > 0 {
+			return Main(ctx, []string{rest[0], "-h"}, env)
+		}
+		printUsage(env.Stdout)
+		return ExitPassed
+	case "--version":
+		name = "version"
+	}
+	cmd, ok := commands()[name]
+	if !ok || cmd.run == nil {
+		fmt.Fprintf(env.Stderr, "callplan: unknown command %q\n\n", name)
+		printUsage(env.Stderr)
+		return ExitInvalid
+	}
+	err := cmd.run(ctx, env, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitPassed
+	}
+	if err != nil && !errors.Is(err, errReported) {
+		fmt.Fprintf(env.Stderr, "callplan %s: %v\n", name, err)
+	}
+	return codeOf(err)
+}
+
+// errReported marks an error whose details the command already printed; Main
+// only turns it into an exit code.
+var errReported = errors.New("reported")
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "callplan — load-test and regression-test telephony systems from YAML plans")
+	fmt.Fprintln(w, "\nUsage: callplan <command> [flags] [args]\n\nCommands:")
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'callplan <command> -h' for a command's flags and examples.")
+}
+
+// newFlagSet builds a FlagSet whose -h output shows usage and examples.
+func newFlagSet(env Env, name, usage, examples string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: callplan %s\n", usage)
+		var b strings.Builder
+		fs.SetOutput(&b)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+		if b.Len() > 0 {
+			fmt.Fprintf(out, "\nFlags:\n%s", b.String())
+		}
+		if examples != "" {
+			fmt.Fprintf(out, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args and maps a parse error to a usage error (exit 2).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return withCode(ExitInvalid, errReported)
+	}
+	return nil
+}
+
+func runVersion(_ context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "version", "version", "  callplan version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "callplan %s\n", version)
+	return nil
+}
