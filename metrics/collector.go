@@ -1,0 +1,345 @@
+package metrics
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Collector turns what the runner observes into metrics: it counts
+// arrivals and originates as they happen, takes each call's Record when the
+// call ends (writing it to the CDR), keeps the per-second time series, and
+// produces a Summary at any time. It is safe for concurrent use.
+//
+// Memory stays flat as calls accumulate: an ended call leaves only counter
+// increments and histogram counts behind. What grows is one small Second
+// per second of run time.
+type Collector struct {
+	mu    sync.Mutex
+	clock func() time.Time
+	run   string
+	plan  string
+	start time.Time
+
+	all                  *groupAcc
+	stages, flows, nodes map[string]*groupAcc
+	stageOrder           []string
+	stage                string
+
+	cur    *openSecond
+	secs   []Second
+	active int64
+	areaAt time.Time
+
+	cdr *CDRWriter
+	ts  *csv.Writer
+
+	gens        map[string]Generator
+	interrupted bool
+	closedAt    time.Time
+	err         error // first write error; later writes are skipped
+}
+
+// Option configures a Collector.
+type Option func(*Collector)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(c *Collector) { c.clock = now } }
+
+// WithCDR streams every ended call's record to w.
+func WithCDR(w *CDRWriter) Option { return func(c *Collector) { c.cdr = w } }
+
+// WithTimeSeries writes timeseries.csv rows to w, one per second as the
+// second ends. The caller flushes nothing: each row is flushed as written.
+func WithTimeSeries(w io.Writer) Option {
+	return func(c *Collector) { c.ts = csv.NewWriter(w) }
+}
+
+// NewCollector starts collecting for run (its id) of plan (its name). The
+// run's clock starts now.
+func NewCollector(run, plan string, opts ...Option) *Collector {
+	c := &Collector{
+		clock: time.Now, run: run, plan: plan,
+		all:    newGroupAcc(),
+		stages: map[string]*groupAcc{}, flows: map[string]*groupAcc{}, nodes: map[string]*groupAcc{},
+		gens: map[string]Generator{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	c.start = c.clock()
+	c.areaAt = c.start
+	c.cur = newOpenSecond(0, "", 0)
+	if c.ts != nil {
+		c.writeTS(timeseriesHeader)
+	}
+	return c
+}
+
+// Start is when the run's clock started.
+func (c *Collector) Start() time.Time { return c.start }
+
+// Err returns the first error writing the CDR or the time series.
+func (c *Collector) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *Collector) writeTS(row []string) {
+	if c.err != nil {
+		return
+	}
+	if err := c.ts.Write(row); err != nil {
+		c.err = fmt.Errorf("writing time series: %w", err)
+		return
+	}
+	c.ts.Flush()
+	if err := c.ts.Error(); err != nil {
+		c.err = fmt.Errorf("writing time series: %w", err)
+	}
+}
+
+// roll brings the open second up to now, sealing every second that has
+// ended, and integrates active calls into erlangs.
+func (c *Collector) roll(now time.Time) {
+	if !c.closedAt.IsZero() {
+		return
+	}
+	idx := int(now.Sub(c.start) / time.Second)
+	for c.cur.s.Index < idx {
+		boundary := c.start.Add(time.Duration(c.cur.s.Index+1) * time.Second)
+		c.integrate(boundary)
+		c.seal()
+		c.cur = newOpenSecond(c.cur.s.Index+1, c.stage, c.active)
+	}
+	c.integrate(now)
+}
+
+func (c *Collector) integrate(now time.Time) {
+	if now.After(c.areaAt) {
+		c.cur.s.Erlangs += float64(c.active) * now.Sub(c.areaAt).Seconds()
+		c.areaAt = now
+	}
+}
+
+func (c *Collector) seal() {
+	c.cur.s.Active = c.active
+	s := c.cur.seal()
+	c.secs = append(c.secs, s)
+	if c.ts != nil {
+		c.writeTS(s.row())
+	}
+}
+
+// groups returns the accumulators a call belongs to; empty names are
+// skipped (an arrival has no node yet).
+func (c *Collector) groups(stage, flow, node string) []*groupAcc {
+	gs := make([]*groupAcc, 0, 4)
+	gs = append(gs, c.all)
+	get := func(m map[string]*groupAcc, k string) {
+		if k == "" {
+			return
+		}
+		a, ok := m[k]
+		if !ok {
+			a = newGroupAcc()
+			m[k] = a
+		}
+		gs = append(gs, a)
+	}
+	get(c.stages, stage)
+	get(c.flows, flow)
+	get(c.nodes, node)
+	return gs
+}
+
+// SetStage records that stage name has begun; time series rows from now on
+// carry its name.
+func (c *Collector) SetStage(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(c.clock())
+	c.stage = name
+	c.cur.s.Stage = name
+	for _, s := range c.stageOrder {
+		if s == name {
+			return
+		}
+	}
+	c.stageOrder = append(c.stageOrder, name)
+	if _, ok := c.stages[name]; !ok {
+		c.stages[name] = newGroupAcc()
+	}
+}
+
+// Offered counts one arrival from the pacer.
+func (c *Collector) Offered(stage, flow string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.roll(now)
+	c.cur.s.Offered++
+	for _, g := range c.groups(stage, flow, "") {
+		g.offered(now)
+	}
+}
+
+// Dropped counts an arrival not originated because the concurrency limit
+// was reached.
+func (c *Collector) Dropped(stage, flow string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.roll(now)
+	c.cur.s.Dropped++
+	for _, g := range c.groups(stage, flow, "") {
+		g.dropped(now)
+	}
+}
+
+// Throttled counts an arrival not originated because no node could take it
+// (all saturated or at max sessions).
+func (c *Collector) Throttled(stage, flow string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.roll(now)
+	c.cur.s.Throttled++
+	for _, g := range c.groups(stage, flow, "") {
+		g.throttled(now)
+	}
+}
+
+// Originated counts an originate sent to node; the call is active until
+// its record arrives through End.
+func (c *Collector) Originated(stage, flow, node string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.roll(now)
+	c.cur.s.Calls++
+	c.active++
+	c.cur.s.MaxActive = max(c.cur.s.MaxActive, c.active)
+	for _, g := range c.groups(stage, flow, node) {
+		g.originated(now)
+	}
+}
+
+// Answered counts a caller answer in the time series at the moment it
+// happens (the run's summary counts it from the record).
+func (c *Collector) Answered() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(c.clock())
+	c.cur.s.Answered++
+}
+
+// End takes a finished call's record: it is written to the CDR and folded
+// into the counters and histograms, then forgotten. Every originated call
+// must end exactly once.
+func (c *Collector) End(r *Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	c.roll(now)
+	if c.active > 0 {
+		c.active--
+	}
+	c.cur.ended(r)
+	for _, g := range c.groups(r.Stage, r.Flow, r.CallerNode) {
+		g.ended(now, r)
+	}
+	if c.cdr != nil && c.err == nil {
+		if err := c.cdr.Write(r); err != nil {
+			c.err = err
+		}
+	}
+	return c.err
+}
+
+// Tick seals the seconds that have ended; the runner calls it about once a
+// second so timeseries.csv keeps up when no call events arrive.
+func (c *Collector) Tick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.roll(c.clock())
+}
+
+// SetGenerator records a generator node's health.
+func (c *Collector) SetGenerator(node string, g Generator) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gens[node] = g
+}
+
+// SetInterrupted marks the run as stopped by the user.
+func (c *Collector) SetInterrupted() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.interrupted = true
+}
+
+// Seconds returns the sealed seconds of the time series so far (a copy).
+func (c *Collector) Seconds() []Second {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Second(nil), c.secs...)
+}
+
+// Summary returns the figures as of now. While the run is going the
+// erlangs and spans run up to now; after Close they are fixed.
+func (c *Collector) Summary() Summary {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	live := c.closedAt.IsZero()
+	if !live {
+		now = c.closedAt
+	} else {
+		c.roll(now)
+	}
+	s := Summary{
+		Run: c.run, Plan: c.plan, Started: c.start, Elapsed: now.Sub(c.start),
+		Group:       c.all.snapshot(now, live),
+		Stages:      make(map[string]Group, len(c.stages)),
+		Flows:       make(map[string]Group, len(c.flows)),
+		Nodes:       make(map[string]Group, len(c.nodes)),
+		StageOrder:  append([]string(nil), c.stageOrder...),
+		Generators:  make(map[string]Generator, len(c.gens)),
+		Interrupted: c.interrupted,
+	}
+	for k, a := range c.stages {
+		s.Stages[k] = a.snapshot(now, live)
+	}
+	for k, a := range c.flows {
+		s.Flows[k] = a.snapshot(now, live)
+	}
+	for k, a := range c.nodes {
+		s.Nodes[k] = a.snapshot(now, live)
+	}
+	for _, k := range sortedKeys(c.gens) {
+		g := c.gens[k]
+		g.Notes = append([]string(nil), g.Notes...)
+		s.Generators[k] = g
+	}
+	return s
+}
+
+// Close seals the last (partial) second, writes it, and fixes the summary's
+// end time. Calls still active stay counted as active. It does not close
+// the CDR writer, which the caller owns.
+func (c *Collector) Close() (Summary, error) {
+	c.mu.Lock()
+	if c.closedAt.IsZero() {
+		now := c.clock()
+		c.roll(now)
+		c.seal()
+		c.closedAt = now
+	}
+	err := c.err
+	c.mu.Unlock()
+	return c.Summary(), err
+}

@@ -1,0 +1,180 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+)
+
+// Second is one second of the run's time series: what happened in that
+// wall-clock second since the run started. Seconds are kept for the whole
+// run (they are small: counters and compact histograms) so assertions can
+// evaluate any window, e.g. "asr over every 30 s"; Window merges them.
+type Second struct {
+	// Index is the second since the run started (0 is [0 s, 1 s)).
+	Index int    `json:"t"`
+	Stage string `json:"stage"`
+
+	Offered   int64 `json:"offered"`
+	Calls     int64 `json:"calls"`
+	Answered  int64 `json:"answered"` // caller answers that happened in this second
+	OK        int64 `json:"ok"`       // calls that ended ok in this second
+	Failed    int64 `json:"failed"`
+	Unknown   int64 `json:"unknown"`
+	Dropped   int64 `json:"dropped"`
+	Throttled int64 `json:"throttled"`
+
+	// Active is the number of calls in progress at the end of the second;
+	// MaxActive the most at any instant in it.
+	Active    int64 `json:"active"`
+	MaxActive int64 `json:"max_active"`
+	// Erlangs is the call-seconds carried in this second: the mean number
+	// of calls in progress over it.
+	Erlangs float64 `json:"erlangs"`
+
+	Causes  map[string]int64 `json:"causes,omitempty"`
+	SIP     map[string]int64 `json:"sip,omitempty"`
+	Reasons map[string]int64 `json:"reasons,omitempty"`
+
+	PDD           WindowHist `json:"pdd"`
+	SetupLatency  WindowHist `json:"setup_latency"`
+	AnswerLatency WindowHist `json:"answer_latency"`
+	Duration      WindowHist `json:"duration"`
+}
+
+// Window merges seconds into one Group, as if the calls in those seconds
+// were all there was: counts and breakdowns are summed, percentiles come
+// from the merged histograms, erlangs.max is the highest MaxActive,
+// erlangs.mean the call-seconds over the window length, cps.max the busiest
+// second and cps.mean calls per second. Answered counts answers that
+// happened in the window, so a window's ASR is answers / originates in it.
+func Window(secs []Second) Group {
+	g := Group{
+		Causes: map[string]int64{}, SIP: map[string]int64{},
+		Reasons: map[string]int64{}, Counters: map[string]int64{},
+	}
+	if len(secs) == 0 {
+		return g
+	}
+	var area float64
+	pdd := make([]WindowHist, 0, len(secs))
+	setup := make([]WindowHist, 0, len(secs))
+	answer := make([]WindowHist, 0, len(secs))
+	dur := make([]WindowHist, 0, len(secs))
+	for _, s := range secs {
+		g.Offered += s.Offered
+		g.Calls += s.Calls
+		g.Answered += s.Answered
+		g.OK += s.OK
+		g.Failed += s.Failed
+		g.Unknown += s.Unknown
+		g.Dropped += s.Dropped
+		g.Throttled += s.Throttled
+		area += s.Erlangs
+		g.Erlangs.Max = max(g.Erlangs.Max, float64(s.MaxActive))
+		g.CPS.Max = max(g.CPS.Max, float64(s.Calls))
+		addMap(g.Causes, s.Causes)
+		addMap(g.SIP, s.SIP)
+		addMap(g.Reasons, s.Reasons)
+		pdd, setup = append(pdd, s.PDD), append(setup, s.SetupLatency)
+		answer, dur = append(answer, s.AnswerLatency), append(dur, s.Duration)
+	}
+	g.Active = secs[len(secs)-1].Active
+	n := float64(len(secs))
+	g.Erlangs.Mean = area / n
+	g.CPS.Mean = float64(g.Calls) / n
+	if g.Calls > 0 {
+		g.ASR = min(float64(g.Answered)/float64(g.Calls), 1)
+		g.Success = min(float64(g.OK)/float64(g.Calls), 1)
+	}
+	g.PDD = mergeWindows(pdd...).Latency()
+	g.SetupLatency = mergeWindows(setup...).Latency()
+	g.AnswerLatency = mergeWindows(answer...).Latency()
+	g.Duration = mergeWindows(dur...).Latency()
+	return g
+}
+
+func addMap(dst, src map[string]int64) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
+// openSecond accumulates the second in progress.
+type openSecond struct {
+	s                            Second
+	pdd, setup, answer, duration binCounter
+}
+
+func newOpenSecond(index int, stage string, active int64) *openSecond {
+	return &openSecond{
+		s:   Second{Index: index, Stage: stage, Active: active, MaxActive: active},
+		pdd: binCounter{}, setup: binCounter{}, answer: binCounter{}, duration: binCounter{},
+	}
+}
+
+func (o *openSecond) ended(r *Record) {
+	switch r.Outcome {
+	case OutcomeOK:
+		o.s.OK++
+	case OutcomeUnknown:
+		o.s.Unknown++
+	default:
+		o.s.Failed++
+		if r.Reason != "" {
+			o.s.Reasons = incr(o.s.Reasons, r.Reason)
+		}
+	}
+	if c := r.Cause(); c != "" {
+		o.s.Causes = incr(o.s.Causes, c)
+	}
+	if r.SIPStatus > 0 {
+		o.s.SIP = incr(o.s.SIP, strconv.Itoa(r.SIPStatus))
+	}
+	if v, ok := r.PDD(); ok {
+		o.pdd.add(v)
+	}
+	if v, ok := r.SetupLatency(); ok {
+		o.setup.add(v)
+	}
+	if v, ok := r.AnswerLatency(); ok {
+		o.answer.add(v)
+	}
+	if v, ok := r.Duration(); ok {
+		o.duration.add(v)
+	}
+}
+
+func (o *openSecond) seal() Second {
+	s := o.s
+	s.PDD, s.SetupLatency = o.pdd.seal(), o.setup.seal()
+	s.AnswerLatency, s.Duration = o.answer.seal(), o.duration.seal()
+	return s
+}
+
+func incr(m map[string]int64, k string) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[k]++
+	return m
+}
+
+// timeseriesHeader is the header row of timeseries.csv.
+var timeseriesHeader = []string{
+	"t", "stage", NameOffered, NameCalls, NameAnswered, NameOK, NameFailed,
+	NameUnknown, NameDropped, NameThrottled, NameActive, NameErlangs, NameCPS,
+	NamePDD + "_p95_ms", NameAnswerLatency + "_p95_ms",
+}
+
+func (s *Second) row() []string {
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+	}
+	return []string{
+		strconv.Itoa(s.Index), s.Stage, i(s.Offered), i(s.Calls), i(s.Answered),
+		i(s.OK), i(s.Failed), i(s.Unknown), i(s.Dropped), i(s.Throttled),
+		i(s.Active), strconv.FormatFloat(s.Erlangs, 'f', 3, 64), i(s.Calls),
+		ms(s.PDD.Latency().P95), ms(s.AnswerLatency.Latency().P95),
+	}
+}

@@ -1,0 +1,252 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+)
+
+// Summary is what a run measured: the whole run, and the same figures per
+// stage, per flow and per caller node. Assertions and reports read it; its
+// field names (json and expr tags) are the metric names of names.go and
+// docs/metrics.md.
+type Summary struct {
+	Run     string        `json:"run" expr:"run"`
+	Plan    string        `json:"plan,omitempty" expr:"plan"`
+	Started time.Time     `json:"started" expr:"started"`
+	Elapsed time.Duration `json:"elapsed" expr:"elapsed"`
+
+	// Group holds the whole run's figures; its fields are promoted so
+	// assertions read asr, calls, pdd.p95 at the top level.
+	Group
+
+	Stages map[string]Group `json:"stages,omitempty" expr:"stages"`
+	Flows  map[string]Group `json:"flows,omitempty" expr:"flows"`
+	Nodes  map[string]Group `json:"nodes,omitempty" expr:"nodes"`
+	// StageOrder lists stage names in the order they ran.
+	StageOrder []string `json:"stage_order,omitempty" expr:"stage_order"`
+
+	// Generators is the health of each generator node, reported apart
+	// from the SUT's figures: an unhealthy generator makes the
+	// measurement untrustworthy.
+	Generators map[string]Generator `json:"generators,omitempty" expr:"generators"`
+	// Interrupted is set when the run was stopped by the user.
+	Interrupted bool `json:"interrupted,omitempty" expr:"interrupted"`
+}
+
+// Healthy reports whether every generator node stayed healthy.
+func (s *Summary) Healthy() bool {
+	for _, g := range s.Generators {
+		if !g.Healthy() {
+			return false
+		}
+	}
+	return true
+}
+
+// Group is the figures of one set of calls: the run, a stage, a flow or a
+// node. Counts are of calls (or arrivals, for offered/dropped/throttled).
+type Group struct {
+	Offered   int64 `json:"offered" expr:"offered"`
+	Calls     int64 `json:"calls" expr:"calls"`
+	Answered  int64 `json:"answered" expr:"answered"`
+	OK        int64 `json:"ok" expr:"ok"`
+	Failed    int64 `json:"failed" expr:"failed"`
+	Unknown   int64 `json:"unknown" expr:"unknown"`
+	Dropped   int64 `json:"dropped" expr:"dropped"`
+	Throttled int64 `json:"throttled" expr:"throttled"`
+	// Active is the number of calls in progress when the summary was taken.
+	Active int64 `json:"active" expr:"active"`
+
+	// ASR is answered / calls (0 with no calls).
+	ASR float64 `json:"asr" expr:"asr"`
+	// Success is ok / calls (0 with no calls).
+	Success float64 `json:"success" expr:"success"`
+
+	PDD           Latency `json:"pdd" expr:"pdd"`
+	SetupLatency  Latency `json:"setup_latency" expr:"setup_latency"`
+	AnswerLatency Latency `json:"answer_latency" expr:"answer_latency"`
+	Duration      Latency `json:"duration" expr:"duration"`
+
+	// Erlangs: Max is the most calls in progress at once; Mean is
+	// call-seconds divided by the group's span (first originate to last
+	// end, or now).
+	Erlangs Gauge `json:"erlangs" expr:"erlangs"`
+	// CPS: Max is the most originates in one wall-clock second; Mean is
+	// calls divided by the time from the first originate to the last.
+	CPS Gauge `json:"cps" expr:"cps"`
+
+	// Causes counts ended calls by hangup cause (see Record.Cause).
+	Causes map[string]int64 `json:"causes" expr:"causes"`
+	// SIP counts ended calls by final SIP status, keyed by the code as
+	// text ("200", "503"); calls that saw no SIP status are not counted.
+	SIP map[string]int64 `json:"sip" expr:"sip"`
+	// Reasons counts failed calls by Record.Reason.
+	Reasons map[string]int64 `json:"reasons" expr:"reasons"`
+	// Counters are the flows' own counters summed (e.g. "unexpected").
+	Counters map[string]int64 `json:"counters" expr:"counters"`
+}
+
+// Gauge is a level that varies over time.
+type Gauge struct {
+	Max  float64 `json:"max" expr:"max"`
+	Mean float64 `json:"mean" expr:"mean"`
+}
+
+// Generator is one generator node's health over the run.
+type Generator struct {
+	// Saturated: the overdrive guard held calls back from this node
+	// (pending jobs, reply latency or Idle-CPU crossed their limits).
+	Saturated bool `json:"saturated" expr:"saturated"`
+	// AtMaxSessions: the node reported Session-Count at Max-Sessions.
+	AtMaxSessions bool `json:"at_max_sessions" expr:"at_max_sessions"`
+	// MinIdleCPU is the lowest Idle-CPU a HEARTBEAT reported (percent),
+	// -1 when no heartbeat arrived.
+	MinIdleCPU float64 `json:"min_idle_cpu" expr:"min_idle_cpu"`
+	// Disconnects counts ESL connection losses during the run.
+	Disconnects int64 `json:"disconnects" expr:"disconnects"`
+	// DroppedEvents counts events the client could not deliver.
+	DroppedEvents int64 `json:"dropped_events" expr:"dropped_events"`
+	// Notes say what happened, in words, for the report.
+	Notes []string `json:"notes,omitempty" expr:"notes"`
+}
+
+// Healthy reports whether the node's figures can be trusted.
+func (g Generator) Healthy() bool {
+	return !g.Saturated && !g.AtMaxSessions && g.Disconnects == 0 && g.DroppedEvents == 0
+}
+
+// groupAcc accumulates one Group. It holds counters, maps keyed by cause or
+// status (bounded by the set of causes), and four HDR histograms: nothing
+// per call.
+type groupAcc struct {
+	g                            Group
+	pdd, setup, answer, duration durHist
+	first, last                  time.Time // span of activity
+	active, maxActive            int64
+	callSeconds                  float64
+	areaAt                       time.Time // when callSeconds was last brought up to date
+	cpsSec                       int64     // wall second the cps counter is for
+	cpsCount, cpsMax             int64
+	lastOriginate                time.Time
+}
+
+func newGroupAcc() *groupAcc {
+	return &groupAcc{g: Group{
+		Causes: map[string]int64{}, SIP: map[string]int64{},
+		Reasons: map[string]int64{}, Counters: map[string]int64{},
+	}}
+}
+
+// touch brings the call-seconds integral up to now and widens the span.
+func (a *groupAcc) touch(now time.Time) {
+	if a.first.IsZero() {
+		a.first, a.areaAt = now, now
+	}
+	if now.After(a.areaAt) {
+		a.callSeconds += float64(a.active) * now.Sub(a.areaAt).Seconds()
+		a.areaAt = now
+	}
+	if now.After(a.last) {
+		a.last = now
+	}
+}
+
+func (a *groupAcc) offered(now time.Time)   { a.g.Offered++; _ = now }
+func (a *groupAcc) dropped(now time.Time)   { a.g.Dropped++; _ = now }
+func (a *groupAcc) throttled(now time.Time) { a.g.Throttled++; _ = now }
+
+func (a *groupAcc) originated(now time.Time) {
+	a.touch(now)
+	a.g.Calls++
+	a.active++
+	a.maxActive = max(a.maxActive, a.active)
+	sec := now.Unix()
+	if sec != a.cpsSec {
+		a.cpsSec, a.cpsCount = sec, 0
+	}
+	a.lastOriginate = now
+	a.cpsCount++
+	a.cpsMax = max(a.cpsMax, a.cpsCount)
+}
+
+// ended adds a finished call. A record whose originate was never counted
+// (started false) does not leave the active count.
+func (a *groupAcc) ended(now time.Time, r *Record) {
+	a.touch(now)
+	if a.active > 0 {
+		a.active--
+	}
+	switch r.Outcome {
+	case OutcomeOK:
+		a.g.OK++
+	case OutcomeUnknown:
+		a.g.Unknown++
+	default:
+		a.g.Failed++
+		if r.Reason != "" {
+			a.g.Reasons[r.Reason]++
+		}
+	}
+	if r.Answered() {
+		a.g.Answered++
+	}
+	if c := r.Cause(); c != "" {
+		a.g.Causes[c]++
+	}
+	if r.SIPStatus > 0 {
+		a.g.SIP[strconv.Itoa(r.SIPStatus)]++
+	}
+	for k, v := range r.Counts {
+		a.g.Counters[k] += v
+	}
+	if v, ok := r.PDD(); ok {
+		a.pdd.record(v)
+	}
+	if v, ok := r.SetupLatency(); ok {
+		a.setup.record(v)
+	}
+	if v, ok := r.AnswerLatency(); ok {
+		a.answer.record(v)
+	}
+	if v, ok := r.Duration(); ok {
+		a.duration.record(v)
+	}
+}
+
+// snapshot returns the Group as of now, with derived figures filled in.
+func (a *groupAcc) snapshot(now time.Time, live bool) Group {
+	g := a.g
+	g.Causes, g.SIP = cloneMap(a.g.Causes), cloneMap(a.g.SIP)
+	g.Reasons, g.Counters = cloneMap(a.g.Reasons), cloneMap(a.g.Counters)
+	g.Active = a.active
+	if g.Calls > 0 {
+		g.ASR = float64(g.Answered) / float64(g.Calls)
+		g.Success = float64(g.OK) / float64(g.Calls)
+	}
+	g.PDD, g.SetupLatency = a.pdd.latency(), a.setup.latency()
+	g.AnswerLatency, g.Duration = a.answer.latency(), a.duration.latency()
+	end, area := a.last, a.callSeconds
+	if live && now.After(a.areaAt) {
+		end = now
+		area += float64(a.active) * now.Sub(a.areaAt).Seconds()
+	}
+	if span := end.Sub(a.first).Seconds(); !a.first.IsZero() && span > 0 {
+		g.Erlangs.Mean = area / span
+	}
+	if span := a.lastOriginate.Sub(a.first).Seconds(); span > 0 {
+		g.CPS.Mean = float64(g.Calls) / span
+	} else if g.Calls > 0 {
+		g.CPS.Mean = float64(g.Calls) // every call in the same instant
+	}
+	g.Erlangs.Max = float64(a.maxActive)
+	g.CPS.Max = float64(a.cpsMax)
+	return g
+}
+
+func cloneMap(m map[string]int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
