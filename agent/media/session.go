@@ -1,0 +1,322 @@
+package media
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// ErrClosed is returned by a Session's methods after Close.
+var ErrClosed = errors.New("rtp session closed")
+
+// ErrNotStarted is returned by the write methods before Start gave the
+// session a remote address and codec.
+var ErrNotStarted = errors.New("rtp session not started")
+
+// Tap sees one received RTP packet. It runs on the session's receive
+// goroutine: it must not block, and payload is only valid during the call
+// (copy it to keep it).
+type Tap func(h *rtp.Header, payload []byte)
+
+// Stats are one session's counters, named after FreeSWITCH's rtp_audio_*
+// channel variables (see the field comments).
+type Stats struct {
+	InRawBytes      uint64    // rtp_audio_in_raw_bytes: every received datagram, headers included
+	InMediaBytes    uint64    // rtp_audio_in_media_bytes: payload bytes of audio packets
+	InPackets       uint64    // rtp_audio_in_packet_count: every received RTP packet
+	InMediaPackets  uint64    // rtp_audio_in_media_packet_count: audio packets (negotiated codec)
+	InSkipped       uint64    // rtp_audio_in_skip_packet_count: not RTP, or a payload type not negotiated
+	InDTMFPackets   uint64    // rtp_audio_in_dtmf_packet_count: telephone-event packets
+	InLost          uint64    // packets missing by sequence number (sum of forward gaps)
+	InOutOfOrder    uint64    // packets older than the highest sequence number seen
+	OutRawBytes     uint64    // rtp_audio_out_raw_bytes
+	OutMediaBytes   uint64    // rtp_audio_out_media_bytes
+	OutPackets      uint64    // rtp_audio_out_packet_count
+	OutMediaPackets uint64    // rtp_audio_out_media_packet_count
+	OutDTMFPackets  uint64    // rtp_audio_out_dtmf_packet_count
+	FirstIn         time.Time // arrival of the first packet, zero if none
+	LastIn          time.Time // arrival of the latest packet
+}
+
+// Session is one call leg's RTP socket. Its methods are safe for concurrent
+// use. The zero value is not usable: get one from Ports.Open.
+type Session struct {
+	ports *Ports
+	port  int
+	conn  *net.UDPConn
+	local netip.AddrPort
+
+	mu      sync.Mutex
+	remote  netip.AddrPort
+	codec   Codec
+	started bool
+	closed  bool
+	ssrc    uint32
+	seq     uint16
+	ts      uint32
+	in      Stats
+	out     Stats
+	// receive-side sequence tracking
+	haveSeq bool
+	maxSeq  uint16
+
+	echo atomic.Bool
+	tap  atomic.Pointer[Tap]
+
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+func newSession(p *Ports, port int, conn *net.UDPConn) *Session {
+	s := &Session{
+		ports: p,
+		port:  port,
+		conn:  conn,
+		local: conn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		done:  make(chan struct{}),
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	s.ssrc = binary.BigEndian.Uint32(b[0:4])
+	s.seq = binary.BigEndian.Uint16(b[4:6])
+	s.ts = uint32(binary.BigEndian.Uint16(b[6:8])) << 8
+	return s
+}
+
+// LocalAddr is the bound address, the one to put in SDP.
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
+
+// Start sets where media goes and which codec it uses, and starts receiving.
+// Calling it again (a 200 OK after a 183, or a re-INVITE) only updates the
+// remote address and codec.
+func (s *Session) Start(remote netip.AddrPort, codec Codec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.remote = remote
+	s.codec = codec
+	if !s.started {
+		s.started = true
+		s.wg.Add(1)
+		go s.receive()
+	}
+	return nil
+}
+
+// Started reports whether Start was called.
+func (s *Session) Started() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started
+}
+
+// Remote is the address media is sent to (from the peer's SDP).
+func (s *Session) Remote() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
+
+// Codec is the negotiated codec.
+func (s *Session) Codec() Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codec
+}
+
+// SetEcho turns reflection of received audio on or off (the echo app).
+func (s *Session) SetEcho(on bool) { s.echo.Store(on) }
+
+// SetTap installs (or with nil removes) the function that sees every
+// received packet.
+func (s *Session) SetTap(t Tap) {
+	if t == nil {
+		s.tap.Store(nil)
+		return
+	}
+	s.tap.Store(&t)
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.in
+	st.OutRawBytes = s.out.OutRawBytes
+	st.OutMediaBytes = s.out.OutMediaBytes
+	st.OutPackets = s.out.OutPackets
+	st.OutMediaPackets = s.out.OutMediaPackets
+	st.OutDTMFPackets = s.out.OutDTMFPackets
+	return st
+}
+
+// Write sends one frame of the negotiated codec (160 bytes = 20 ms for
+// G.711) as one RTP packet; the timestamp advances by len(frame) samples.
+// It implements io.Writer so a player can copy encoded audio into it, but
+// pacing (one frame per 20 ms) is the caller's job.
+func (s *Session) Write(frame []byte) (int, error) {
+	s.mu.Lock()
+	pt := s.codec.PayloadType
+	s.mu.Unlock()
+	if err := s.WritePacket(pt, false, uint32(len(frame)), frame); err != nil {
+		return 0, err
+	}
+	return len(frame), nil
+}
+
+// WritePacket sends one RTP packet with this session's SSRC and the next
+// sequence number. The packet carries the current timestamp, which then
+// advances by samples: RFC 2833 events send several packets with the same
+// timestamp (samples 0) and advance it with the last one.
+func (s *Session) WritePacket(payloadType uint8, marker bool, samples uint32, payload []byte) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if !s.started || !s.remote.IsValid() {
+		s.mu.Unlock()
+		return ErrNotStarted
+	}
+	h := rtp.Header{
+		Version:        2,
+		Marker:         marker,
+		PayloadType:    payloadType,
+		SequenceNumber: s.seq,
+		Timestamp:      s.ts,
+		SSRC:           s.ssrc,
+	}
+	s.seq++
+	s.ts += samples
+	remote := s.remote
+	audio := payloadType == s.codec.PayloadType
+	s.out.OutPackets++
+	s.out.OutRawBytes += uint64(h.MarshalSize() + len(payload))
+	if audio {
+		s.out.OutMediaPackets++
+		s.out.OutMediaBytes += uint64(len(payload))
+	} else if payloadType == TelephoneEvent {
+		s.out.OutDTMFPackets++
+	}
+	s.mu.Unlock()
+
+	buf := make([]byte, h.MarshalSize()+len(payload))
+	n, err := h.MarshalTo(buf)
+	if err != nil {
+		return fmt.Errorf("marshalling rtp header: %w", err)
+	}
+	copy(buf[n:], payload)
+	if _, err := s.conn.WriteToUDPAddrPort(buf, remote); err != nil {
+		return fmt.Errorf("sending rtp to %s: %w", remote, err)
+	}
+	return nil
+}
+
+// Close stops receiving, closes the socket and returns the port to the
+// range. It is idempotent.
+func (s *Session) Close() error {
+	var err error
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.done)
+		err = s.conn.Close()
+		s.wg.Wait()
+		s.ports.release(s.port)
+	})
+	if err != nil {
+		return fmt.Errorf("closing rtp socket %s: %w", s.local, err)
+	}
+	return nil
+}
+
+// receive reads until Close. It owns the packet buffer, so a Tap must copy.
+func (s *Session) receive() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			// A transient error (an ICMP port unreachable for echoed packets
+			// surfaces here on some systems): keep receiving.
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		now := time.Now()
+		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+			s.mu.Lock()
+			s.in.InRawBytes += uint64(n)
+			s.in.InSkipped++
+			s.mu.Unlock()
+			continue
+		}
+		s.count(&pkt.Header, len(pkt.Payload), n, now)
+		if t := s.tap.Load(); t != nil {
+			(*t)(&pkt.Header, pkt.Payload)
+		}
+		if s.echo.Load() && pkt.PayloadType != TelephoneEvent {
+			// Reflect with our own SSRC and sequence, as FreeSWITCH's echo
+			// app writes the frame it read to its own RTP stream.
+			_ = s.WritePacket(pkt.PayloadType, pkt.Marker, uint32(len(pkt.Payload)), pkt.Payload)
+		}
+	}
+}
+
+func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := &s.in
+	st.InRawBytes += uint64(raw)
+	st.InPackets++
+	if st.FirstIn.IsZero() {
+		st.FirstIn = now
+	}
+	st.LastIn = now
+	switch {
+	case h.PayloadType == TelephoneEvent:
+		st.InDTMFPackets++
+	case h.PayloadType == s.codec.PayloadType:
+		st.InMediaPackets++
+		st.InMediaBytes += uint64(payload)
+	default:
+		st.InSkipped++
+	}
+	// Sequence accounting over uint16 wrap: a forward step of d > 1 means
+	// d-1 packets missing; a backward step (d as int16 < 0) is reordering.
+	if !s.haveSeq {
+		s.haveSeq = true
+		s.maxSeq = h.SequenceNumber
+		return
+	}
+	d := int16(h.SequenceNumber - s.maxSeq)
+	switch {
+	case d > 0:
+		st.InLost += uint64(d - 1)
+		s.maxSeq = h.SequenceNumber
+	case d < 0:
+		st.InOutOfOrder++
+		if st.InLost > 0 {
+			st.InLost-- // a late packet fills a gap counted earlier
+		}
+	}
+}
