@@ -1,7 +1,40 @@
-// Package esl is callplan's FreeSWITCH Event Socket client: connect and
-// authenticate, api/bgapi/sendmsg commands, background jobs matched by
-// Job-UUID, event subscription and routing by Unique-ID, HEARTBEAT tracking,
-// reconnection, and the originate command builder with its escaping. It also
-// owns the ESL wire format (frame decoding and encoding) that the embedded
-// agent's server shares.
+// Package esl is callplan's FreeSWITCH Event Socket (inbound mode) package:
+// the wire format, shared with the embedded agent's server, and the client
+// the runner drives FreeSWITCH nodes and agents with.
+//
+// # Wire format (used by both sides)
+//
+// Everything here matches real FreeSWITCH 1.10.12 byte for byte: every frame
+// of the transcripts in testdata/fixtures decodes and re-encodes to the same
+// bytes (TestReadFrameFixturesRoundTrip).
+//
+//   - [Reader] reads frames from a stream: [Reader.ReadFrame] (what a server
+//     sends: outer headers in order, a body framed by Content-Length, bounded
+//     by [Reader.MaxBody] and never pre-allocated beyond 64 KiB before bytes
+//     arrive) and [Reader.ReadCommand] (what a client sends, as FreeSWITCH
+//     accepts it: command line, raw headers, optional body up to
+//     [MaxCommandBody], "\r\n" and stray blank lines tolerated).
+//   - [DecodeEvent], [ParseEventPlain], [ParseEventJSON] turn a
+//     text/event-plain or text/event-json body into an [Event]: header names
+//     as FreeSWITCH spells them, values decoded (%XX only: '+' is not a
+//     space; "_undef_" is empty), wire order and duplicates kept, the body in
+//     Event.Body (the inner Content-Length / JSON "Content-Length" is framing,
+//     not a header), JSON arrays as "ARRAY::a|:b" like plain.
+//   - Encoders a server uses: [AuthRequest], [CommandReply], [APIResponse],
+//     [DisconnectNotice] (with [DisconnectGoodbye]), [RudeRejection], and
+//     [EventFrame] (plain with FreeSWITCH's exact URL encoding, see
+//     [AppendURLEncoded]; json as cJSON writes it, "Content-Length" as a
+//     string then "_body", no trailing newline). [Frame.AppendTo] and
+//     [WriteFrame] put any frame on the wire in header order.
+//   - The client side encodes commands with [Command.AppendTo], which refuses
+//     CR, LF and NUL anywhere ([ErrUnsafe]) so no value can inject a second
+//     command.
+//
+// Headers are an ordered [Headers] list looked up case-insensitively
+// ([Headers.Get] first, [Headers.Last] last, [Headers.Values] all, arrays
+// split). [Event] adds FreeSWITCH-named accessors: Name (the last
+// Event-Name), Subclass, UniqueID, JobUUID, Var ("variable_<name>"),
+// Sequence, and Time (Event-Date-Timestamp, microseconds).
+//
+// The originate command builder and the client follow in this package.
 package esl

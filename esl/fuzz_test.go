@@ -1,0 +1,147 @@
+package esl
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to the frame reader and the event
+// decoders: no panic, no hang, and no allocation driven by a Content-Length
+// the bytes do not back up (the reader's MaxBody bounds what is accepted;
+// chunked reading bounds what is allocated before bytes arrive).
+func FuzzDecode(f *testing.F) {
+	for _, b := range transcripts(f) {
+		frames, spans := frameSpans(f, b)
+		for i := range frames {
+			if i < 12 || IsEvent(frames[i].ContentType()) && i%25 == 0 {
+				f.Add(spans[i])
+			}
+		}
+	}
+	f.Add([]byte("Content-Length: 99999999999\n\n"))
+	f.Add([]byte("Content-Length: 2000000\nContent-Type: text/event-plain\n\nEvent-Name: X\nContent-Length: 5000000\n\nab"))
+	f.Add([]byte("Content-Type: text/event-json\nContent-Length: 12\n\n{\"a\":[\"b\"]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data))
+		r.MaxBody = 1 << 20
+		for i := 0; i < 1000; i++ {
+			fr, err := r.ReadFrame()
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
+					!errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+					t.Fatalf("unexpected error class: %v", err)
+				}
+				return
+			}
+			if len(fr.Body) > len(data) {
+				t.Fatalf("body of %d bytes from %d input bytes", len(fr.Body), len(data))
+			}
+			if IsEvent(fr.ContentType()) {
+				e, err := DecodeEvent(fr)
+				if err != nil {
+					continue
+				}
+				// Whatever decodes re-encodes and decodes to the same event.
+				for _, format := range []EventFormat{FormatPlain, FormatJSON} {
+					if format == FormatPlain && !plainSafe(e) {
+						continue
+					}
+					e2, err := DecodeEvent(EventFrame(e, format))
+					if err != nil {
+						t.Fatalf("re-decoding %s: %v", format, err)
+					}
+					if format == FormatJSON && !jsonSafe(e) {
+						continue
+					}
+					if !sameEvent(e, e2) {
+						t.Fatalf("%s round trip changed the event:\n%q\n%q", format, e, e2)
+					}
+				}
+			}
+		}
+	})
+}
+
+// plainSafe reports whether e survives the plain encoding: names without
+// ':' or newlines, values that are not ambiguous under FreeSWITCH's
+// no-double-encode quirk or the _undef_ convention.
+func plainSafe(e *Event) bool {
+	for _, h := range e.Headers {
+		if h.Name == "" || bytes.ContainsAny([]byte(h.Name), ":\r\n") || h.Name == "Content-Length" && h == e.Headers[len(e.Headers)-1] {
+			return false
+		}
+		if h.Value == undef || hasUpperHexEscape(h.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonSafe: values that start with ARRAY:: come back as arrays, and
+// "Content-Length"/"_body" keys are framing.
+func jsonSafe(e *Event) bool {
+	for _, h := range e.Headers {
+		if h.Name == "_body" || h.Name == "Content-Length" || bytes.HasPrefix([]byte(h.Value), []byte(arrayPrefix)) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasUpperHexEscape(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' && isUpperHex(s[i+1]) && isUpperHex(s[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameEvent(a, b *Event) bool {
+	if a.Body != b.Body || len(a.Headers) != len(b.Headers) {
+		return false
+	}
+	for i := range a.Headers {
+		if a.Headers[i] != b.Headers[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzReadCommand feeds arbitrary bytes to the command parser the agent's
+// server uses; whatever parses must re-encode (when safe) to the same
+// command.
+func FuzzReadCommand(f *testing.F) {
+	f.Add([]byte("auth ClueCon\n\n"))
+	f.Add([]byte("bgapi status\r\nJob-UUID: x\r\n\r\n"))
+	f.Add([]byte("sendmsg u\ncall-command: execute\nexecute-app-name: park\n\n"))
+	f.Add([]byte("sendmsg u\ncontent-length: 3\n\nabc"))
+	f.Add([]byte("\n\n\nexit\n\n"))
+	f.Add([]byte("sendmsg u\ncontent-length: 99999999999\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewReader(bytes.NewReader(data))
+		for i := 0; i < 1000; i++ {
+			c, err := r.ReadCommand()
+			if err != nil {
+				return
+			}
+			if len(c.Body) > len(data) {
+				t.Fatalf("body of %d bytes from %d input bytes", len(c.Body), len(data))
+			}
+			enc, err := c.AppendTo(nil)
+			if err != nil {
+				continue // e.g. a NUL in the line, or a header without ':'
+			}
+			c2, err := NewReader(bytes.NewReader(enc)).ReadCommand()
+			if err != nil {
+				t.Fatalf("re-reading %q: %v", enc, err)
+			}
+			if c2.Line != c.Line || len(c2.Headers) < len(c.Headers) || !bytes.Equal(c2.Body, c.Body) {
+				t.Fatalf("round trip changed the command: %q -> %q", c, c2)
+			}
+		}
+	})
+}
