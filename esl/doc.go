@@ -36,5 +36,15 @@
 // Event-Name), Subclass, UniqueID, JobUUID, Var ("variable_<name>"),
 // Sequence, and Time (Event-Date-Timestamp, microseconds).
 //
-// The originate command builder and the client follow in this package.
+// # Originate
+//
+// [Originate] builds an "originate" API command for [Sofia],
+// [SofiaGateway] or [Loopback] endpoints with ordered variables, an
+// optional proxy (";fs_path=sip:...") and an app ("&park()" by default).
+// Values are escaped for each of the three passes FreeSWITCH's parser makes
+// (blank split, ',' split, '=' split), proven against a port of that parser
+// in the tests; what cannot be escaped (CR, LF, NUL, braces in values, "${",
+// dial-string syntax in the endpoint) is refused with [ErrDialString].
+//
+// The client follows in this package.
 package esl
