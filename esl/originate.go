@@ -21,7 +21,7 @@ type Var struct {
 // Endpoint is where an originate sends the leg. Build one with Sofia,
 // SofiaGateway or Loopback.
 type Endpoint struct {
-	kind    endpointKind
+	kind endpointKind
 	a, b string
 }
 
