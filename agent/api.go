@@ -1,0 +1,479 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiFunc runs one API command. after, when not nil, must be called once
+// the result has been delivered (see originate).
+type apiFunc func(a *Agent, ctx context.Context, args string) (out string, after func())
+
+// apiCommands is the agent's API, by command name (mod_commands and
+// mod_sofia's subset that a load tester uses; section 4).
+var apiCommands = map[string]apiFunc{
+	"originate": func(a *Agent, ctx context.Context, args string) (string, func()) {
+		return a.originate(ctx, args)
+	},
+	"uuid_answer":       chanAction("-ERROR\n", (*channel).answer),
+	"uuid_pre_answer":   chanAction("-ERROR\n", (*channel).preAnswer),
+	"uuid_ring_ready":   chanAction("-ERROR\n", (*channel).ringReady),
+	"uuid_kill":         simple(apiUUIDKill),
+	"uuid_park":         simple(apiUUIDPark),
+	"uuid_setvar":       simple(apiUUIDSetvar),
+	"uuid_setvar_multi": simple(apiUUIDSetvarMulti),
+	"uuid_getvar":       simple(apiUUIDGetvar),
+	"uuid_exists":       simple(apiUUIDExists),
+	"uuid_dump":         simple(apiUUIDDump),
+	"uuid_broadcast":    simple(apiUUIDBroadcast),
+	"uuid_break":        simple(apiUUIDBreak),
+	"uuid_send_dtmf":    simple(apiUUIDSendDTMF),
+	"sched_hangup":      simple(apiSchedHangup),
+	"hupall":            simple(apiHupall),
+	"show":              simple(apiShow),
+	"status":            simple(apiStatus),
+	"fsctl":             simple(apiFsctl),
+	"version":           simple(apiVersion),
+	"module_exists":     simple(apiModuleExists),
+	"sofia":             simple(apiSofia),
+	"global_getvar":     simple(apiGlobalGetvar),
+	"hostname":          simple(func(a *Agent, _ string) string { return a.id.hostname }),
+	"create_uuid":       simple(func(a *Agent, _ string) string { return a.newUUID() }),
+}
+
+func simple(f func(a *Agent, args string) string) apiFunc {
+	return func(a *Agent, _ context.Context, args string) (string, func()) { return f(a, args), nil }
+}
+
+// execAPI runs an API command line ("uuid_kill <uuid>") and fires the API
+// event. Unknown commands answer FreeSWITCH's text (captured: 10a).
+func (a *Agent) execAPI(ctx context.Context, cmd, args string) (string, func()) {
+	a.hub.fire("API", "", func(e *event) {
+		e.Headers = append(e.Headers, header{"API-Command", cmd})
+		e.add("API-Command-Argument", args)
+	})
+	f, ok := apiCommands[strings.ToLower(cmd)]
+	if !ok {
+		return "-ERR " + cmd + " Command not found!\n", nil
+	}
+	return f(a, ctx, args)
+}
+
+// API runs an API command in-process, as `api` does over ESL, and returns
+// its output.
+func (a *Agent) API(ctx context.Context, cmdline string) string {
+	cmd, args, _ := strings.Cut(strings.TrimSpace(cmdline), " ")
+	out, after := a.execAPI(ctx, cmd, strings.TrimSpace(args))
+	if after != nil {
+		after()
+	}
+	return out
+}
+
+// chanAction runs op on the channel goroutine: +OK, or failText when the
+// channel does not exist or op fails.
+func chanAction(failText string, op func(*channel) error) apiFunc {
+	return func(a *Agent, _ context.Context, args string) (string, func()) {
+		argv := strings.Fields(args)
+		if len(argv) < 1 {
+			return failText, nil
+		}
+		c := a.channel(argv[0])
+		if c == nil {
+			return failText, nil
+		}
+		if err := c.do(func() error { return op(c) }); err != nil {
+			return failText, nil
+		}
+		return "+OK\n", nil
+	}
+}
+
+const noSuchChannel = "-ERR No such channel!\n"
+
+func apiUUIDKill(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 1 {
+		return "-USAGE: <uuid> [cause]\n"
+	}
+	c := a.channel(argv[0])
+	if c == nil {
+		return noSuchChannel
+	}
+	cause := CauseNormalClearing
+	if len(argv) > 1 {
+		if cc, ok := ParseCause(argv[1]); ok {
+			cause = cc
+		}
+	}
+	c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
+	return "+OK\n"
+}
+
+func apiUUIDPark(a *Agent, args string) string {
+	c := a.channel(strings.TrimSpace(args))
+	if c == nil {
+		return noSuchChannel
+	}
+	// Every agent leg is parked or running an app that returns to park.
+	return "+OK\n"
+}
+
+func apiUUIDSetvar(a *Agent, args string) string {
+	argv := strings.SplitN(strings.TrimSpace(args), " ", 3)
+	if len(argv) < 2 {
+		return "-USAGE: <uuid> <var> [value]\n"
+	}
+	c := a.channel(argv[0])
+	if c == nil {
+		return noSuchChannel
+	}
+	value := ""
+	if len(argv) == 3 {
+		value = argv[2]
+	}
+	c.setVar(argv[1], value)
+	return "+OK\n"
+}
+
+func apiUUIDSetvarMulti(a *Agent, args string) string {
+	id, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	c := a.channel(id)
+	if c == nil {
+		return noSuchChannel + "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+	}
+	for _, kv := range strings.Split(rest, ";") {
+		if name, value, ok := strings.Cut(kv, "="); ok && name != "" {
+			c.setVar(strings.TrimSpace(name), value)
+		}
+	}
+	return "+OK\n"
+}
+
+func apiUUIDGetvar(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 2 {
+		return "-USAGE: <uuid> <var>\n"
+	}
+	c := a.channel(argv[0])
+	if c == nil {
+		return noSuchChannel
+	}
+	if v, ok := c.getVar(argv[1]); ok {
+		return v
+	}
+	return "_undef_"
+}
+
+func apiUUIDExists(a *Agent, args string) string {
+	return strconv.FormatBool(a.channel(strings.TrimSpace(args)) != nil)
+}
+
+func apiUUIDDump(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 1 {
+		return noSuchChannel
+	}
+	c := a.channel(argv[0])
+	if c == nil {
+		return noSuchChannel
+	}
+	e := a.id.newEvent("CHANNEL_DATA", "", a.hub.seq.Add(1), time.Now())
+	c.addChannelData(e, "CHANNEL_DATA")
+	format := "txt"
+	if len(argv) > 1 {
+		format = strings.ToLower(argv[1])
+	}
+	if format == "json" {
+		return string(encodeJSONEvent(e))
+	}
+	return string(encodePlainHeaders(e))
+}
+
+// apiUUIDBroadcast queues `app::arg` (or a playback of a path) on a leg,
+// like sendmsg with event-lock.
+func apiUUIDBroadcast(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 2 {
+		return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
+	}
+	c := a.channel(argv[0])
+	if c == nil {
+		return "-ERR invalid uuid\n"
+	}
+	app, arg := "playback", argv[1]
+	if name, rest, ok := strings.Cut(argv[1], "::"); ok {
+		app, arg = name, rest
+	}
+	c.mbox.post(func() { c.execute(app, arg, "", "") })
+	return "+OK Message sent\n"
+}
+
+func apiUUIDBreak(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 1 || a.channel(argv[0]) == nil {
+		return noSuchChannel
+	}
+	return "+OK\n"
+}
+
+func apiUUIDSendDTMF(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 2 || a.channel(argv[0]) == nil {
+		return "-ERR Cannot locate session!\n"
+	}
+	// DTMF is part of the media issue; the agent does not send it yet.
+	return "-ERR Operation failed\n"
+}
+
+func apiSchedHangup(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) < 2 {
+		return "-USAGE: [+]<time> <uuid> [<cause>]\n"
+	}
+	c := a.channel(argv[1])
+	if c == nil {
+		return noSuchChannel
+	}
+	secs, err := strconv.Atoi(strings.TrimPrefix(argv[0], "+"))
+	if err != nil || secs < 0 {
+		return "-USAGE: [+]<time> <uuid> [<cause>]\n"
+	}
+	if !strings.HasPrefix(argv[0], "+") {
+		secs = int(time.Until(time.Unix(int64(secs), 0)).Seconds())
+	}
+	cause := CauseAllottedTimeout
+	if len(argv) > 2 {
+		if cc, ok := ParseCause(argv[2]); ok {
+			cause = cc
+		}
+	}
+	t := time.AfterFunc(time.Duration(max(secs, 0))*time.Second, func() {
+		c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
+	})
+	go func() {
+		<-c.done
+		t.Stop()
+	}()
+	return "+OK\n"
+}
+
+// apiHupall: hupall [cause] [<var> <value>]... (4.3).
+func apiHupall(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	cause := CauseManagerRequest
+	if len(argv) > 0 {
+		cause = CauseNormalClearing
+		if cc, ok := ParseCause(argv[0]); ok {
+			cause = cc
+		}
+	}
+	var match []header
+	for i := 1; i+1 < len(argv); i += 2 {
+		match = append(match, header{argv[i], argv[i+1]})
+	}
+	for _, c := range a.allChannels() {
+		ok := true
+		for _, m := range match {
+			if v, _ := c.getVar(m.Name); v != m.Value {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
+		}
+	}
+	if len(match) > 0 {
+		return fmt.Sprintf("+OK hangup all channels matching [%s]=[%s] with cause: %s\n", match[0].Name, match[0].Value, cause)
+	}
+	return "+OK hangup all channels with cause " + cause.String() + "\n"
+}
+
+// apiShow: show channels [count] [as json] / show calls [count].
+func apiShow(a *Agent, args string) string {
+	argv := strings.Fields(strings.ToLower(args))
+	if len(argv) == 0 {
+		return "-USAGE: channels|calls [count] [as json]\n"
+	}
+	switch argv[0] {
+	case "channels", "calls":
+	default:
+		return "-ERR show " + argv[0] + " not supported\n"
+	}
+	chans := a.allChannels()
+	sort.Slice(chans, func(i, j int) bool { return chans[i].created.Before(chans[j].created) })
+	if len(argv) > 1 && argv[1] == "count" {
+		return fmt.Sprintf("\n%d total.\n", len(chans))
+	}
+	asJSON := len(argv) > 2 && argv[len(argv)-2] == "as" && argv[len(argv)-1] == "json"
+	if asJSON {
+		if len(chans) == 0 {
+			return `{"row_count": 0}`
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"row_count":%d,"rows":[`, len(chans))
+		for i, c := range chans {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('{')
+			for j, v := range c.showRow(a.id.hostname) {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				k, _ := json.Marshal(showChannelsColumns[j])
+				val, _ := json.Marshal(v)
+				b.Write(k)
+				b.WriteByte(':')
+				b.Write(val)
+			}
+			b.WriteByte('}')
+		}
+		b.WriteString("]}")
+		return b.String()
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(showChannelsColumns, ","))
+	b.WriteByte('\n')
+	for _, c := range chans {
+		b.WriteString(strings.Join(c.showRow(a.id.hostname), ","))
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "\n%d total.\n", len(chans))
+	return b.String()
+}
+
+// apiStatus prints the 8 lines of `status` (captured: 10a).
+func apiStatus(a *Agent, _ string) string {
+	f := a.figures(0)
+	var b strings.Builder
+	fmt.Fprintf(&b, "UP %s\n", upTime(f.uptime))
+	b.WriteString("FreeSWITCH (Version 1.10.12-release  64bit) is ready\n")
+	fmt.Fprintf(&b, "%d session(s) since startup\n", f.sinceStartup)
+	fmt.Fprintf(&b, "%d session(s) - peak %d, last 5min %d \n", f.count, f.peak, f.peakFiveMin)
+	fmt.Fprintf(&b, "%d session(s) per Sec out of max %d, peak %d, last 5min %d \n", f.spsLast, f.spsLimit, f.spsMax, f.spsFiveMin)
+	fmt.Fprintf(&b, "%d session(s) max\n", f.max)
+	fmt.Fprintf(&b, "min idle cpu %.2f/%.2f\n", a.cpu.min(), a.cpu.idle())
+	b.WriteString("Current Stack Size/Max 240K/8192K\n")
+	return b.String()
+}
+
+// apiFsctl: fsctl max_sessions|sps [n] (set and query alike).
+func apiFsctl(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) == 0 {
+		return "-ERR Invalid command\n"
+	}
+	switch strings.ToLower(argv[0]) {
+	case "max_sessions":
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(argv) > 1 {
+			if n, err := strconv.Atoi(argv[1]); err == nil && n >= 0 {
+				a.stats.maxSessions = n
+			}
+		}
+		return fmt.Sprintf("+OK max sessions: %d\n", a.stats.maxSessions)
+	case "sps":
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if len(argv) > 1 {
+			if n, err := strconv.Atoi(argv[1]); err == nil && n >= 0 {
+				a.stats.spsLimit = n
+				a.stats.spsLeft = n
+			}
+		}
+		return fmt.Sprintf("+OK sessions per second: %d\n", a.stats.spsLimit)
+	case "verbose_events":
+		return "+OK verbose_events is on \n"
+	case "loglevel":
+		level := "DEBUG"
+		if len(argv) > 1 {
+			level = strings.ToUpper(argv[1])
+		}
+		return "+OK log level: " + level + " [7]\n"
+	}
+	return "-ERR Invalid command\n"
+}
+
+func apiVersion(_ *Agent, args string) string {
+	if strings.TrimSpace(args) == "short" {
+		return "1.10.12\n"
+	}
+	return "FreeSWITCH Version " + fsVersion + " ( 64bit)\n"
+}
+
+func apiModuleExists(_ *Agent, args string) string {
+	switch strings.TrimSpace(args) {
+	case "mod_sofia", "mod_commands", "mod_dptools", "mod_event_socket":
+		return "true"
+	}
+	return "false"
+}
+
+func apiGlobalGetvar(a *Agent, args string) string {
+	switch strings.TrimSpace(args) {
+	case "hostname":
+		return a.id.hostname
+	case "local_ip_v4":
+		return a.id.ipv4
+	case "core_uuid":
+		return a.id.coreUUID
+	}
+	return ""
+}
+
+// apiSofia: sofia status [profile <name>].
+func apiSofia(a *Agent, args string) string {
+	argv := strings.Fields(args)
+	if len(argv) == 0 || argv[0] != "status" {
+		return "-ERR Usage: sofia status [profile <name>]\n"
+	}
+	line := strings.Repeat("=", 97) + "\n"
+	sip := a.sipAddrOrDefault()
+	host := a.sipHost()
+	a.mu.Lock()
+	n := len(a.channels)
+	a.mu.Unlock()
+	if len(argv) >= 3 && argv[1] == "profile" {
+		if argv[2] != "external" {
+			return "Invalid Profile!\n"
+		}
+		in, failedIn, out, failedOut := a.sofiaCounters()
+		rows := [][2]string{
+			{"Name", "external"}, {"Domain Name", "N/A"}, {"Auto-NAT", "false"},
+			{"DBName", "sofia_reg_external"}, {"Pres Hosts", ""}, {"Dialplan", "XML"},
+			{"Context", "public"}, {"Challenge Realm", "auto_to"}, {"RTP-IP", host},
+			{"Ext-RTP-IP", host}, {"SIP-IP", host}, {"Ext-SIP-IP", host},
+			{"URL", "sip:mod_sofia@" + sip},
+			{"BIND-URL", "sip:mod_sofia@" + sip + ";maddr=" + host + ";transport=udp,tcp"},
+			{"HOLD-MUSIC", "local_stream://moh"}, {"OUTBOUND-PROXY", "N/A"},
+			{"CODECS IN", "PCMU,PCMA"}, {"CODECS OUT", "PCMU,PCMA"}, {"TEL-EVENT", "101"},
+			{"DTMF-MODE", "rfc2833"}, {"CNG", "13"}, {"SESSION-TO", "0"}, {"MAX-DIALOG", "0"},
+			{"MAX-RECV-RPS", "1000"}, {"NOMEDIA", "false"}, {"LATE-NEG", "true"},
+			{"PROXY-MEDIA", "false"}, {"AGGRESSIVENAT", "false"},
+			{"CALLS-IN", strconv.FormatUint(in, 10)}, {"FAILED-CALLS-IN", strconv.FormatUint(failedIn, 10)},
+			{"CALLS-OUT", strconv.FormatUint(out, 10)}, {"FAILED-CALLS-OUT", strconv.FormatUint(failedOut, 10)},
+			{"REGISTRATIONS", "0"},
+		}
+		var b strings.Builder
+		b.WriteString(line)
+		for _, r := range rows {
+			fmt.Fprintf(&b, "%-17s\t%s\n", r[0], r[1])
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%25s\t%s\t%32s\t%s\n", "Name", "   Type", "Data", "State")
+	b.WriteString(line)
+	fmt.Fprintf(&b, "%25s\t%s\t%32s\t%s\n", "external", "profile", "sip:mod_sofia@"+sip, fmt.Sprintf("RUNNING (%d)", n))
+	b.WriteString(line)
+	b.WriteString("1 profile 0 aliases\n")
+	return b.String()
+}

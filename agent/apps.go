@@ -1,0 +1,167 @@
+package agent
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// echoer is implemented by legs whose media can reflect what they receive
+// (the echo app).
+type echoer interface {
+	StartEcho() error
+}
+
+var errHungup = errors.New("channel hung up")
+
+// runApp runs one dialplan app on the channel goroutine and returns its
+// Application-Response ("" = FreeSWITCH's default for the app).
+func (c *channel) runApp(app, arg string) string {
+	switch app {
+	case "park":
+		c.fire("CHANNEL_PARK", nil)
+		c.wait(nil, nil)
+		c.fire("CHANNEL_UNPARK", nil)
+		return ""
+	case "answer":
+		_ = c.answer()
+	case "pre_answer":
+		_ = c.preAnswer()
+	case "ring_ready":
+		_ = c.ringReady()
+	case "respond":
+		c.respond(arg)
+	case "hangup":
+		cause := CauseNormalClearing
+		if arg != "" {
+			if cc, ok := ParseCause(arg); ok {
+				cause = cc
+			}
+		}
+		c.doHangup(hangupInfo{cause: cause, sendSignal: true})
+	case "echo":
+		if err := c.preAnswer(); err == nil {
+			c.mu.Lock()
+			leg := c.leg
+			c.mu.Unlock()
+			if e, ok := leg.(echoer); ok {
+				if err := e.StartEcho(); err != nil {
+					c.a.log.Debug("echo", "uuid", c.uuid, "err", err)
+				}
+			}
+			c.wait(nil, nil)
+		}
+	case "set":
+		name, value, _ := strings.Cut(arg, "=")
+		if name != "" {
+			c.setVar(strings.TrimSpace(name), value)
+		}
+	case "multiset":
+		for _, kv := range strings.Fields(arg) {
+			if name, value, ok := strings.Cut(kv, "="); ok {
+				c.setVar(name, value)
+			}
+		}
+	case "sleep":
+		ms, err := strconv.Atoi(strings.TrimSpace(arg))
+		if err == nil && ms > 0 {
+			t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+			c.wait(nil, t.C)
+			t.Stop()
+		}
+	default:
+		// An unknown app hangs the channel up (src).
+		c.doHangup(hangupInfo{cause: CauseDestinationOutOfOrder, sendSignal: true})
+	}
+	return ""
+}
+
+// answer answers an inbound leg (200 OK) with the events of 3.5 C.
+func (c *channel) answer() error {
+	if c.isHungup() {
+		return errHungup
+	}
+	c.mu.Lock()
+	answered, leg := !c.answered.IsZero(), c.leg
+	c.mu.Unlock()
+	if answered {
+		return nil
+	}
+	if c.outbound {
+		return errors.New("cannot answer an outbound leg")
+	}
+	if leg != nil {
+		if err := leg.Answer(); err != nil {
+			return err
+		}
+	}
+	c.markPreAnswered()
+	c.markAnswered()
+	return nil
+}
+
+// preAnswer sends 183 with SDP on an inbound leg.
+func (c *channel) preAnswer() error {
+	if c.isHungup() {
+		return errHungup
+	}
+	c.mu.Lock()
+	done, leg := !c.media.IsZero() || !c.answered.IsZero(), c.leg
+	c.mu.Unlock()
+	if done || c.outbound {
+		return nil
+	}
+	if leg != nil {
+		if err := leg.PreAnswer(); err != nil {
+			return err
+		}
+	}
+	c.markPreAnswered()
+	return nil
+}
+
+// ringReady sends 180 on an inbound leg.
+func (c *channel) ringReady() error {
+	if c.isHungup() {
+		return errHungup
+	}
+	c.mu.Lock()
+	done, leg := !c.progress.IsZero() || !c.media.IsZero() || !c.answered.IsZero(), c.leg
+	c.mu.Unlock()
+	if done || c.outbound {
+		return nil
+	}
+	if leg != nil {
+		if err := leg.Ring(); err != nil {
+			return err
+		}
+	}
+	c.markRingReady()
+	return nil
+}
+
+// respond is the respond app: codes of 400 and above refuse the unanswered
+// leg with exactly that response; 180/183 ring or pre-answer.
+func (c *channel) respond(arg string) {
+	codeStr, reason, _ := strings.Cut(strings.TrimSpace(arg), " ")
+	code, err := strconv.Atoi(codeStr)
+	if err != nil {
+		return
+	}
+	switch {
+	case code >= 400:
+		c.mu.Lock()
+		answered := !c.answered.IsZero()
+		c.mu.Unlock()
+		if answered {
+			return
+		}
+		c.doHangup(hangupInfo{cause: sipToCause(code), sendSignal: true, respondCode: code,
+			respondText: strings.TrimSpace(reason)})
+	case code == 180:
+		_ = c.ringReady()
+	case code == 183:
+		_ = c.preAnswer()
+	}
+}

@@ -1,0 +1,355 @@
+package agent
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The originate command line, as mod_commands reads it:
+//
+//	originate <dialstring> <target> [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]
+//	target     := <extension> | &<app>[(<arg>)]
+//	dialstring := ['<' vars '>'] ['{' vars '}']* leg ((',' | '|') leg)*
+//	leg        := ['[' vars ']'] <endpoint>
+//	vars       := name=value (',' name=value)*   -- '\,' escapes a comma; a leading ^^X makes X the separator
+//	endpoint   := sofia/<profile>/[sip:]<user>@<host>[:<port>][;<param>=<value>]*
+//	            | error/<cause>
+//
+// Arguments are separated by spaces; single quotes keep spaces together. The
+// agent places one leg per originate: a dial string with several legs uses
+// the first (documented in docs/agent.md).
+
+// originateUsage is the reply to a malformed originate (captured: 10a).
+const originateUsage = "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"
+
+// errUsage marks an originate whose argument count is wrong.
+var errUsage = errors.New("usage")
+
+// originateCmd is a parsed originate command line.
+type originateCmd struct {
+	Dial      dialString
+	App       string // without '&'; "park" for an extension target
+	AppArg    string
+	Exten     string // set when the target was an extension
+	Dialplan  string
+	Context   string
+	CIDName   string
+	CIDNumber string
+	Timeout   int // seconds; 0 = not given
+}
+
+// dialString is a parsed dial string.
+type dialString struct {
+	Vars []header  // from '<>' and '{}', in order
+	Legs []dialLeg // in order; ',' and '|' separators are not distinguished
+	Raw  string    // as given
+}
+
+// dialLeg is one leg of a dial string.
+type dialLeg struct {
+	Vars     []header // from '[]'
+	Endpoint string   // e.g. sofia/external/test@127.0.0.1:5080
+}
+
+// sofiaTarget is a parsed sofia endpoint.
+type sofiaTarget struct {
+	Profile   string
+	User      string
+	Host      string // host[:port] as written
+	Proxy     string // fs_path, without "sip:" and angle brackets
+	Transport string // udp (default) or tcp
+}
+
+// originateError carries the cause an originate fails with before any leg
+// exists (bad dial string, unknown endpoint, ...).
+type originateError struct{ cause Cause }
+
+func (e originateError) Error() string { return e.cause.String() }
+
+// splitArgs splits an API argument string on spaces, keeping single-quoted
+// runs together and dropping the quotes (switch_separate_string).
+func splitArgs(s string) []string {
+	var out []string
+	var b strings.Builder
+	inQuote, have := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			have = true
+		case c == ' ' && !inQuote:
+			if have {
+				out = append(out, b.String())
+				b.Reset()
+				have = false
+			}
+		default:
+			b.WriteByte(c)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// parseOriginate parses the arguments of `originate`.
+func parseOriginate(args string) (originateCmd, error) {
+	argv := splitOriginateArgs(args)
+	if len(argv) < 2 || len(argv) > 7 {
+		return originateCmd{}, errUsage
+	}
+	var oc originateCmd
+	ds, err := parseDialString(argv[0])
+	if err != nil {
+		return originateCmd{}, err
+	}
+	oc.Dial = ds
+	target := argv[1]
+	if strings.HasPrefix(target, "&") {
+		app := target[1:]
+		if i := strings.IndexByte(app, '('); i >= 0 {
+			arg := app[i+1:]
+			app = app[:i]
+			// Cut at the first ')', as FreeSWITCH does.
+			if j := strings.IndexByte(arg, ')'); j >= 0 {
+				arg = arg[:j]
+			}
+			oc.AppArg = arg
+		}
+		oc.App = app
+	} else {
+		oc.Exten = target
+		oc.App = "park"
+	}
+	if oc.App == "" {
+		return originateCmd{}, errUsage
+	}
+	opt := func(i int) string {
+		if i < len(argv) && argv[i] != "undef" {
+			return argv[i]
+		}
+		return ""
+	}
+	oc.Dialplan, oc.Context, oc.CIDName, oc.CIDNumber = opt(2), opt(3), opt(4), opt(5)
+	if t := opt(6); t != "" {
+		n, err := strconv.Atoi(t)
+		if err == nil && n > 0 {
+			oc.Timeout = n
+		}
+	}
+	return oc, nil
+}
+
+// splitOriginateArgs splits like splitArgs, but keeps the dial string whole
+// when a '{...}' block holds quoted values with spaces.
+func splitOriginateArgs(s string) []string {
+	return splitArgs(strings.TrimSpace(s))
+}
+
+// parseDialString parses a dial string into its variables and legs.
+func parseDialString(s string) (dialString, error) {
+	ds := dialString{Raw: s}
+	rest := s
+	for len(rest) > 0 && (rest[0] == '<' || rest[0] == '{') {
+		closer := byte('>')
+		if rest[0] == '{' {
+			closer = '}'
+		}
+		end := matchingClose(rest, rest[0], closer)
+		if end < 0 {
+			// An unclosed '{' fails the leg (captured: 10a).
+			return dialString{}, originateError{CauseDestinationOutOfOrder}
+		}
+		vars, err := parseVars(rest[1:end])
+		if err != nil {
+			return dialString{}, err
+		}
+		ds.Vars = append(ds.Vars, vars...)
+		rest = rest[end+1:]
+	}
+	for _, part := range splitLegs(rest) {
+		var leg dialLeg
+		p := strings.TrimSpace(part)
+		if strings.HasPrefix(p, "[") {
+			end := matchingClose(p, '[', ']')
+			if end < 0 {
+				return dialString{}, originateError{CauseDestinationOutOfOrder}
+			}
+			vars, err := parseVars(p[1:end])
+			if err != nil {
+				return dialString{}, err
+			}
+			leg.Vars = vars
+			p = p[end+1:]
+		}
+		if p == "" {
+			continue
+		}
+		leg.Endpoint = p
+		ds.Legs = append(ds.Legs, leg)
+	}
+	if len(ds.Legs) == 0 {
+		return dialString{}, originateError{CauseDestinationOutOfOrder}
+	}
+	return ds, nil
+}
+
+// matchingClose returns the index of the closer matching s[0], honouring
+// nesting, or -1.
+func matchingClose(s string, open, closer byte) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case open:
+			depth++
+		case closer:
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// splitLegs splits the leg list on ',' and '|' outside brackets.
+func splitLegs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '[', '{', '<':
+			depth++
+		case ']', '}', '>':
+			if depth > 0 {
+				depth--
+			}
+		case ',', '|':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// parseVars parses "a=1,b=2" with '\,' escapes, single-quoted values and
+// the '^^X' separator override.
+func parseVars(s string) ([]header, error) {
+	sep := byte(',')
+	if strings.HasPrefix(s, "^^") && len(s) >= 3 {
+		sep = s[2]
+		s = s[3:]
+	}
+	var out []header
+	var b strings.Builder
+	inQuote := false
+	flush := func() {
+		kv := b.String()
+		b.Reset()
+		if strings.TrimSpace(kv) == "" {
+			return
+		}
+		name, value, _ := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return
+		}
+		if len(value) >= 2 && value[0] == '\'' && value[len(value)-1] == '\'' {
+			value = value[1 : len(value)-1]
+		}
+		out = append(out, header{name, value})
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && s[i+1] == sep:
+			b.WriteByte(sep)
+			i++
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == sep && !inQuote:
+			flush()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	flush()
+	return out, nil
+}
+
+// parseSofia parses an endpoint. It returns the target for a sofia endpoint
+// or the cause the originate fails with.
+func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
+	tech, rest, ok := strings.Cut(endpoint, "/")
+	if !ok {
+		return sofiaTarget{}, CauseChanNotImplemented
+	}
+	switch strings.ToLower(tech) {
+	case "sofia":
+	case "error":
+		if c, ok := ParseCause(rest); ok {
+			return sofiaTarget{}, c
+		}
+		return sofiaTarget{}, CauseNormalUnspecified
+	default:
+		return sofiaTarget{}, CauseChanNotImplemented
+	}
+	profile, dest, ok := strings.Cut(rest, "/")
+	if !ok || dest == "" {
+		return sofiaTarget{}, CauseInvalidURL
+	}
+	if profile == "gateway" {
+		return sofiaTarget{}, CauseInvalidGateway
+	}
+	known := false
+	for _, p := range profiles {
+		if p == profile {
+			known = true
+		}
+	}
+	if !known {
+		return sofiaTarget{}, CauseInvalidProfile
+	}
+	t := sofiaTarget{Profile: profile, Transport: "udp"}
+	addr, params, _ := strings.Cut(dest, ";")
+	addr = strings.TrimPrefix(strings.TrimPrefix(addr, "sip:"), "sips:")
+	user, host, ok := strings.Cut(addr, "@")
+	if !ok {
+		// A registered user: the agent has no registrar.
+		return sofiaTarget{}, CauseUserNotRegistered
+	}
+	if host == "" {
+		return sofiaTarget{}, CauseInvalidURL
+	}
+	t.User, t.Host = user, host
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(p, "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "fs_path":
+			if dec, err := url.PathUnescape(v); err == nil {
+				v = dec
+			}
+			v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+			v = strings.TrimPrefix(strings.TrimPrefix(v, "sip:"), "sips:")
+			// Drop URI parameters of the proxy (";lr", ";transport=...").
+			v, proxyParams, _ := strings.Cut(v, ";")
+			if strings.Contains(strings.ToLower(proxyParams), "transport=tcp") {
+				t.Transport = "tcp"
+			}
+			t.Proxy = v
+		case "transport":
+			t.Transport = strings.ToLower(strings.TrimSpace(v))
+		}
+	}
+	return t, CauseNone
+}

@@ -1,0 +1,530 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/callplan/callplan/esl"
+)
+
+const (
+	// authTimeout: FreeSWITCH drops a connection that sends no complete
+	// frame within 25 s of connecting (2.1).
+	authTimeout = 25 * time.Second
+	// maxConsecutiveDrops: after more than this many events dropped in a
+	// row, FreeSWITCH kills the listener (2.9).
+	maxConsecutiveDrops = 500
+	lostEventsNotice    = "killed listener because of lost events\n"
+	shutdownNotice      = "The system is being shut down.\n"
+)
+
+// dropCounter counts what slow ESL clients cost: events dropped because a
+// connection's queue was full, and connections killed for it.
+type dropCounter struct {
+	events  atomic.Uint64
+	killed  atomic.Uint64
+	clients atomic.Int64
+}
+
+// DroppedEvents is the number of events dropped on full client queues.
+func (a *Agent) DroppedEvents() uint64 { return a.dropped.events.Load() }
+
+// KilledListeners is the number of ESL connections closed for lost events.
+func (a *Agent) KilledListeners() uint64 { return a.dropped.killed.Load() }
+
+func (a *Agent) acceptLoop(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				a.log.Warn("esl accept", "err", err)
+			}
+			return
+		}
+		c := newESLConn(a, nc)
+		a.conns.Store(c, struct{}{})
+		a.dropped.clients.Add(1)
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			defer a.conns.Delete(c)
+			defer a.dropped.clients.Add(-1)
+			c.serve()
+		}()
+	}
+}
+
+// subscription is a connection's event subscription, replaced as a whole
+// (copy-on-write) so the dispatch path reads it without locking.
+type subscription struct {
+	all      bool
+	names    map[string]bool
+	excluded map[string]bool // nixed while subscribed to ALL
+	custom   map[string]bool // CUSTOM subclasses
+}
+
+func (s *subscription) empty() bool {
+	return s == nil || (!s.all && len(s.names) == 0 && len(s.custom) == 0)
+}
+
+func (s *subscription) clone() *subscription {
+	n := &subscription{names: map[string]bool{}, excluded: map[string]bool{}, custom: map[string]bool{}}
+	if s == nil {
+		return n
+	}
+	n.all = s.all
+	for k := range s.names {
+		n.names[k] = true
+	}
+	for k := range s.excluded {
+		n.excluded[k] = true
+	}
+	for k := range s.custom {
+		n.custom[k] = true
+	}
+	return n
+}
+
+// filter is one `filter` line (2.4).
+type filter struct {
+	header, value string
+	negative      bool
+	re            *regexp.Regexp
+}
+
+func (f *filter) matches(e *event) bool {
+	v, ok := e.Get(f.header)
+	if !ok {
+		return false
+	}
+	if f.re != nil {
+		return f.re.MatchString(v)
+	}
+	return strings.EqualFold(v, f.value)
+}
+
+// eslConn is one inbound ESL connection.
+type eslConn struct {
+	a      *Agent
+	nc     net.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	writeMu sync.Mutex
+	format  atomic.Value // esl.EventFormat
+	subs    atomic.Pointer[subscription]
+	filters atomic.Pointer[[]filter]
+
+	queue       chan *event
+	consecutive atomic.Int64
+	dying       atomic.Bool
+	closeOnce   sync.Once
+	closed      chan struct{}
+}
+
+func newESLConn(a *Agent, nc net.Conn) *eslConn {
+	ctx, cancel := context.WithCancel(a.ctx)
+	c := &eslConn{a: a, nc: nc, ctx: ctx, cancel: cancel,
+		queue: make(chan *event, a.cfg.EventQueue), closed: make(chan struct{})}
+	c.format.Store(esl.FormatPlain)
+	return c
+}
+
+// wants implements subscriber.
+func (c *eslConn) wants(name, subclass string) bool {
+	s := c.subs.Load()
+	if s.empty() || c.dying.Load() {
+		return false
+	}
+	if name == "CUSTOM" {
+		return s.all && !s.excluded["CUSTOM"] || s.custom[subclass]
+	}
+	return s.names[name] || (s.all && !s.excluded[name])
+}
+
+// deliver implements subscriber: filter, then queue without blocking. A
+// full queue drops the event; more than 500 drops in a row kill the
+// connection, as FreeSWITCH does (2.9).
+func (c *eslConn) deliver(e *event) {
+	if fs := c.filters.Load(); fs != nil && len(*fs) > 0 && !passes(*fs, e) {
+		return
+	}
+	select {
+	case c.queue <- e:
+		c.consecutive.Store(0)
+	default:
+		c.a.dropped.events.Add(1)
+		if c.consecutive.Add(1) > maxConsecutiveDrops && c.dying.CompareAndSwap(false, true) {
+			c.a.dropped.killed.Add(1)
+			c.a.log.Warn("killing esl listener because of lost events", "remote", c.nc.RemoteAddr().String())
+			go c.kill(lostEventsNotice)
+		}
+	}
+}
+
+// passes applies the filter rule: some positive filter matches and no
+// negative filter matches.
+func passes(fs []filter, e *event) bool {
+	pos := false
+	for i := range fs {
+		f := &fs[i]
+		if f.matches(e) {
+			if f.negative {
+				return false
+			}
+			pos = true
+		}
+	}
+	return pos
+}
+
+func (c *eslConn) write(f *esl.Frame) error {
+	return c.writeBytes(f.AppendTo(nil))
+}
+
+func (c *eslConn) writeBytes(b []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// kill sends a disconnect notice and closes the connection.
+func (c *eslConn) kill(notice string) {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = c.write(esl.DisconnectNotice(notice))
+	c.close()
+}
+
+func (c *eslConn) close() {
+	c.closeOnce.Do(func() {
+		c.dying.Store(true)
+		c.a.hub.remove(c)
+		c.cancel()
+		_ = c.nc.Close()
+		close(c.closed)
+	})
+}
+
+// shutdown is the agent going away.
+func (c *eslConn) shutdown() { c.kill(shutdownNotice) }
+
+// serve runs the connection: a writer goroutine drains the event queue,
+// this goroutine reads commands and answers them one at a time, in order.
+func (c *eslConn) serve() {
+	c.a.hub.add(c)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.writeEvents() }()
+	defer func() {
+		c.close()
+		wg.Wait()
+	}()
+	if err := c.write(esl.AuthRequest()); err != nil {
+		return
+	}
+	r := esl.NewReader(c.nc)
+	authed := false
+	_ = c.nc.SetReadDeadline(time.Now().Add(authTimeout))
+	for {
+		cmd, err := r.ReadCommand()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !authed {
+				c.kill(esl.DisconnectGoodbye)
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.a.log.Debug("esl read", "err", err)
+			}
+			return
+		}
+		line := strings.TrimSpace(cmd.Line)
+		word, rest, _ := strings.Cut(line, " ")
+		word = strings.ToLower(word)
+		rest = strings.TrimSpace(rest)
+		if !authed {
+			switch word {
+			case "auth":
+				if rest != c.a.cfg.Password {
+					_ = c.write(esl.CommandReply("-ERR invalid"))
+					c.kill(esl.DisconnectGoodbye)
+					return
+				}
+				authed = true
+				_ = c.nc.SetReadDeadline(time.Time{})
+				_ = c.write(esl.CommandReply("+OK accepted"))
+			case "exit":
+				c.exit()
+				return
+			default:
+				_ = c.write(esl.CommandReply("-ERR command not found"))
+			}
+			continue
+		}
+		if word == "exit" {
+			c.exit()
+			return
+		}
+		if err := c.handle(word, rest, cmd); err != nil {
+			return
+		}
+	}
+}
+
+func (c *eslConn) exit() {
+	_ = c.write(esl.CommandReply("+OK bye"))
+	c.kill(esl.DisconnectGoodbye)
+}
+
+// writeEvents drains the queue in the connection's current format.
+func (c *eslConn) writeEvents() {
+	for {
+		select {
+		case <-c.closed:
+			return
+		case e := <-c.queue:
+			f, _ := c.format.Load().(esl.EventFormat)
+			if err := c.writeBytes(e.frame(f)); err != nil {
+				c.close()
+				return
+			}
+		}
+	}
+}
+
+// handle answers one command after auth. A non-nil error closes the
+// connection.
+func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
+	reply := func(text string, extra ...esl.Header) error {
+		return c.write(esl.CommandReply(text, extra...))
+	}
+	switch word {
+	case "event":
+		return reply(c.subscribe(rest))
+	case "nixevent":
+		return reply(c.nixevent(rest))
+	case "noevents":
+		if c.subs.Load().empty() {
+			return reply("-ERR not listening for events")
+		}
+		c.subs.Store(nil)
+		c.drain()
+		return reply("+OK no longer listening for events")
+	case "filter":
+		return reply(c.filter(rest))
+	case "api":
+		name, args, _ := strings.Cut(rest, " ")
+		out, after := c.a.execAPI(c.ctx, name, strings.TrimSpace(args))
+		if out == "" {
+			out = "-ERR no reply\n"
+		}
+		err := c.write(esl.APIResponse(out))
+		if after != nil {
+			after()
+		}
+		return err
+	case "bgapi":
+		jobID := cmd.Headers.Get("Job-UUID")
+		if len(jobID) > 36 {
+			jobID = jobID[:36]
+		}
+		if jobID == "" {
+			jobID = c.a.newUUID()
+		}
+		if err := reply("+OK Job-UUID: "+jobID, esl.Header{Name: "Job-UUID", Value: jobID}); err != nil {
+			return err
+		}
+		name, args, _ := strings.Cut(rest, " ")
+		c.a.runJob(jobID, name, strings.TrimSpace(args))
+		return nil
+	case "sendmsg":
+		return reply(c.a.sendmsg(rest, cmd))
+	case "linger", "nolinger":
+		return reply("-ERR not controlling a session")
+	}
+	return reply("-ERR command not found")
+}
+
+// runJob runs a bgapi job on its own goroutine and fires BACKGROUND_JOB
+// when it returns (2.7).
+func (a *Agent) runJob(jobID, cmd, args string) {
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		out, after := a.execAPI(a.ctx, cmd, args)
+		a.hub.fire("BACKGROUND_JOB", "", func(e *event) {
+			e.Headers = append(e.Headers,
+				header{"Job-UUID", jobID},
+				header{"Job-Command", cmd})
+			e.add("Job-Command-Arg", args)
+			e.Body = out
+		})
+		if after != nil {
+			after()
+		}
+	}()
+}
+
+func (c *eslConn) drain() {
+	for {
+		select {
+		case <-c.queue:
+		default:
+			return
+		}
+	}
+}
+
+// subscribe handles `event [plain|json|xml] <names...> [CUSTOM <subclasses...>]`.
+func (c *eslConn) subscribe(args string) string {
+	words := strings.Fields(args)
+	format := c.format.Load().(esl.EventFormat)
+	if len(words) > 0 {
+		switch strings.ToLower(words[0]) {
+		case "plain":
+			format, words = esl.FormatPlain, words[1:]
+		case "json":
+			format, words = esl.FormatJSON, words[1:]
+		case "xml":
+			// The format change sticks even when nothing else is valid.
+			return "-ERR xml format not supported"
+		}
+	}
+	// The format switches for the whole connection (2.3).
+	c.format.Store(format)
+	s := c.subs.Load().clone()
+	known := 0
+	custom := false
+	for _, w := range words {
+		if custom {
+			s.custom[w] = true
+			known++
+			continue
+		}
+		name := strings.TrimPrefix(strings.ToUpper(w), "SWITCH_EVENT_")
+		switch {
+		case name == "ALL":
+			s.all = true
+			s.excluded = map[string]bool{}
+			known++
+		case name == "CUSTOM":
+			custom = true
+			known++
+		case knownEvents[name]:
+			s.names[name] = true
+			delete(s.excluded, name)
+			known++
+		}
+	}
+	if known == 0 {
+		return "-ERR no keywords supplied"
+	}
+	c.subs.Store(s)
+	return "+OK event listener enabled " + string(format)
+}
+
+// nixevent removes names, subclasses, or everything (ALL).
+func (c *eslConn) nixevent(args string) string {
+	s := c.subs.Load().clone()
+	known := 0
+	custom := false
+	for _, w := range strings.Fields(args) {
+		if custom {
+			delete(s.custom, w)
+			known++
+			continue
+		}
+		name := strings.TrimPrefix(strings.ToUpper(w), "SWITCH_EVENT_")
+		switch {
+		case name == "ALL":
+			s = (*subscription)(nil).clone()
+			known++
+		case name == "CUSTOM":
+			custom = true
+			known++
+		case knownEvents[name]:
+			delete(s.names, name)
+			if s.all {
+				s.excluded[name] = true
+			}
+			known++
+		}
+	}
+	if known == 0 {
+		return "-ERR no keywords supplied"
+	}
+	c.subs.Store(s)
+	return "+OK events nixed"
+}
+
+// filter handles `filter [add] <Header> <value>`, `filter delete <Header>
+// [<value>]` and `filter delete all`.
+func (c *eslConn) filter(args string) string {
+	var cur []filter
+	if fs := c.filters.Load(); fs != nil {
+		cur = append(cur, *fs...)
+	}
+	word, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
+	switch strings.ToLower(word) {
+	case "delete":
+		h, v, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		v = strings.TrimSpace(v)
+		if h == "" {
+			return "-ERR invalid syntax"
+		}
+		var next []filter
+		if strings.EqualFold(h, "all") {
+			c.filters.Store(&next)
+			return "+OK filter deleted. [all][]"
+		}
+		for _, f := range cur {
+			raw := f.value
+			if f.negative {
+				raw = "-" + raw
+			}
+			if strings.EqualFold(f.header, h) && (v == "" || raw == v || f.value == v) {
+				continue
+			}
+			next = append(next, f)
+		}
+		c.filters.Store(&next)
+		return "+OK filter deleted. [" + h + "][" + v + "]"
+	case "add":
+		word, rest, _ = strings.Cut(strings.TrimSpace(rest), " ")
+	}
+	h, v := word, strings.TrimSpace(rest)
+	if h == "" || v == "" {
+		return "-ERR invalid syntax"
+	}
+	f := filter{header: h, value: v}
+	switch {
+	case strings.HasPrefix(v, "-"):
+		f.negative, f.value = true, v[1:]
+	case strings.HasPrefix(v, "+"):
+		f.value = v[1:]
+	}
+	// A leading '/' on the raw value makes a regex; a '-' prefix disables
+	// it (2.4).
+	if strings.HasPrefix(v, "/") {
+		pat := strings.TrimPrefix(v, "/")
+		if i := strings.LastIndexByte(pat, '/'); i >= 0 {
+			flags := pat[i+1:]
+			pat = pat[:i]
+			if strings.Contains(flags, "i") {
+				pat = "(?i)" + pat
+			}
+		}
+		if re, err := regexp.Compile(pat); err == nil {
+			f.re = re
+		}
+	}
+	cur = append(cur, f)
+	c.filters.Store(&cur)
+	return "+OK filter added. [" + h + "]=[" + v + "]"
+}

@@ -1,0 +1,70 @@
+package agent
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/callplan/callplan/esl"
+)
+
+// sendmsg queues a message on a channel (2.8) and returns the Reply-Text.
+// The reply means only "queued": the channel goroutine runs it when it next
+// looks at its mailbox (inside park or any blocking app, or between apps).
+func (a *Agent) sendmsg(uuidArg string, cmd *esl.Command) string {
+	id := strings.TrimSpace(uuidArg)
+	c := a.channel(id)
+	if c == nil {
+		return "-ERR invalid session id [" + id + "]"
+	}
+	hs := cmd.Headers
+	switch strings.ToLower(hs.Get("call-command")) {
+	case "execute":
+		app := hs.Get("execute-app-name")
+		arg, hasArg := hs.Lookup("execute-app-arg")
+		if !hasArg && len(cmd.Body) > 0 {
+			arg = string(cmd.Body)
+		}
+		loops := 1
+		if n, err := strconv.Atoi(hs.Get("loops")); err == nil && (n > 0 || n == -1) {
+			loops = n
+		}
+		appUUID, appUUIDName := hs.Get("Event-UUID"), hs.Get("Event-UUID-Name")
+		sent := append(esl.Headers{}, hs...)
+		c.mbox.post(func() {
+			for i := 0; loops == -1 || i < loops; i++ {
+				if c.isHungup() {
+					break
+				}
+				c.execute(app, arg, appUUID, appUUIDName)
+			}
+			c.firePrivateCommand(id, sent)
+		})
+	case "hangup":
+		cause := CauseNormalClearing
+		if v := hs.Get("hangup-cause"); v != "" {
+			if cc, ok := ParseCause(v); ok {
+				cause = cc
+			}
+		}
+		sent := append(esl.Headers{}, hs...)
+		c.mbox.post(func() {
+			c.doHangup(hangupInfo{cause: cause, sendSignal: true})
+			c.firePrivateCommand(id, sent)
+		})
+	}
+	return "+OK"
+}
+
+// firePrivateCommand fires the PRIVATE_COMMAND of a processed sendmsg: the
+// message headers first, then the core and channel headers, no variables.
+func (c *channel) firePrivateCommand(id string, sent esl.Headers) {
+	c.a.hub.fire("PRIVATE_COMMAND", "", func(e *event) {
+		pre := make([]header, 0, len(sent)+1)
+		pre = append(pre, header{"Command", "sendmsg " + id})
+		for _, h := range sent {
+			pre = append(pre, header{h.Name, h.Value})
+		}
+		e.Headers = append(pre, e.Headers...)
+		c.addChannelData(e, "PRIVATE_COMMAND")
+	})
+}

@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"sync"
+
+	"github.com/callplan/callplan/esl"
+)
+
+// eventWire caches an event's encodings: every connection that wants the
+// event in the same format shares one encoded frame.
+type eventWire struct {
+	once      sync.Once
+	ev        esl.Event
+	plainOnce sync.Once
+	plain     []byte
+	jsonOnce  sync.Once
+	json      []byte
+}
+
+func (e *event) wireEvent() *esl.Event {
+	e.wire.once.Do(func() {
+		hs := make(esl.Headers, len(e.Headers))
+		for i, h := range e.Headers {
+			hs[i] = esl.Header{Name: h.Name, Value: h.Value}
+		}
+		e.wire.ev = esl.Event{Headers: hs, Body: e.Body}
+	})
+	return &e.wire.ev
+}
+
+// frame returns the complete wire frame of the event in format f.
+func (e *event) frame(f esl.EventFormat) []byte {
+	if f == esl.FormatJSON {
+		e.wire.jsonOnce.Do(func() { e.wire.json = eventFrameBytes(e.wireEvent(), f) })
+		return e.wire.json
+	}
+	e.wire.plainOnce.Do(func() { e.wire.plain = eventFrameBytes(e.wireEvent(), f) })
+	return e.wire.plain
+}
+
+func eventFrameBytes(ev *esl.Event, f esl.EventFormat) []byte {
+	return esl.EventFrame(ev, f).AppendTo(nil)
+}
+
+// encodePlainHeaders is the header block of a text/event-plain body
+// (uuid_dump's txt format), ending with a blank line.
+func encodePlainHeaders(e *event) []byte {
+	return esl.AppendEventPlain(nil, e.wireEvent())
+}
+
+// encodeJSONEvent is the event as one JSON object (uuid_dump json).
+func encodeJSONEvent(e *event) []byte {
+	return esl.AppendEventJSON(nil, e.wireEvent())
+}
