@@ -32,8 +32,9 @@ type command struct {
 // commands is the subcommand table. Each subcommand lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the callplan version", runVersion},
-		"help":    {"show help for callplan or a subcommand", nil}, // handled in Main
+		"version":  {"print the callplan version", runVersion},
+		"validate": {"check plans and report every problem (exit 2 if any)", runValidate},
+		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
 }
 

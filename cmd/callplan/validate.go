@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+
+	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/plan"
+)
+
+const validateExamples = `  callplan validate scenarios/*.yaml
+  callplan validate --set stages[0].rate=20 --set originate.profile=internal plan.yaml
+  FS_PASSWORD=secret callplan validate cluster.yaml`
+
+func runValidate(_ context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "validate", "validate [--set path=value]... PLAN...", validateExamples)
+	var sets setFlags
+	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable), e.g. stages[0].rate=20")
+	quiet := fs.Bool("q", false, "print nothing for valid plans")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageErrorf("no plan given")
+	}
+	invalid := 0
+	for _, path := range fs.Args() {
+		p, err := loadPlan(env, path, sets)
+		if err != nil {
+			printPlanError(env.Stderr, err)
+			invalid++
+			continue
+		}
+		if !*quiet {
+			fmt.Fprintf(env.Stdout, "%s: ok (%s)\n", path, planSummary(p))
+		}
+	}
+	if invalid > 0 {
+		return withCode(ExitInvalid, errReported)
+	}
+	return nil
+}
+
+// setFlags collects repeated --set flags.
+type setFlags []string
+
+func (s *setFlags) String() string { return strings.Join(*s, " ") }
+
+func (s *setFlags) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want path=value, got %q", v)
+	}
+	*s = append(*s, v)
+	return nil
+}
+
+// printPlanError prints a plan's diagnostics one per line, or a read error.
+func printPlanError(w io.Writer, err error) {
+	var errs plan.Errors
+	if errors.As(err, &errs) {
+		for _, d := range errs {
+			fmt.Fprintln(w, d)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func planSummary(p *plan.Plan) string {
+	return fmt.Sprintf("%d node(s), %d flow(s), %d stage(s) over %s, %d assertion(s)",
+		len(p.Nodes), len(p.Flows), len(p.Stages), p.TotalDuration(), len(p.Assertions))
+}
+
+// loadPlan loads a plan and runs, in the same pass, every check that needs
+// a package plan cannot import: flow names and parameters (flows) and
+// assertion expressions. Every problem is reported at once; a non-nil error
+// is plan.Errors or a read error.
+func loadPlan(env Env, path string, sets []string) (*plan.Plan, error) {
+	return plan.Load(path, plan.Options{Lookup: env.Getenv, Set: sets, Check: checkPlan})
+}
+
+// checkPlan is plan.Options.Check for the CLI.
+func checkPlan(p *plan.Plan, errs *plan.Errors) {
+	checkFlows(p, errs)
+	for i, a := range p.Assertions {
+		checkAssertion(a, fmt.Sprintf("assertions[%d].expr", i), errs)
+	}
+}
+
+// checkFlows checks each flow's name against the flows registry and its
+// `with` parameters against the flow's spec.
+func checkFlows(p *plan.Plan, errs *plan.Errors) {
+	for i, f := range p.Flows {
+		path := fmt.Sprintf("flows[%d]", i)
+		if f.Use == "" {
+			continue // plan reported it
+		}
+		spec, ok := flows.Lookup(f.Use)
+		if !ok {
+			known := flows.Names()
+			msg := fmt.Sprintf("unknown flow %q", f.Use)
+			if s := plan.Suggest(f.Use, known); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			errs.Add(f.Fields.Get("use", f.Pos), path+".use", "%s; known flows: %s", msg, strings.Join(known, ", "))
+			continue
+		}
+		for _, e := range spec.CheckParams(flowParams(f)) {
+			pos := f.Fields.Get("with", f.Pos)
+			if s, ok := f.With[e.Param]; ok {
+				pos = s.Pos
+			}
+			errs.Add(pos, path+".with."+e.Param, "%s", e.Msg)
+		}
+	}
+}
+
+// flowParams is the text of each parameter a flow entry wrote.
+func flowParams(f plan.Flow) map[string]string {
+	with := make(map[string]string, len(f.With))
+	for k, v := range f.With {
+		with[k] = v.Value
+	}
+	return with
+}
+
+// checkAssertion is the one place assertions are checked at validate time.
+// Until the assert package compiles them against the typed metrics, only
+// their syntax is checked, with expr's own parser, and the error points at
+// the column inside the expression.
+func checkAssertion(a plan.Assertion, path string, errs *plan.Errors) {
+	if strings.TrimSpace(a.Expr) == "" {
+		return // plan already reported it
+	}
+	_, err := parser.Parse(a.Expr)
+	if err == nil {
+		return
+	}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		errs.Add(a.ExprSource.At(fe.Line, fe.Column), path, "invalid expression: %s", fe.Message)
+		return
+	}
+	errs.Add(a.ExprSource.Pos, path, "invalid expression: %v", err)
+}
