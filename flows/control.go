@@ -1,0 +1,82 @@
+package flows
+
+import (
+	"context"
+	"time"
+)
+
+// CallControl is everything a flow may do to one leg of a call. The runner
+// implements it on top of esl (uuid_answer, uuid_kill, uuid_broadcast, ...)
+// against the node the leg lives on; flows never see sockets, nodes or
+// events, so they are tested against a fake.
+type CallControl interface {
+	// Answer answers the leg (200 OK).
+	Answer(ctx context.Context) error
+	// PreAnswer opens early media (183 with SDP).
+	PreAnswer(ctx context.Context) error
+	// RingReady signals ringing (180).
+	RingReady(ctx context.Context) error
+	// Respond refuses an unanswered inbound leg with a SIP final response
+	// (code 400-699), which also hangs the leg up.
+	Respond(ctx context.Context, code int) error
+	// Hangup ends the leg with a FreeSWITCH hangup cause
+	// (NORMAL_CLEARING, USER_BUSY, ...).
+	Hangup(ctx context.Context, cause string) error
+	// Play plays a file or stream (tone_stream://, silence_stream://) to
+	// the leg, in the background.
+	Play(ctx context.Context, url string) error
+	// Record records what the leg receives to path for at most limit.
+	Record(ctx context.Context, path string, limit time.Duration) error
+	// SendDTMF sends digits toward the far end.
+	SendDTMF(ctx context.Context, digits string) error
+	// SetVar sets a channel variable on the leg.
+	SetVar(ctx context.Context, name, value string) error
+	// Schedule runs fn after d unless the call has ended by then. fn gets
+	// a context that ends when the call does. Timers belong to the call:
+	// the runner stops them all when the call ends.
+	Schedule(d time.Duration, fn func(ctx context.Context))
+}
+
+// Call is one call as a flow sees it.
+type Call struct {
+	// ID is the call's UUID (the caller leg's Unique-ID).
+	ID string
+	// Hold is this call's hold time, drawn by the runner from the stage's
+	// distribution; flows hold the call for it from the callee's answer.
+	Hold time.Duration
+	// Caller controls the outbound leg; Callee the inbound leg, nil until
+	// the flow receives CalleeArrived.
+	Caller CallControl
+	Callee CallControl
+}
+
+// Event is something that happened to a call that a flow may act on. The
+// runner delivers each at most once per call, in the order they happen;
+// events of one call are never delivered concurrently.
+type Event int
+
+const (
+	// CalleeArrived: the callee leg reached a node and is parked,
+	// unanswered, waiting for the flow (CHANNEL_PARK of the inbound leg).
+	CalleeArrived Event = iota + 1
+	// CalleeAnswered: the callee leg was answered (its CHANNEL_ANSWER).
+	CalleeAnswered
+	// CallerProgress: the caller leg got ringing or early media.
+	CallerProgress
+	// CallerAnswered: the caller leg was answered.
+	CallerAnswered
+)
+
+func (e Event) String() string {
+	switch e {
+	case CalleeArrived:
+		return "callee_arrived"
+	case CalleeAnswered:
+		return "callee_answered"
+	case CallerProgress:
+		return "caller_progress"
+	case CallerAnswered:
+		return "caller_answered"
+	}
+	return "unknown"
+}

@@ -1,0 +1,77 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// Park is the baseline flow: the callee answers (after answer_delay), both
+// legs are held for the call's hold time counted from the callee's answer,
+// then the caller hangs up with NORMAL_CLEARING. A call succeeds when it
+// was answered and the caller leg ended NORMAL_CLEARING.
+type Park struct {
+	AnswerDelay time.Duration
+}
+
+var _ Flow = Park{}
+
+func newPark(p params) (Flow, error) {
+	d, err := p.duration("answer_delay")
+	if err != nil {
+		return nil, err
+	}
+	return Park{AnswerDelay: d}, nil
+}
+
+// Use implements Flow.
+func (Park) Use() string { return "park" }
+
+// On implements Flow.
+func (f Park) On(ctx context.Context, c *Call, ev Event) error {
+	switch ev {
+	case CalleeArrived:
+		return answerAfter(ctx, c, f.AnswerDelay)
+	case CalleeAnswered:
+		holdThenHangup(c)
+	}
+	return nil
+}
+
+// answerAfter answers the callee now, or after d.
+func answerAfter(ctx context.Context, c *Call, d time.Duration) error {
+	if d <= 0 {
+		if err := c.Callee.Answer(ctx); err != nil {
+			return fmt.Errorf("answering callee: %w", err)
+		}
+		return nil
+	}
+	c.Callee.Schedule(d, func(ctx context.Context) {
+		// A failure here shows in the record: the call is never answered.
+		_ = c.Callee.Answer(ctx)
+	})
+	return nil
+}
+
+// holdThenHangup ends the call from the caller side after its hold time.
+func holdThenHangup(c *Call) {
+	c.Caller.Schedule(c.Hold, func(ctx context.Context) {
+		_ = c.Caller.Hangup(ctx, "NORMAL_CLEARING")
+	})
+}
+
+// Judge implements Flow.
+func (Park) Judge(r *metrics.Record) { judgeAnswered(r) }
+
+func judgeAnswered(r *metrics.Record) {
+	switch {
+	case !r.Answered():
+		fail(r, endedReason(r))
+	case r.CallerCause != "" && r.CallerCause != "NORMAL_CLEARING":
+		fail(r, r.CallerCause)
+	default:
+		ok(r)
+	}
+}
