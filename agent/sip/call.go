@@ -1,6 +1,14 @@
 package sip
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/callplan/callplan/agent/media"
+	sipgo "github.com/emiago/sipgo/sip"
+)
 
 // Sentinel errors.
 var (
@@ -86,4 +94,181 @@ type End struct {
 	Reason string
 	// Headers are the X-/P- headers received on the BYE (sip_bye_h_).
 	Headers []Header
+}
+
+// call is the state both directions share: the dialog (RFC 3261 12), the
+// event stream and the media session.
+type call struct {
+	p        *Profile
+	outbound bool
+	callID   string
+	localTag string
+	events   chan Event
+	done     chan struct{}
+
+	mu        sync.Mutex
+	ended     bool
+	answered  bool
+	seen      uint8 // bit per EventKind already delivered
+	sess      *media.Session
+	codec     media.Codec
+	remoteTag string
+	local     sipgo.Uri // our From (outbound) / To (inbound) address
+	localName string
+	remote    sipgo.Uri // the peer's address
+	target    sipgo.Uri // the peer's Contact: Request-URI of in-dialog requests
+	routes    []sipgo.Uri
+	cseq      uint32
+	transport string // "UDP" or "TCP"
+	sdpVer    uint64
+	sessID    uint64
+}
+
+func newCall(p *Profile, outbound bool, callID, localTag string) *call {
+	return &call{
+		p:        p,
+		outbound: outbound,
+		callID:   callID,
+		localTag: localTag,
+		// Each kind appears at most once, so the buffer holds the whole
+		// life of a call and a send never blocks.
+		events: make(chan Event, 8),
+		done:   make(chan struct{}),
+	}
+}
+
+func (c *call) key() dialogKey { return dialogKey{callID: c.callID, tag: c.localTag} }
+
+// emitLocked delivers ev once per kind. c.mu must be held.
+func (c *call) emitLocked(ev Event) bool {
+	bit := uint8(1) << uint(ev.Kind)
+	if c.ended || c.seen&bit != 0 {
+		return false
+	}
+	c.seen |= bit
+	c.events <- ev
+	return true
+}
+
+// finish ends the call once: delivers EventHangup, closes the event stream,
+// forgets the dialog and releases the RTP port. It reports whether this
+// call did it.
+func (c *call) finish(end End) bool {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return false
+	}
+	c.seen |= 1 << uint(EventHangup)
+	c.events <- Event{Kind: EventHangup, End: &end}
+	c.ended = true
+	close(c.events)
+	close(c.done)
+	sess := c.sess
+	c.mu.Unlock()
+	c.p.forget(c)
+	if sess != nil {
+		if err := sess.Close(); err != nil {
+			c.p.log.Debug("closing rtp session", "call_id", c.callID, "error", err)
+		}
+	}
+	return true
+}
+
+func (c *call) isEnded() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
+}
+
+// startMedia points the RTP session at the peer's SDP and starts it.
+func (c *call) startMedia(m sdpMedia, codec media.Codec) error {
+	c.mu.Lock()
+	sess := c.sess
+	c.codec = codec
+	c.mu.Unlock()
+	if sess == nil {
+		return nil
+	}
+	if err := sess.Start(m.addr, codec); err != nil {
+		return fmt.Errorf("starting rtp: %w", err)
+	}
+	return nil
+}
+
+// localSDP is our description for the current session: the given codecs
+// and telephone-event.
+func (c *call) localSDP(codecs []media.Codec) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sdpVer++
+	la := c.sess.LocalAddr()
+	return buildSDP(c.p.mediaIP, la.Port(), c.sessID, c.sdpVer, codecs, true)
+}
+
+// newInDialog builds a request inside the dialog (BYE): Request-URI is the
+// peer's Contact, Route the route set, tags and CSeq from the dialog.
+func (c *call) newInDialog(method sipgo.RequestMethod) *sipgo.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	req := sipgo.NewRequest(method, c.target)
+	from := &sipgo.FromHeader{DisplayName: c.localName, Address: c.local}
+	from.Params.Add("tag", c.localTag)
+	to := &sipgo.ToHeader{Address: c.remote}
+	if c.remoteTag != "" {
+		to.Params.Add("tag", c.remoteTag)
+	}
+	callID := sipgo.CallIDHeader(c.callID)
+	c.cseq++
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sipgo.CSeqHeader{SeqNo: c.cseq, MethodName: method})
+	maxfwd := sipgo.MaxForwardsHeader(70)
+	req.AppendHeader(&maxfwd)
+	for _, r := range c.routes {
+		req.AppendHeader(&sipgo.RouteHeader{Address: r})
+	}
+	req.SetTransport(c.transport)
+	return req
+}
+
+// sendBye sends a BYE carrying cause in a Reason header. The transaction
+// runs in the background, owned by the profile.
+func (c *call) sendBye(cause string) {
+	req := c.newInDialog(sipgo.BYE)
+	req.AppendHeader(sipgo.NewHeader("Reason", ReasonHeader(cause)))
+	c.p.request(req)
+}
+
+// xHeaders picks the headers FreeSWITCH stores as sip_h_* variables
+// (esl-reference 3.8).
+func xHeaders(m sipgo.Message) []Header {
+	var out []Header
+	for _, h := range headersOf(m) {
+		n := h.Name()
+		if len(n) >= 2 && (strings.EqualFold(n[:2], "X-") || strings.EqualFold(n[:2], "P-") ||
+			strings.EqualFold(n[:2], "K-") || strings.EqualFold(n[:2], "On")) ||
+			strings.EqualFold(n, "User-to-User") {
+			out = append(out, Header{Name: n, Value: h.Value()})
+		}
+	}
+	return out
+}
+
+func headersOf(m sipgo.Message) []sipgo.Header {
+	switch m := m.(type) {
+	case *sipgo.Request:
+		return m.Headers()
+	case *sipgo.Response:
+		return m.Headers()
+	}
+	return nil
+}
+
+func headerValue(m sipgo.Message, name string) string {
+	if hs := m.GetHeaders(name); len(hs) > 0 {
+		return hs[0].Value()
+	}
+	return ""
 }

@@ -1,0 +1,361 @@
+package sip
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/callplan/callplan/agent/media"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testProfile starts a profile on a random loopback port whose inbound
+// calls arrive on the returned channel.
+func testProfile(t *testing.T) (*Profile, chan *Inbound) {
+	t.Helper()
+	ports, err := media.NewPorts(20000, 60000)
+	require.NoError(t, err)
+	calls := make(chan *Inbound, 16)
+	p, err := Start(context.Background(), Config{
+		Name:     "external",
+		Addr:     "127.0.0.1:0",
+		Media:    ports,
+		OnInvite: func(in *Inbound) { calls <- in },
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		assert.NoError(t, p.Close(ctx))
+	})
+	return p, calls
+}
+
+func nextEvent(t *testing.T, ch <-chan Event) Event {
+	t.Helper()
+	select {
+	case ev, ok := <-ch:
+		require.True(t, ok, "event channel closed")
+		return ev
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "no event within 5s")
+	}
+	return Event{}
+}
+
+// waitKind skips events until one of kind arrives.
+func waitKind(t *testing.T, ch <-chan Event, kind EventKind) Event {
+	t.Helper()
+	for {
+		ev := nextEvent(t, ch)
+		if ev.Kind == kind {
+			return ev
+		}
+		require.NotEqual(t, EventHangup, ev.Kind, "call ended (%+v) while waiting for %s", ev.End, kind)
+	}
+}
+
+func waitInbound(t *testing.T, calls chan *Inbound) *Inbound {
+	t.Helper()
+	select {
+	case in := <-calls:
+		return in
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "no inbound call within 5s")
+	}
+	return nil
+}
+
+func target(p *Profile, user, transport string) string {
+	t := user + "@" + p.Addr()
+	if transport == "tcp" {
+		t += ";transport=tcp"
+	}
+	return t
+}
+
+func TestLoopCallAnsweredEchoAndHangup(t *testing.T) {
+	for _, tc := range []struct {
+		transport  string
+		hangupSide string
+	}{
+		{"udp", "caller"}, {"tcp", "caller"}, {"udp", "callee"}, {"tcp", "callee"},
+	} {
+		t.Run(tc.transport+"/"+tc.hangupSide, func(t *testing.T) {
+			t.Parallel()
+			p, calls := testProfile(t)
+			out, err := p.Dial(context.Background(), Offer{
+				Target:   target(p, "1000", tc.transport),
+				FromUser: "5551234", FromName: "Load Test",
+				Headers: []Header{{"X-callplan-call", "abc-123"}, {"X-Case", "MiXeD"}},
+				Codecs:  []string{"PCMA", "PCMU"},
+			})
+			require.NoError(t, err)
+			in := waitInbound(t, calls)
+
+			assert.Equal(t, out.CallID(), in.CallID())
+			assert.Equal(t, "1000", in.RequestUser())
+			assert.Equal(t, "5551234", in.FromUser())
+			assert.Equal(t, "Load Test", in.FromName())
+			assert.Equal(t, tc.transport, in.Transport())
+			assert.Equal(t, []Header{{"X-callplan-call", "abc-123"}, {"X-Case", "MiXeD"}}, in.Headers())
+			assert.Equal(t, "PCMA", in.Codec().Name, "answerer takes the offer's first codec")
+
+			assert.Equal(t, EventTrying, nextEvent(t, out.Events()).Kind)
+			require.NoError(t, in.Ringing())
+			ev := nextEvent(t, out.Events())
+			assert.Equal(t, EventRinging, ev.Kind)
+			assert.Equal(t, 180, ev.Status)
+
+			require.NoError(t, in.Answer(context.Background()))
+			ev = nextEvent(t, out.Events())
+			assert.Equal(t, EventAnswered, ev.Kind)
+			assert.Equal(t, "PCMA", out.Codec().Name)
+
+			// The callee echoes; the caller sends 10 frames and gets them back.
+			in.Media().SetEcho(true)
+			frame := make([]byte, media.FrameSamples)
+			for i := range 10 {
+				frame[0] = byte(i)
+				_, err := out.Media().Write(frame)
+				require.NoError(t, err)
+			}
+			require.Eventually(t, func() bool { return out.Media().Stats().InMediaPackets == 10 },
+				5*time.Second, 10*time.Millisecond)
+			st := in.Media().Stats()
+			assert.EqualValues(t, 10, st.InMediaPackets)
+			assert.EqualValues(t, 10*media.FrameSamples, st.InMediaBytes)
+			assert.EqualValues(t, 10, st.OutMediaPackets)
+			assert.Zero(t, st.InLost)
+			assert.EqualValues(t, 10, out.Media().Stats().OutPackets)
+
+			if tc.hangupSide == "caller" {
+				require.NoError(t, out.Hangup("USER_BUSY"))
+				end := waitKind(t, out.Events(), EventHangup).End
+				assert.Equal(t, End{Cause: "USER_BUSY", Disposition: DispSendBye}, *end)
+				end = waitKind(t, in.Events(), EventHangup).End
+				assert.Equal(t, "USER_BUSY", end.Cause, "a Q.850 Reason on BYE sets the cause")
+				assert.Equal(t, DispRecvBye, end.Disposition)
+				assert.Equal(t, 200, end.TermStatus)
+				assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, end.Reason)
+			} else {
+				require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+				end := waitKind(t, out.Events(), EventHangup).End
+				assert.Equal(t, "NORMAL_CLEARING", end.Cause)
+				assert.Equal(t, DispRecvBye, end.Disposition)
+				assert.Equal(t, 200, end.TermStatus)
+			}
+			assert.ErrorIs(t, out.Hangup("NORMAL_CLEARING"), ErrEnded)
+			assert.ErrorIs(t, in.Hangup("NORMAL_CLEARING"), ErrEnded)
+			_, open := <-out.Events()
+			assert.False(t, open, "events closed after hangup")
+			require.Eventually(t, func() bool { i, o := p.Calls(); return i == 0 && o == 0 }, 2*time.Second, 10*time.Millisecond)
+		})
+	}
+}
+
+// Refusals as fixture 03 and esl-reference 5.5: what the callee does, what
+// the caller's leg ends with.
+func TestLoopCallRefused(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		refuse      func(*Inbound) error
+		wantStatus  int
+		wantPhrase  string
+		callerCause string
+		calleeCause string
+	}{
+		{"respond 404", func(in *Inbound) error { return in.Reject(404, "", "") }, 404, "Not Found", "UNALLOCATED_NUMBER", "UNALLOCATED_NUMBER"},
+		{"respond 486", func(in *Inbound) error { return in.Reject(486, "", "") }, 486, "Busy Here", "USER_BUSY", "USER_BUSY"},
+		{"respond 503", func(in *Inbound) error { return in.Reject(503, "", "") }, 503, "Service Unavailable", "NORMAL_TEMPORARY_FAILURE", "NORMAL_TEMPORARY_FAILURE"},
+		{"respond 480", func(in *Inbound) error { return in.Reject(480, "", "") }, 480, "Temporarily Unavailable", "NO_USER_RESPONSE", "NO_USER_RESPONSE"},
+		{"respond 488 custom phrase", func(in *Inbound) error { return in.Reject(488, "Codecs Wrong", "") }, 488, "Codecs Wrong", "INCOMPATIBLE_DESTINATION", "INCOMPATIBLE_DESTINATION"},
+		{"kill CALL_REJECTED", func(in *Inbound) error { return in.Hangup("CALL_REJECTED") }, 603, "Decline", "CALL_REJECTED", "CALL_REJECTED"},
+		{"kill USER_BUSY", func(in *Inbound) error { return in.Hangup("USER_BUSY") }, 486, "Busy Here", "USER_BUSY", "USER_BUSY"},
+		// NORMAL_CLEARING refuses with 480, but its Q.850 Reason tells the
+		// caller the real cause, as between two FreeSWITCH boxes.
+		{"kill NORMAL_CLEARING", func(in *Inbound) error { return in.Hangup("NORMAL_CLEARING") }, 480, "Temporarily Unavailable", "NORMAL_CLEARING", "NORMAL_CLEARING"},
+	}
+	p, calls := testProfile(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := p.Dial(context.Background(), Offer{Target: target(p, "reject", "udp")})
+			require.NoError(t, err)
+			in := waitInbound(t, calls)
+			require.NoError(t, tt.refuse(in))
+			end := waitKind(t, in.Events(), EventHangup).End
+			assert.Equal(t, End{Cause: tt.calleeCause, Disposition: DispSendRefuse}, *end)
+			end = waitKind(t, out.Events(), EventHangup).End
+			assert.Equal(t, tt.callerCause, end.Cause)
+			assert.Equal(t, DispRecvRefuse, end.Disposition)
+			assert.Equal(t, tt.wantStatus, end.TermStatus)
+			assert.Equal(t, tt.wantStatus, end.FailureStatus)
+			assert.Equal(t, tt.wantPhrase, end.FailurePhrase)
+			assert.Contains(t, end.Reason, "Q.850;cause=")
+		})
+	}
+}
+
+func TestLoopCallCancel(t *testing.T) {
+	t.Parallel()
+	p, calls := testProfile(t)
+	out, err := p.Dial(context.Background(), Offer{Target: target(p, "ring", "udp")})
+	require.NoError(t, err)
+	in := waitInbound(t, calls)
+	require.NoError(t, in.Ringing())
+	waitKind(t, out.Events(), EventRinging)
+
+	// originate_timeout: the caller gives up with NO_ANSWER.
+	require.NoError(t, out.Hangup("NO_ANSWER"))
+	end := waitKind(t, out.Events(), EventHangup).End
+	assert.Equal(t, End{Cause: "NO_ANSWER", Disposition: DispSendCancel, FailureStatus: 487, FailurePhrase: "CANCEL"}, *end)
+	end = waitKind(t, in.Events(), EventHangup).End
+	assert.Equal(t, End{Cause: "ORIGINATOR_CANCEL", Disposition: DispRecvCancel, TermStatus: 487,
+		FailureStatus: 487, FailurePhrase: "CANCEL", Reason: `Q.850;cause=19;text="NO_ANSWER"`}, *end)
+	assert.ErrorIs(t, in.Answer(context.Background()), ErrEnded)
+}
+
+// A CANCEL before any provisional response waits for one (RFC 3261 9.1);
+// the 100 Trying the profile sends at once allows it.
+func TestLoopCallCancelImmediately(t *testing.T) {
+	t.Parallel()
+	p, calls := testProfile(t)
+	out, err := p.Dial(context.Background(), Offer{Target: target(p, "ring", "tcp")})
+	require.NoError(t, err)
+	require.NoError(t, out.Hangup("ORIGINATOR_CANCEL"))
+	in := waitInbound(t, calls)
+	end := waitKind(t, in.Events(), EventHangup).End
+	assert.Equal(t, "ORIGINATOR_CANCEL", end.Cause)
+	assert.Equal(t, DispRecvCancel, end.Disposition)
+}
+
+func TestLoopCallEarlyMedia(t *testing.T) {
+	t.Parallel()
+	p, calls := testProfile(t)
+	out, err := p.Dial(context.Background(), Offer{Target: target(p, "early", "udp")})
+	require.NoError(t, err)
+	in := waitInbound(t, calls)
+	require.NoError(t, in.Ringing())
+	waitKind(t, out.Events(), EventRinging)
+	require.NoError(t, in.PreAnswer())
+	ev := waitKind(t, out.Events(), EventEarlyMedia)
+	assert.Equal(t, 183, ev.Status)
+	require.True(t, out.Media().Started(), "early media starts the caller's rtp")
+	assert.Equal(t, "PCMU", out.Codec().Name)
+
+	// Media flows before the answer: callee → caller.
+	_, err = in.Media().Write(make([]byte, media.FrameSamples))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return out.Media().Stats().InMediaPackets == 1 }, 5*time.Second, 10*time.Millisecond)
+
+	require.NoError(t, in.Answer(context.Background()))
+	waitKind(t, out.Events(), EventAnswered)
+	assert.Zero(t, out.Media().Stats().OutPackets, "a parked leg sends nothing")
+	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	assert.Equal(t, DispRecvBye, waitKind(t, in.Events(), EventHangup).End.Disposition)
+}
+
+// Nothing listening on the target port: NORMAL_TEMPORARY_FAILURE at once,
+// as FreeSWITCH (fixture 03a), over UDP (ICMP) and TCP (RST).
+func TestDialNothingListening(t *testing.T) {
+	t.Parallel()
+	p, _ := testProfile(t)
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) {
+			port := closedPort(t)
+			start := time.Now()
+			out, err := p.Dial(context.Background(), Offer{Target: "1000@127.0.0.1:" + strconv.Itoa(port) + ";transport=" + transport})
+			require.NoError(t, err)
+			end := waitKind(t, out.Events(), EventHangup).End
+			assert.Less(t, time.Since(start), time.Second, "refusal is seen at once")
+			assert.Equal(t, "NORMAL_TEMPORARY_FAILURE", end.Cause)
+			assert.Equal(t, DispRecvRefuse, end.Disposition)
+			assert.Equal(t, 503, end.FailureStatus)
+		})
+	}
+}
+
+// closedPort finds a loopback port with neither UDP nor TCP listener.
+func closedPort(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	require.NoError(t, pc.Close())
+	return port
+}
+
+func TestDialErrors(t *testing.T) {
+	t.Parallel()
+	p, _ := testProfile(t)
+	tests := []struct {
+		offer Offer
+		cause string
+	}{
+		{Offer{Target: "@"}, "INVALID_URL"},
+		{Offer{Target: "nouser.example"}, "INVALID_URL"},
+		{Offer{Target: "1000@127.0.0.1:5080;transport=sctp"}, "INVALID_URL"},
+		{Offer{Target: "1000@127.0.0.1:5080", Codecs: []string{"G729"}}, "INCOMPATIBLE_DESTINATION"},
+	}
+	for _, tt := range tests {
+		_, err := p.Dial(context.Background(), tt.offer)
+		var de *DialError
+		require.ErrorAs(t, err, &de, "Dial(%+v)", tt.offer)
+		assert.Equal(t, tt.cause, de.Cause, "Dial(%+v)", tt.offer)
+	}
+}
+
+// A profile and its calls leave no goroutine behind after Close.
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	func() {
+		ports, err := media.NewPorts(20000, 60000)
+		require.NoError(t, err)
+		calls := make(chan *Inbound, 16)
+		p, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Media: ports, OnInvite: func(in *Inbound) { calls <- in }})
+		require.NoError(t, err)
+		for i := range 20 {
+			tp := "udp"
+			if i%2 == 1 {
+				tp = "tcp"
+			}
+			out, err := p.Dial(context.Background(), Offer{Target: target(p, "leak", tp)})
+			require.NoError(t, err)
+			in := waitInbound(t, calls)
+			switch i % 3 {
+			case 0:
+				require.NoError(t, in.Answer(context.Background()))
+				waitKind(t, out.Events(), EventAnswered)
+				require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+			case 1:
+				require.NoError(t, in.Reject(486, "", ""))
+			case 2:
+				waitKind(t, out.Events(), EventTrying)
+				require.NoError(t, out.Hangup("NO_ANSWER"))
+			}
+			waitKind(t, in.Events(), EventHangup)
+			waitKind(t, out.Events(), EventHangup)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, p.Close(ctx))
+		assert.Zero(t, ports.InUse(), "every rtp port returned")
+
+	}()
+	// sipgo's transport goroutines end asynchronously after Close.
+	// Polled here, not with assert.Eventually, whose own goroutines would
+	// be counted.
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: before %d, after %d:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
