@@ -189,3 +189,15 @@ func startTestAgent(t testing.TB, n *fakeNet, sipAddr string, mod ...func(*Confi
 	})
 	return a
 }
+
+// indexOf is the position of the first event matching pred, -1 if none.
+func (c *testClient) indexOf(pred func(*esl.Event) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, e := range c.events {
+		if pred(e) {
+			return i
+		}
+	}
+	return -1
+}

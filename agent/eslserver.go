@@ -64,6 +64,7 @@ func (a *Agent) acceptLoop(ln net.Listener) {
 // subscription is a connection's event subscription, replaced as a whole
 // (copy-on-write) so the dispatch path reads it without locking.
 type subscription struct {
+	enabled  bool // an event command succeeded (FreeSWITCH's LFLAG_EVENTS)
 	all      bool
 	names    map[string]bool
 	excluded map[string]bool // nixed while subscribed to ALL
@@ -79,7 +80,7 @@ func (s *subscription) clone() *subscription {
 	if s == nil {
 		return n
 	}
-	n.all = s.all
+	n.all, n.enabled = s.all, s.enabled
 	for k := range s.names {
 		n.names[k] = true
 	}
@@ -310,7 +311,7 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 	case "nixevent":
 		return reply(c.nixevent(rest))
 	case "noevents":
-		if c.subs.Load().empty() {
+		if s := c.subs.Load(); s == nil || !s.enabled {
 			return reply("-ERR not listening for events")
 		}
 		c.subs.Store(nil)
@@ -425,6 +426,7 @@ func (c *eslConn) subscribe(args string) string {
 	if known == 0 {
 		return "-ERR no keywords supplied"
 	}
+	s.enabled = true
 	c.subs.Store(s)
 	return "+OK event listener enabled " + string(format)
 }
@@ -444,6 +446,7 @@ func (c *eslConn) nixevent(args string) string {
 		switch {
 		case name == "ALL":
 			s = (*subscription)(nil).clone()
+			s.enabled = true
 			known++
 		case name == "CUSTOM":
 			custom = true

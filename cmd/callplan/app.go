@@ -34,6 +34,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":  {"print the callplan version", runVersion},
 		"validate": {"check plans and report every problem (exit 2 if any)", runValidate},
+		"agent":    {"run an embedded FreeSWITCH-compatible call agent (ESL + SIP + RTP)", runAgent},
 		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
 }
