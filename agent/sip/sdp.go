@@ -49,7 +49,7 @@ func parseSDP(body []byte) (sdpMedia, error) {
 				continue
 			}
 			f := strings.Fields(v)
-			if len(f) < 4 || f[0] != "audio" {
+			if len(f) < 3 || f[0] != "audio" {
 				continue
 			}
 			p, err := strconv.Atoi(strings.SplitN(f[1], "/", 2)[0])
