@@ -1,0 +1,203 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/metrics"
+)
+
+// call is one call in flight. Guarded by the engine's mutex, except the
+// fields set once at creation.
+type call struct {
+	id, jobID string
+	stage     int
+	flowName  string
+	flow      flows.Flow
+	node      *node // caller node
+	smoke     bool  // the preflight smoke call: not counted
+
+	ctx    context.Context // ends when the call ends
+	cancel context.CancelFunc
+	fc     flows.Call
+
+	rec metrics.Record
+
+	calleeID   string
+	calleeNode *node
+	reserved   int  // legs reserved on the caller node
+	isPending  bool // counted in the caller node's pending originates
+
+	sentAt                          time.Time
+	created, arrived                bool
+	callerDone, calleeDone, jobDone bool
+	jobFailed                       bool
+	unknown, interrupted, noCallee  bool
+	flowErr                         error
+	finished                        bool
+
+	pending []flows.Event
+	acting  bool
+	timers  []*time.Timer
+	done    chan struct{} // closed when the call has ended (smoke call)
+}
+
+// leg implements flows.CallControl on one leg of a call, with api
+// commands sent to the node the leg lives on.
+type leg struct {
+	e      *engine
+	c      *call
+	callee bool
+}
+
+var _ flows.CallControl = (*leg)(nil)
+
+func (l *leg) target() (*node, string, error) {
+	l.e.mu.Lock()
+	defer l.e.mu.Unlock()
+	if l.callee {
+		if l.c.calleeNode == nil {
+			return nil, "", fmt.Errorf("call %s has no callee leg", l.c.id)
+		}
+		return l.c.calleeNode, l.c.calleeID, nil
+	}
+	return l.c.node, l.c.id, nil
+}
+
+func (l *leg) api(ctx context.Context, format string, args ...any) error {
+	n, uuid, err := l.target()
+	if err != nil {
+		return err
+	}
+	if err := safeArg(uuid); err != nil {
+		return err
+	}
+	cmd := strings.Replace(fmt.Sprintf(format, args...), "$uuid", uuid, 1)
+	_, err = l.e.api(ctx, n, cmd)
+	return err
+}
+
+func (l *leg) Answer(ctx context.Context) error    { return l.api(ctx, "uuid_answer $uuid") }
+func (l *leg) PreAnswer(ctx context.Context) error { return l.api(ctx, "uuid_pre_answer $uuid") }
+func (l *leg) RingReady(ctx context.Context) error { return l.api(ctx, "uuid_ring_ready $uuid") }
+
+func (l *leg) Respond(ctx context.Context, code int) error {
+	if code < 100 || code > 699 {
+		return fmt.Errorf("respond: SIP code %d out of range", code)
+	}
+	return l.api(ctx, "uuid_broadcast $uuid respond::%d aleg", code)
+}
+
+func (l *leg) Hangup(ctx context.Context, cause string) error {
+	if err := safeArg(cause); err != nil {
+		return err
+	}
+	return l.api(ctx, "uuid_kill $uuid %s", cause)
+}
+
+func (l *leg) Play(ctx context.Context, url string) error {
+	if err := safeArg(url); err != nil {
+		return err
+	}
+	return l.api(ctx, "uuid_broadcast $uuid %s aleg", url)
+}
+
+func (l *leg) Record(ctx context.Context, path string, limit time.Duration) error {
+	if err := safeArg(path); err != nil {
+		return err
+	}
+	secs := max(int(limit.Round(time.Second)/time.Second), 1)
+	return l.api(ctx, "uuid_record $uuid start %s %d", path, secs)
+}
+
+func (l *leg) SendDTMF(ctx context.Context, digits string) error {
+	if err := safeArg(digits); err != nil {
+		return err
+	}
+	return l.api(ctx, "uuid_send_dtmf $uuid %s", digits)
+}
+
+func (l *leg) SetVar(ctx context.Context, name, value string) error {
+	if err := safeArg(name); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		return fmt.Errorf("set %s: value contains a line break", name)
+	}
+	return l.api(ctx, "uuid_setvar $uuid %s %s", name, value)
+}
+
+// Schedule runs fn after d on its own goroutine unless the call has ended;
+// the call's end stops the timer.
+func (l *leg) Schedule(d time.Duration, fn func(ctx context.Context)) {
+	c := l.c
+	l.e.mu.Lock()
+	defer l.e.mu.Unlock()
+	if c.finished {
+		return
+	}
+	t := time.AfterFunc(d, func() {
+		if c.ctx.Err() == nil {
+			fn(c.ctx)
+		}
+	})
+	c.timers = append(c.timers, t)
+}
+
+// timeoutCauses are originate results that mean "nothing answered in
+// time": with no callee leg seen, the SUT never delivered the call.
+var timeoutCauses = map[string]bool{
+	"NO_ANSWER": true, "RECOVERY_ON_TIMER_EXPIRE": true, "ALLOTTED_TIMEOUT": true,
+	"NO_USER_RESPONSE": true, "PROGRESS_TIMEOUT": true, "ORIGINATOR_CANCEL": true,
+	"NORMAL_CLEARING": true, "MANAGER_REQUEST": true,
+}
+
+// judge fills in the call's outcome. The runner judges what no flow can:
+// lost sight (unknown), stopped by the user (unknown, interrupted), never
+// delivered (no_callee_leg / originate_X) and flow errors; the flow judges
+// the rest.
+func (c *call) judge() {
+	r := &c.rec
+	switch {
+	case c.unknown:
+		r.Outcome, r.Reason = metrics.OutcomeUnknown, "node_lost"
+	case c.interrupted:
+		r.Outcome, r.Reason = metrics.OutcomeUnknown, "interrupted"
+	case c.calleeID == "":
+		r.Outcome = metrics.OutcomeFailed
+		cause := r.Cause()
+		if !c.noCallee && strings.HasPrefix(r.OriginateResult, "-ERR") && cause != "" && !timeoutCauses[cause] {
+			r.Reason = "originate_" + cause
+		} else {
+			r.Reason = metrics.NameNoCallee
+		}
+	case c.flowErr != nil:
+		r.Outcome, r.Reason = metrics.OutcomeFailed, "flow_error"
+		if r.Fields == nil {
+			r.Fields = map[string]string{}
+		}
+		r.Fields["flow_error"] = c.flowErr.Error()
+	default:
+		c.flow.Judge(r)
+	}
+}
+
+// sipStatus reads the caller leg's final SIP status from its
+// CHANNEL_HANGUP_COMPLETE: sip_term_status when FreeSWITCH received the
+// final message, else 200 for an answered call (esl-reference 3.9).
+func sipStatus(termStatus string, answered bool) int {
+	if v, err := strconv.Atoi(strings.TrimSpace(termStatus)); err == nil && v >= 100 {
+		if answered && v >= 300 {
+			return 200
+		}
+		return v
+	}
+	if answered {
+		return 200
+	}
+	return 0
+}

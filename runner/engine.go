@@ -1,0 +1,874 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/metrics"
+	"github.com/google/uuid"
+)
+
+// Stage is one period of load, resolved from the plan.
+type Stage struct {
+	Name     string
+	Duration time.Duration
+	From, To float64 // calls per second
+	// Limit is the most calls in progress; an arrival over it is dropped.
+	// 0 means no limit.
+	Limit           int
+	Hold            time.Duration
+	HoldExponential bool
+	MaxCalls        int
+	Poisson         bool
+}
+
+// FlowMix is one weighted flow of the plan's mix.
+type FlowMix struct {
+	Name   string // name in reports
+	Flow   flows.Flow
+	Weight int
+}
+
+// Origination is what the originate command builder gets for one call.
+type Origination struct {
+	CallID, RunID, Flow, Stage string
+	Node                       NodeSpec
+}
+
+// Config is one run, resolved from a plan.
+type Config struct {
+	RunID  string
+	Stages []Stage
+	Flows  []FlowMix
+	Nodes  []NodeSpec
+	Policy string // PolicyRoundRobin (default), PolicyWeighted, PolicyLeastLoaded
+	Seed   uint64
+	// RandomFlows draws each call's flow at random by weight; the default
+	// is smooth weighted round-robin.
+	RandomFlows bool
+	// MaxCalls caps originates over the run; 0 means no cap.
+	MaxCalls int
+	// Originate builds the argument of `bgapi` (the whole originate
+	// command) for a call. It must set origination_uuid to the call id,
+	// sip_h_X-callplan-call and sip_h_X-callplan-run, and park the
+	// answered caller leg.
+	Originate func(Origination) (string, error)
+	// OriginateTimeout is the plan's originate timeout; a call whose callee
+	// leg has not arrived a second after it fails no_callee_leg.
+	OriginateTimeout time.Duration
+	Collector        *metrics.Collector
+	Guard            Guard
+	// SmokeCall runs one call through the whole path before the first
+	// stage; a failure stops the run before any load (exit 3).
+	SmokeCall bool
+	// StopGrace bounds how long a stop waits for hung-up calls to end.
+	StopGrace time.Duration
+	// Linger bounds how long a call whose caller leg ended waits for the
+	// callee leg's end and the originate result.
+	Linger time.Duration
+	// Progress, when set, is called about once a second.
+	Progress func(Progress)
+}
+
+// Result is what a run ended with.
+type Result struct {
+	Summary     metrics.Summary
+	Interrupted bool
+}
+
+// ErrSmokeCall means the preflight smoke call failed.
+var ErrSmokeCall = errors.New("smoke call failed")
+
+type engine struct {
+	cfg   Config
+	col   *metrics.Collector
+	sched *Schedule
+	nodes []*node
+	sel   *selector
+
+	flowWRR  *smoothWRR
+	flowRand *randomChoice
+	holds    []*holdSource
+
+	mu         sync.Mutex
+	calls      map[string]*call // by call id (= caller Unique-ID)
+	byCallee   map[string]*call // by callee Unique-ID
+	byJob      map[string]*call
+	active     int
+	stageCalls []int
+	runCalls   int
+	stopping   bool
+	idle       chan struct{} // signalled when active drops to 0 while draining
+	started    time.Time
+	curStage   int
+	ctx        context.Context // the run's context for commands (survives a stop)
+	wg         sync.WaitGroup  // event pumps and call actors
+}
+
+// Run drives the calls of cfg. It returns when every stage has run and
+// every call has ended, or, when ctx is cancelled, after stopping: no new
+// calls, this run's calls hung up, records flushed (Result.Interrupted).
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	e, err := newEngine(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	return e.run(ctx)
+}
+
+func newEngine(cfg Config) (*engine, error) {
+	if len(cfg.Nodes) == 0 {
+		return nil, errors.New("no nodes")
+	}
+	if len(cfg.Flows) == 0 {
+		return nil, errors.New("no flows")
+	}
+	if cfg.Originate == nil || cfg.Collector == nil {
+		return nil, errors.New("config needs Originate and Collector")
+	}
+	if cfg.OriginateTimeout <= 0 {
+		cfg.OriginateTimeout = 60 * time.Second
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 5 * time.Second
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = 5 * time.Second
+	}
+	segs := make([]Segment, len(cfg.Stages))
+	for i, s := range cfg.Stages {
+		segs[i] = Segment{Duration: s.Duration, From: s.From, To: s.To}
+	}
+	sched, err := NewSchedule(segs...)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{
+		cfg: cfg, col: cfg.Collector, sched: sched,
+		calls: map[string]*call{}, byCallee: map[string]*call{}, byJob: map[string]*call{},
+		stageCalls: make([]int, len(cfg.Stages)),
+	}
+	callers := 0
+	for i, s := range cfg.Nodes {
+		e.nodes = append(e.nodes, newNode(i, s))
+		if s.Caller {
+			callers++
+		}
+	}
+	if callers == 0 {
+		return nil, errors.New("no node places calls (every node has role callee)")
+	}
+	e.sel = newSelector(cfg.Policy, e.nodes)
+	w := make([]int, len(cfg.Flows))
+	for i, f := range cfg.Flows {
+		w[i] = max(f.Weight, 1)
+	}
+	if cfg.RandomFlows {
+		e.flowRand = newRandomChoice(w, cfg.Seed)
+	} else {
+		e.flowWRR = newSmoothWRR(w)
+	}
+	for i, s := range cfg.Stages {
+		e.holds = append(e.holds, newHoldSource(s.Hold, s.HoldExponential, cfg.Seed+uint64(i)*7919))
+	}
+	return e, nil
+}
+
+func (e *engine) pacer(i int) Pacer {
+	_ = i
+	for _, s := range e.cfg.Stages {
+		if s.Poisson {
+			return NewPoissonPacer(e.sched, e.cfg.Seed)
+		}
+	}
+	return UniformPacer{e.sched}
+}
+
+func (e *engine) run(ctx context.Context) (Result, error) {
+	// Commands (hangups at stop, flow actions of ending calls) must outlive
+	// the user's cancellation; the run ends them itself.
+	cmdCtx, cancelCmds := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelCmds()
+	e.ctx = cmdCtx
+
+	for _, n := range e.nodes {
+		e.wg.Add(1)
+		go e.pump(n)
+	}
+	defer func() {
+		cancelCmds()
+		e.wg.Wait()
+	}()
+
+	tickCtx, stopTicks := context.WithCancel(cmdCtx)
+	defer stopTicks()
+	e.wg.Add(1)
+	go e.ticker(tickCtx)
+
+	if e.cfg.SmokeCall {
+		if err := e.smoke(ctx); err != nil {
+			if ctx.Err() != nil {
+				return e.stop()
+			}
+			return Result{}, err
+		}
+	}
+
+	e.mu.Lock()
+	e.started = time.Now()
+	e.mu.Unlock()
+	if len(e.cfg.Stages) > 0 {
+		e.col.SetStage(e.cfg.Stages[0].Name)
+	}
+	if err := e.pace(ctx); err != nil {
+		return e.stop()
+	}
+	// Drain: wait for every call to end, or for the user to stop us.
+	if err := e.drain(ctx); err != nil {
+		return e.stop()
+	}
+	return e.finish(false)
+}
+
+// pace originates calls on the schedule until it ends or ctx is done.
+func (e *engine) pace(ctx context.Context) error {
+	p := e.pacer(0)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	var hits uint64
+	for {
+		elapsed := time.Since(e.started)
+		wait, stop := p.Pace(elapsed, hits)
+		if stop {
+			return nil
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-timer.C:
+			}
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		at, _ := e.sched.ArrivalTime(float64(hits))
+		si := e.sched.Stage(at)
+		if si < 0 {
+			si = len(e.cfg.Stages) - 1
+		}
+		e.enterStage(si)
+		next, done := e.arrive(si)
+		if done {
+			return nil
+		}
+		hits++
+		if next > hits {
+			hits = next
+		}
+	}
+}
+
+// enterStage records stage changes for the time series.
+func (e *engine) enterStage(si int) {
+	e.mu.Lock()
+	changed := si != e.curStage
+	e.curStage = si
+	e.mu.Unlock()
+	if changed {
+		e.col.SetStage(e.cfg.Stages[si].Name)
+	}
+}
+
+// arrive handles one arrival in stage si: drop, throttle or originate. It
+// returns the hit index to continue from when the stage's max_calls is
+// reached (the first arrival of the next stage), and done when the run's
+// max_calls is reached.
+func (e *engine) arrive(si int) (next uint64, done bool) {
+	st := e.cfg.Stages[si]
+	e.mu.Lock()
+	if e.cfg.MaxCalls > 0 && e.runCalls >= e.cfg.MaxCalls {
+		e.mu.Unlock()
+		return 0, true
+	}
+	if st.MaxCalls > 0 && e.stageCalls[si] >= st.MaxCalls {
+		e.mu.Unlock()
+		return e.firstHitOf(si + 1), false
+	}
+	fi := e.chooseFlow()
+	fm := e.cfg.Flows[fi]
+	e.col.Offered(st.Name, fm.Name)
+	if st.Limit > 0 && e.active >= st.Limit {
+		e.mu.Unlock()
+		e.col.Dropped(st.Name, fm.Name)
+		return 0, false
+	}
+	n := e.sel.pick(e.nodes)
+	if n == nil {
+		e.mu.Unlock()
+		e.col.Throttled(st.Name, fm.Name)
+		return 0, false
+	}
+	c := e.newCall(si, fm, n, false)
+	e.stageCalls[si]++
+	e.runCalls++
+	e.mu.Unlock()
+	e.col.Originated(st.Name, fm.Name, n.Name)
+	e.wg.Add(1)
+	go e.originate(c)
+	return 0, false
+}
+
+// firstHitOf is the index of the first arrival at or after stage si.
+func (e *engine) firstHitOf(si int) uint64 {
+	if si >= len(e.cfg.Stages) {
+		return math.MaxUint32 // past the end: the pacer stops
+	}
+	return uint64(math.Ceil(e.sched.Integral(e.sched.StageStart(si)) - 1e-9))
+}
+
+func (e *engine) chooseFlow() int {
+	if e.flowRand != nil {
+		return e.flowRand.next()
+	}
+	return e.flowWRR.next(func(int) bool { return true })
+}
+
+// newCall registers a call on node n. Called with e.mu held.
+func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
+	id := uuid.NewString()
+	ctx, cancel := context.WithCancel(e.ctx)
+	c := &call{
+		id: id, jobID: uuid.NewString(), stage: si, flowName: fm.Name, flow: fm.Flow, node: n,
+		smoke: smoke, ctx: ctx, cancel: cancel, done: make(chan struct{}),
+	}
+	c.fc = flows.Call{ID: id, Caller: &leg{e: e, c: c}, Callee: &leg{e: e, c: c, callee: true}}
+	stageName := ""
+	if si >= 0 && si < len(e.cfg.Stages) {
+		stageName = e.cfg.Stages[si].Name
+		c.fc.Hold = e.holds[si].next()
+	}
+	c.rec = metrics.Record{Run: e.cfg.RunID, Call: id, Stage: stageName, Flow: fm.Name, CallerNode: n.Name}
+	c.reserved = n.legsPerCall()
+	n.legs += c.reserved
+	n.pending++
+	c.isPending = true
+	e.calls[id] = c
+	e.byJob[c.jobID] = c
+	e.active++
+	return c
+}
+
+// originate sends the call's bgapi originate.
+func (e *engine) originate(c *call) {
+	defer e.wg.Done()
+	cmd, err := e.cfg.Originate(Origination{
+		CallID: c.id, RunID: e.cfg.RunID, Flow: c.flowName, Stage: c.rec.Stage, Node: c.node.NodeSpec,
+	})
+	sent := time.Now()
+	e.mu.Lock()
+	c.sentAt, c.rec.OriginateSent = sent, sent
+	e.mu.Unlock()
+	if err == nil {
+		err = c.node.Conn.BgAPI(e.ctx, cmd, c.jobID)
+	}
+	e.mu.Lock()
+	c.node.reply.add(time.Since(sent))
+	c.node.checkGuard(e.cfg.Guard)
+	if err != nil {
+		c.jobDone, c.jobFailed = true, true
+		c.rec.OriginateResult = "-ERR " + sanitizeCause(err)
+		fin := e.maybeFinish(c)
+		e.mu.Unlock()
+		e.end(fin)
+		return
+	}
+	// The callee must arrive within the originate timeout (plus a second
+	// for the INVITE's trip); otherwise the call fails no_callee_leg.
+	c.timers = append(c.timers, time.AfterFunc(e.cfg.OriginateTimeout+time.Second, func() { e.noCallee(c) }))
+	e.mu.Unlock()
+}
+
+func sanitizeCause(err error) string {
+	s := strings.ToUpper(strings.Fields(err.Error() + " ORIGINATE_SEND_FAILED")[0])
+	return strings.Trim(s, ":")
+}
+
+// noCallee ends a call whose callee leg never arrived.
+func (e *engine) noCallee(c *call) {
+	e.mu.Lock()
+	if c.finished || c.calleeID != "" {
+		e.mu.Unlock()
+		return
+	}
+	c.noCallee = true
+	up := c.created && !c.callerDone
+	var fin *call
+	if !up {
+		// No caller leg to wait for: whatever the job says later is moot.
+		c.jobDone, c.callerDone = true, true
+		fin = e.maybeFinish(c)
+	}
+	e.mu.Unlock()
+	if up {
+		_ = (&leg{e: e, c: c}).Hangup(e.ctx, "NORMAL_CLEARING")
+	}
+	e.end(fin)
+}
+
+// pump moves a node's events into the engine.
+func (e *engine) pump(n *node) {
+	defer e.wg.Done()
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case ce, ok := <-n.Conn.Events():
+			if !ok {
+				e.connDown(n, errors.New("connection closed"))
+				return
+			}
+			switch {
+			case ce.Down:
+				e.connDown(n, ce.Err)
+			case ce.Up:
+				e.mu.Lock()
+				n.up = true
+				n.note("ESL connection re-established")
+				e.mu.Unlock()
+			case ce.Event != nil:
+				e.handle(n, ce.Event)
+			}
+		}
+	}
+}
+
+// connDown marks a lost node: its in-flight calls become unknown.
+func (e *engine) connDown(n *node, err error) {
+	e.mu.Lock()
+	if !n.up {
+		e.mu.Unlock()
+		return
+	}
+	n.up = false
+	n.disconnects++
+	n.note("ESL connection lost: %v; its in-flight calls are unknown", err)
+	var fins []*call
+	for _, c := range e.calls {
+		if c.node == n || c.calleeNode == n {
+			c.unknown = true
+			c.callerDone, c.calleeDone, c.jobDone = true, true, true
+			if f := e.maybeFinish(c); f != nil {
+				fins = append(fins, f)
+			}
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range fins {
+		e.end(c)
+	}
+}
+
+// handle applies one event. Every update is keyed on Unique-ID or
+// Job-UUID; events for channels of other runs are ignored.
+func (e *engine) handle(n *node, ev *esl.Event) {
+	name := ev.Name()
+	if name == "HEARTBEAT" {
+		e.mu.Lock()
+		n.heartbeat(ev)
+		n.checkGuard(e.cfg.Guard)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Lock()
+	var fin *call
+	var post []flows.Event
+	c, callee := e.lookup(n, ev, name)
+	if c == nil || c.finished {
+		e.mu.Unlock()
+		return
+	}
+	at := ev.Time()
+	r := &c.rec
+	switch {
+	case name == "BACKGROUND_JOB":
+		if !c.jobDone {
+			c.jobDone = true
+			body := strings.TrimSpace(firstLine(ev.Body))
+			r.OriginateResult = body
+			c.jobFailed = strings.HasPrefix(body, "-")
+			e.unpend(c)
+			if c.jobFailed && !c.created {
+				c.callerDone = true // the leg never existed
+			}
+		}
+	case callee:
+		switch name {
+		case "CHANNEL_CREATE":
+			r.CalleeCreate = at
+		case "CHANNEL_PARK":
+			if !c.arrived {
+				c.arrived = true
+				post = append(post, flows.CalleeArrived)
+			}
+		case "CHANNEL_ANSWER":
+			if r.CalleeAnswer.IsZero() {
+				r.CalleeAnswer = at
+				post = append(post, flows.CalleeAnswered)
+			}
+		case "CHANNEL_HANGUP_COMPLETE":
+			c.calleeDone = true
+			r.CalleeHangup = at
+			r.CalleeCause = ev.Get("Hangup-Cause")
+			c.calleeNode.legs--
+		}
+	default: // caller leg
+		switch name {
+		case "CHANNEL_CREATE":
+			if !c.created {
+				c.created = true
+				r.CallerCreate = at
+				e.unpend(c)
+				n.create.add(time.Since(c.sentAt))
+				n.checkGuard(e.cfg.Guard)
+			}
+		case "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA":
+			if r.CallerProgress.IsZero() {
+				r.CallerProgress = at
+				post = append(post, flows.CallerProgress)
+			}
+		case "CHANNEL_ANSWER":
+			if r.CallerAnswer.IsZero() {
+				r.CallerAnswer = at
+				if !c.smoke {
+					defer e.col.Answered()
+				}
+				post = append(post, flows.CallerAnswered)
+			}
+		case "CHANNEL_HANGUP_COMPLETE":
+			c.callerDone = true
+			r.CallerHangup = at
+			r.CallerCause = ev.Get("Hangup-Cause")
+			r.SIPStatus = sipStatus(ev.Var("sip_term_status"), !r.CallerAnswer.IsZero())
+			// Release the caller leg, and the callee reservation if the
+			// callee never landed here.
+			c.node.legs -= c.reserved
+			c.reserved = 0
+			if !c.jobDone || c.calleeID != "" && !c.calleeDone {
+				c.timers = append(c.timers, time.AfterFunc(e.cfg.Linger, func() { e.lingerOver(c) }))
+			}
+		}
+	}
+	for _, p := range post {
+		e.post(c, p)
+	}
+	fin = e.maybeFinish(c)
+	e.mu.Unlock()
+	e.end(fin)
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// lookup finds the call an event is about; callee says it is about the
+// callee leg. A callee leg is recognised on its CHANNEL_CREATE by the
+// X-callplan-call variable (case-insensitive, on any node).
+func (e *engine) lookup(n *node, ev *esl.Event, name string) (*call, bool) {
+	if name == "BACKGROUND_JOB" {
+		return e.byJob[ev.JobUUID()], false
+	}
+	id := ev.UniqueID()
+	if c, ok := e.calls[id]; ok {
+		return c, false
+	}
+	if c, ok := e.byCallee[id]; ok {
+		return c, true
+	}
+	if name != "CHANNEL_CREATE" || !strings.EqualFold(ev.Get("Call-Direction"), "inbound") {
+		return nil, false
+	}
+	cid := ev.Var("sip_h_X-callplan-call")
+	c, ok := e.calls[cid]
+	if !ok || c.calleeID != "" || c.finished {
+		return nil, false
+	}
+	if run := ev.Var("sip_h_X-callplan-run"); run != "" && run != e.cfg.RunID {
+		return nil, false
+	}
+	c.calleeID = id
+	c.calleeNode = n
+	c.rec.CalleeNode = n.Name
+	e.byCallee[id] = c
+	// The callee leg takes one of the legs reserved on the caller node
+	// when it lands there; elsewhere the spare reservation is released and
+	// the landing node gets a leg of its own.
+	if n == c.node && c.reserved > 1 {
+		c.reserved--
+	} else {
+		if c.reserved > 1 {
+			c.node.legs--
+			c.reserved--
+		}
+		n.legs++
+	}
+	return c, true
+}
+
+// unpend takes the call off its node's pending originates (once).
+func (e *engine) unpend(c *call) {
+	if c.isPending {
+		c.isPending = false
+		c.node.pending--
+	}
+}
+
+// lingerOver ends a call that waited too long for its callee's end or its
+// originate result after the caller leg ended.
+func (e *engine) lingerOver(c *call) {
+	e.mu.Lock()
+	if c.calleeID != "" && !c.calleeDone {
+		c.calleeDone = true
+		c.calleeNode.legs--
+	}
+	c.jobDone = true
+	fin := e.maybeFinish(c)
+	e.mu.Unlock()
+	e.end(fin)
+}
+
+// post queues a flow event; one actor per call runs them in order.
+func (e *engine) post(c *call, ev flows.Event) {
+	c.pending = append(c.pending, ev)
+	if c.acting {
+		return
+	}
+	c.acting = true
+	e.wg.Add(1)
+	go e.act(c)
+}
+
+func (e *engine) act(c *call) {
+	defer e.wg.Done()
+	for {
+		e.mu.Lock()
+		if len(c.pending) == 0 || c.finished {
+			c.acting = false
+			e.mu.Unlock()
+			return
+		}
+		ev := c.pending[0]
+		c.pending = c.pending[1:]
+		e.mu.Unlock()
+		if err := c.flow.On(c.ctx, &c.fc, ev); err != nil && c.ctx.Err() == nil {
+			e.mu.Lock()
+			if c.flowErr == nil {
+				c.flowErr = fmt.Errorf("%s: %w", ev, err)
+			}
+			e.mu.Unlock()
+			// End both legs: the flow cannot carry on.
+			_ = c.fc.Callee.Hangup(e.ctx, "NORMAL_CLEARING")
+			_ = c.fc.Caller.Hangup(e.ctx, "NORMAL_CLEARING")
+		}
+	}
+}
+
+// maybeFinish marks the call finished when nothing more is to come and
+// returns it for end; nil otherwise. Called with e.mu held.
+func (e *engine) maybeFinish(c *call) *call {
+	if c.finished || !c.jobDone || !c.callerDone {
+		return nil
+	}
+	if c.calleeID != "" && !c.calleeDone {
+		return nil
+	}
+	c.finished = true
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.timers = nil
+	c.cancel()
+	e.unpend(c)
+	if c.reserved > 0 {
+		c.node.legs -= c.reserved
+		c.reserved = 0
+	}
+	delete(e.calls, c.id)
+	delete(e.byJob, c.jobID)
+	if c.calleeID != "" {
+		delete(e.byCallee, c.calleeID)
+	}
+	e.active--
+	if e.active == 0 && e.idle != nil {
+		close(e.idle)
+		e.idle = nil
+	}
+	c.judge()
+	return c
+}
+
+// end hands a finished call's record to the collector, outside the lock.
+func (e *engine) end(c *call) {
+	if c == nil {
+		return
+	}
+	if !c.smoke {
+		_ = e.col.End(&c.rec) // a write error surfaces from Collector.Close
+	}
+	close(c.done)
+}
+
+// drain waits for every call to end.
+func (e *engine) drain(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		if e.active == 0 {
+			e.mu.Unlock()
+			return nil
+		}
+		if e.idle == nil {
+			e.idle = make(chan struct{})
+		}
+		idle := e.idle
+		e.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-idle:
+		}
+	}
+}
+
+// stop ends a run the user interrupted: hang up this run's calls on every
+// node (hupall filtered by the run's X-header variable, which both legs
+// carry), wait a bounded time for their ends, then close the books.
+func (e *engine) stop() (Result, error) {
+	e.mu.Lock()
+	e.stopping = true
+	for _, c := range e.calls {
+		c.interrupted = true
+	}
+	nodes := append([]*node(nil), e.nodes...)
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
+		}()
+	}
+	wg.Wait()
+	_ = e.drain(ctx)
+	// Calls whose ends did not arrive in time are closed as they stand.
+	e.mu.Lock()
+	var fins []*call
+	for _, c := range e.calls {
+		c.jobDone, c.callerDone, c.calleeDone = true, true, true
+		if f := e.maybeFinish(c); f != nil {
+			fins = append(fins, f)
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range fins {
+		e.end(c)
+	}
+	e.col.SetInterrupted()
+	return e.finish(true)
+}
+
+// HupallCommand ends every channel of run runID on a node, and only those:
+// both legs of its calls carry the sip_h_X-callplan-run variable.
+func HupallCommand(cause, runID string) string {
+	return fmt.Sprintf("hupall %s sip_h_X-callplan-run %s", cause, runID)
+}
+
+func (e *engine) finish(interrupted bool) (Result, error) {
+	e.publishHealth()
+	s, err := e.col.Close()
+	return Result{Summary: s, Interrupted: interrupted}, err
+}
+
+func (e *engine) publishHealth() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, n := range e.nodes {
+		e.col.SetGenerator(n.Name, n.health())
+	}
+}
+
+// api runs a command on a node, timing its reply for the overdrive guard.
+func (e *engine) api(ctx context.Context, n *node, cmd string) (string, error) {
+	t := time.Now()
+	body, err := n.Conn.API(ctx, cmd)
+	e.mu.Lock()
+	n.reply.add(time.Since(t))
+	n.checkGuard(e.cfg.Guard)
+	e.mu.Unlock()
+	return checkReply(cmd, body, err)
+}
+
+// ticker seals time-series seconds, publishes health and reports
+// progress once a second.
+func (e *engine) ticker(ctx context.Context) {
+	defer e.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			e.col.Tick()
+			e.publishHealth()
+			if e.cfg.Progress != nil {
+				e.cfg.Progress(e.progress())
+			}
+		}
+	}
+}
+
+// smoke runs one park call through the whole path and requires it to end
+// ok. It is not counted in the run's metrics.
+func (e *engine) smoke(ctx context.Context) error {
+	park, err := flows.New("park", nil)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	n := e.sel.pick(e.nodes)
+	if n == nil {
+		e.mu.Unlock()
+		return fmt.Errorf("%w: no node can take a call", ErrSmokeCall)
+	}
+	c := e.newCall(-1, FlowMix{Name: "smoke", Flow: park}, n, true)
+	c.fc.Hold = 100 * time.Millisecond
+	c.rec.Stage = "smoke"
+	e.mu.Unlock()
+	e.wg.Add(1)
+	go e.originate(c)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+	}
+	if c.rec.Outcome != metrics.OutcomeOK {
+		detail := c.rec.Reason
+		if c.rec.OriginateResult != "" {
+			detail += " (originate: " + c.rec.OriginateResult + ")"
+		}
+		return fmt.Errorf("%w on node %s: %s", ErrSmokeCall, n.Name, detail)
+	}
+	return nil
+}

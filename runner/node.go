@@ -1,0 +1,252 @@
+package runner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/metrics"
+)
+
+// NodeSpec is one generator node as the runner is given it.
+type NodeSpec struct {
+	Name string
+	Conn Conn
+	// MaxSessions caps this run's live legs on the node; 0 takes the
+	// node's own Max-Sessions (preflight `status`, then HEARTBEAT).
+	MaxSessions int
+	// Weight is the node's share under the weighted policy.
+	Weight int
+	// Caller / Callee say whether the node originates calls and whether
+	// calls come back to it.
+	Caller, Callee bool
+	// SIPHost and SIPPort are where the node's SIP profile listens, for
+	// the destination template.
+	SIPHost string
+	SIPPort int
+}
+
+// Guard sets the overdrive guard's limits (see docs/load-model.md). A node
+// crossing any of them is flagged saturated and gets no new calls until it
+// is back under half of each.
+type Guard struct {
+	// MaxPending is the most originates sent to a node that have neither
+	// created their caller channel nor returned a result.
+	MaxPending int
+	// MaxReplyLatency bounds the smoothed time a command takes to be
+	// acknowledged (bgapi's own reply, api replies).
+	MaxReplyLatency time.Duration
+	// MaxCreateLatency bounds the smoothed time from sending an originate
+	// to the caller channel's CHANNEL_CREATE.
+	MaxCreateLatency time.Duration
+	// MinIdleCPU is the lowest Idle-CPU (percent) a heartbeat may report.
+	MinIdleCPU float64
+}
+
+// DefaultGuard is tuned from real FreeSWITCH on a 2-core machine: it
+// sustains about 90 loop calls/s; at about 110/s replies and set-up stretch
+// to seconds and it does not recover. These limits trip well before that.
+var DefaultGuard = Guard{
+	MaxPending:       200,
+	MaxReplyLatency:  500 * time.Millisecond,
+	MaxCreateLatency: time.Second,
+	MinIdleCPU:       2,
+}
+
+// node is the runner's view of one generator during a run. Guarded by the
+// engine's mutex.
+type node struct {
+	NodeSpec
+	index int
+	up    bool
+
+	legs    int // this run's live legs on the node, plus reservations
+	pending int // originates sent without a caller CREATE or job result yet
+
+	reply, create ewma
+
+	idleCPU    float64 // last heartbeat; -1 before any
+	minIdleCPU float64
+	hbSessions int
+	hbMax      int
+
+	saturated, saturatedEver, atMaxEver bool
+	disconnects                         int64
+	notes                               []string
+}
+
+func newNode(i int, s NodeSpec) *node {
+	return &node{NodeSpec: s, index: i, up: true, idleCPU: -1, minIdleCPU: -1}
+}
+
+// ewma is an exponentially weighted moving average of a latency.
+type ewma struct {
+	v   float64 // seconds
+	set bool
+}
+
+func (e *ewma) add(d time.Duration) {
+	x := d.Seconds()
+	if !e.set {
+		e.v, e.set = x, true
+		return
+	}
+	e.v = 0.8*e.v + 0.2*x
+}
+
+func (e *ewma) dur() time.Duration { return time.Duration(e.v * float64(time.Second)) }
+
+// capacity is the node's session cap for this run, 0 when unknown.
+func (n *node) capacity() int {
+	if n.MaxSessions > 0 {
+		return n.MaxSessions
+	}
+	return n.hbMax
+}
+
+// legsPerCall is how many legs a call reserves on its caller node: two
+// when calls may loop back to it.
+func (n *node) legsPerCall() int {
+	if n.Callee {
+		return 2
+	}
+	return 1
+}
+
+// canTake reports whether the node may originate one more call, and if
+// not, whether that is because it is full (as opposed to down/saturated).
+func (n *node) canTake() (ok, full bool) {
+	if !n.up || !n.Caller || n.saturated {
+		return false, false
+	}
+	if c := n.capacity(); c > 0 && n.legs+n.legsPerCall() > c {
+		return false, true
+	}
+	return true, false
+}
+
+// heartbeat takes a HEARTBEAT's figures.
+func (n *node) heartbeat(ev *esl.Event) {
+	if v, err := strconv.ParseFloat(strings.TrimSpace(ev.Get("Idle-CPU")), 64); err == nil {
+		n.idleCPU = v
+		if n.minIdleCPU < 0 || v < n.minIdleCPU {
+			n.minIdleCPU = v
+		}
+	}
+	if v, err := strconv.Atoi(ev.Get("Session-Count")); err == nil {
+		n.hbSessions = v
+	}
+	if v, err := strconv.Atoi(ev.Get("Max-Sessions")); err == nil && v > 0 {
+		n.hbMax = v
+		if n.hbSessions >= v && !n.atMaxEver {
+			n.atMaxEver = true
+			n.note("Session-Count reached Max-Sessions (%d)", v)
+		}
+	}
+}
+
+// load is the least_loaded policy's figure: this run's legs plus what else
+// the node carries according to its last heartbeat.
+func (n *node) load() int {
+	return max(n.legs, n.hbSessions)
+}
+
+// checkGuard updates the saturated flag from the node's figures.
+func (n *node) checkGuard(g Guard) {
+	over := g.MaxPending > 0 && n.pending > g.MaxPending ||
+		g.MaxReplyLatency > 0 && n.reply.dur() > g.MaxReplyLatency ||
+		g.MaxCreateLatency > 0 && n.create.dur() > g.MaxCreateLatency ||
+		g.MinIdleCPU > 0 && n.idleCPU >= 0 && n.idleCPU < g.MinIdleCPU
+	under := (g.MaxPending <= 0 || n.pending <= g.MaxPending/2) &&
+		(g.MaxReplyLatency <= 0 || n.reply.dur() <= g.MaxReplyLatency/2) &&
+		(g.MaxCreateLatency <= 0 || n.create.dur() <= g.MaxCreateLatency/2) &&
+		(g.MinIdleCPU <= 0 || n.idleCPU < 0 || n.idleCPU >= 2*g.MinIdleCPU)
+	switch {
+	case !n.saturated && over:
+		n.saturated = true
+		if !n.saturatedEver {
+			n.note("saturated: pending originates %d, reply latency %v, create latency %v, idle CPU %.1f%%; new calls held back",
+				n.pending, n.reply.dur().Round(time.Millisecond), n.create.dur().Round(time.Millisecond), n.idleCPU)
+		}
+		n.saturatedEver = true
+	case n.saturated && under:
+		n.saturated = false
+	}
+}
+
+func (n *node) note(format string, args ...any) {
+	if len(n.notes) < 20 {
+		n.notes = append(n.notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// health is the node's generator health for the summary.
+func (n *node) health() metrics.Generator {
+	return metrics.Generator{
+		Saturated:     n.saturatedEver,
+		AtMaxSessions: n.atMaxEver,
+		MinIdleCPU:    n.minIdleCPU,
+		Disconnects:   n.disconnects,
+		Notes:         append([]string(nil), n.notes...),
+	}
+}
+
+// selector chooses the node for each call.
+type selector struct {
+	policy string
+	next   int
+	wrr    *smoothWRR
+}
+
+// Node policies (plan.NodePolicy values).
+const (
+	PolicyRoundRobin  = "round_robin"
+	PolicyWeighted    = "weighted"
+	PolicyLeastLoaded = "least_loaded"
+)
+
+func newSelector(policy string, nodes []*node) *selector {
+	s := &selector{policy: policy}
+	if policy == PolicyWeighted {
+		w := make([]int, len(nodes))
+		for i, n := range nodes {
+			w[i] = max(n.Weight, 1)
+		}
+		s.wrr = newSmoothWRR(w)
+	}
+	return s
+}
+
+// pick returns the node for the next call, or nil when none can take it.
+func (s *selector) pick(nodes []*node) *node {
+	ok := func(i int) bool { t, _ := nodes[i].canTake(); return t }
+	switch s.policy {
+	case PolicyWeighted:
+		if i := s.wrr.next(ok); i >= 0 {
+			return nodes[i]
+		}
+		return nil
+	case PolicyLeastLoaded:
+		var best *node
+		for i, n := range nodes {
+			if !ok(i) {
+				continue
+			}
+			if best == nil || n.load()*max(best.capacity(), 1) < best.load()*max(n.capacity(), 1) {
+				best = n
+			}
+		}
+		return best
+	default:
+		for range nodes {
+			i := s.next % len(nodes)
+			s.next++
+			if ok(i) {
+				return nodes[i]
+			}
+		}
+		return nil
+	}
+}
