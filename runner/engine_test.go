@@ -1,0 +1,302 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/metrics"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// originateTo builds an originate toward the node the call should land on.
+func originateTo(dest func(o Origination) string, timeout int) func(Origination) (string, error) {
+	return func(o Origination) (string, error) {
+		to := o.Node.SIPHost
+		if dest != nil {
+			to = dest(o)
+		}
+		return esl.Originate{
+			Vars: []esl.Var{
+				{Name: "origination_uuid", Value: o.CallID},
+				{Name: "sip_h_X-callplan-call", Value: o.CallID},
+				{Name: "sip_h_X-callplan-run", Value: o.RunID},
+				{Name: "callplan_flow", Value: o.Flow},
+				{Name: "originate_timeout", Value: fmt.Sprint(timeout)},
+			},
+			Endpoint: esl.Sofia("external", "callplan@"+to),
+		}.Command()
+	}
+}
+
+func mustFlow(t *testing.T, use string, with map[string]string) flows.Flow {
+	t.Helper()
+	f, err := flows.New(use, with)
+	require.NoError(t, err)
+	return f
+}
+
+func park(t *testing.T) FlowMix {
+	return FlowMix{Name: "park", Flow: mustFlow(t, "park", nil), Weight: 1}
+}
+
+func baseConfig(t *testing.T, run string, nodes ...NodeSpec) Config {
+	return Config{
+		RunID: run, Nodes: nodes, Flows: []FlowMix{park(t)},
+		Originate: originateTo(nil, 2), OriginateTimeout: 2 * time.Second,
+		Collector: metrics.NewCollector(run, "test"), Guard: DefaultGuard,
+		StopGrace: 2 * time.Second, Linger: time.Second,
+	}
+}
+
+func TestRunParkCallsEndOK(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	cfg := baseConfig(t, "r1", n.spec())
+	cfg.SmokeCall = true
+	cfg.Stages = []Stage{{Name: "steady", Duration: time.Second, From: 20, To: 20, Hold: 200 * time.Millisecond, Limit: 100}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(20), s.Offered)
+	assert.Equal(t, int64(20), s.Calls, "the smoke call is not counted")
+	assert.Equal(t, int64(20), s.OK, "reasons %v", s.Reasons)
+	assert.Equal(t, int64(20), s.Answered)
+	assert.Equal(t, int64(0), s.Active)
+	assert.Equal(t, map[string]int64{"NORMAL_CLEARING": 20}, s.Causes)
+	assert.Equal(t, int64(20), s.Duration.Count)
+	assert.InDelta(t, float64(200*time.Millisecond), float64(s.Duration.P50), float64(50*time.Millisecond))
+	assert.True(t, s.Healthy())
+	assert.Equal(t, 0, cl.legsUp("r1"))
+}
+
+func TestRunMixedFlowsOnARamp(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	cfg := baseConfig(t, "r1", n.spec())
+	cfg.Flows = []FlowMix{
+		{Name: "park", Flow: mustFlow(t, "park", nil), Weight: 2},
+		{Name: "busy", Flow: mustFlow(t, "reject", nil), Weight: 1},
+		{Name: "rejected", Flow: mustFlow(t, "reject", map[string]string{"cause": "CALL_REJECTED"}), Weight: 1},
+		{Name: "ring", Flow: mustFlow(t, "ringback", map[string]string{"ring_for": "100ms"}), Weight: 1},
+		{Name: "cancel", Flow: mustFlow(t, "ringback", map[string]string{"ring_for": "100ms", "then": "caller_hangup", "mode": "pre_answer"}), Weight: 1},
+	}
+	// 0 → 60/s over 1 s: exactly 30 calls; then 30/s for 1 s: 30 more.
+	cfg.Stages = []Stage{
+		{Name: "ramp", Duration: time.Second, From: 0, To: 60, Hold: 100 * time.Millisecond},
+		{Name: "flat", Duration: time.Second, From: 30, To: 30, Hold: 100 * time.Millisecond},
+	}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(60), s.Calls)
+	assert.Equal(t, int64(60), s.OK, "reasons %v", s.Reasons)
+	assert.Equal(t, int64(30), s.Stages["ramp"].Calls)
+	assert.Equal(t, int64(30), s.Stages["flat"].Calls)
+	// Smooth weighted round-robin: exact shares.
+	for name, want := range map[string]int64{"park": 20, "busy": 10, "rejected": 10, "ring": 10, "cancel": 10} {
+		assert.Equal(t, want, s.Flows[name].Calls, "flow %s calls", name)
+		assert.Equal(t, want, s.Flows[name].OK, "flow %s ok (reasons %v)", name, s.Flows[name].Reasons)
+	}
+	assert.Equal(t, int64(10), s.Flows["busy"].Counters["expected"])
+	assert.Equal(t, int64(10), s.SIP["486"])
+	assert.Equal(t, int64(10), s.Causes["CALL_REJECTED"])
+	assert.Equal(t, int64(30), s.Answered, "park and ring answer; reject and cancel never do")
+	assert.Equal(t, int64(10), s.Flows["ring"].PDD.Count)
+}
+
+func TestRunLimitDropsAndMaxCalls(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	cfg := baseConfig(t, "r1", n.spec())
+	// 50/s for 1 s with 1 s holds and a limit of 10: the first 10 calls
+	// fill the limit, the remaining 40 arrivals find it full.
+	cfg.Stages = []Stage{
+		{Name: "full", Duration: time.Second, From: 50, To: 50, Hold: time.Second, Limit: 10},
+		{Name: "capped", Duration: time.Second, From: 20, To: 20, Hold: 10 * time.Millisecond, MaxCalls: 5},
+	}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	full, capped := s.Stages["full"], s.Stages["capped"]
+	assert.Equal(t, int64(50), full.Offered)
+	assert.Equal(t, int64(10), full.Calls)
+	assert.Equal(t, int64(40), full.Dropped)
+	assert.LessOrEqual(t, full.Erlangs.Max, 10.0, "never above the limit")
+	assert.Equal(t, int64(5), capped.Calls)
+	assert.Equal(t, int64(5), capped.Offered, "arrivals after max_calls are not offered")
+	assert.Equal(t, int64(15), s.OK, "reasons %v", s.Reasons)
+
+	// max_calls for the run.
+	cfg = baseConfig(t, "r2", n.spec())
+	cfg.MaxCalls = 7
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 30, To: 30, Hold: 10 * time.Millisecond}}
+	res, err = Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), res.Summary.Calls)
+}
+
+func TestRunNoCalleeLegAndOriginateFailure(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	a := cl.node("a")
+	cfg := baseConfig(t, "r1", a.spec())
+	cfg.Originate = originateTo(func(Origination) string { return "nowhere" }, 1)
+	cfg.OriginateTimeout = time.Second
+	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(2), s.Calls)
+	assert.Equal(t, int64(2), s.Failed)
+	assert.Equal(t, map[string]int64{"no_callee_leg": 2}, s.Reasons)
+
+	b := cl.node("b")
+	b.refuse = "NORMAL_TEMPORARY_FAILURE"
+	cfg = baseConfig(t, "r2", b.spec())
+	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
+	res, err = Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"originate_NORMAL_TEMPORARY_FAILURE": 2}, res.Summary.Reasons)
+	assert.Equal(t, int64(2), res.Summary.Causes["NORMAL_TEMPORARY_FAILURE"])
+
+	// A smoke call that fails stops the run before any load.
+	cfg = baseConfig(t, "r3", b.spec())
+	cfg.SmokeCall = true
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 10, To: 10, Hold: time.Second}}
+	_, err = Run(context.Background(), cfg)
+	require.ErrorIs(t, err, ErrSmokeCall)
+	assert.ErrorContains(t, err, "node b")
+}
+
+func TestRunInterruptHangsUpOnlyThisRun(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	// Another run's calls on the same node, held long.
+	other := baseConfig(t, "other", n.spec())
+	other.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 20, To: 20, Hold: time.Hour}}
+	otherCtx, stopOther := context.WithCancel(context.Background())
+	otherDone := make(chan Result, 1)
+	go func() {
+		res, _ := Run(otherCtx, other)
+		otherDone <- res
+	}()
+
+	cfg := baseConfig(t, "mine", n.spec())
+	cfg.Stages = []Stage{{Name: "s", Duration: 10 * time.Second, From: 20, To: 20, Hold: time.Hour}}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	res, err := Run(ctx, cfg)
+	require.NoError(t, err)
+	assert.True(t, res.Interrupted)
+	assert.True(t, res.Summary.Interrupted)
+	assert.Equal(t, 0, cl.legsUp("mine"), "this run's legs are hung up")
+	assert.Equal(t, int64(0), res.Summary.Active)
+	assert.Equal(t, res.Summary.Calls, res.Summary.Unknown, "interrupted calls are neither ok nor failed")
+	assert.Equal(t, 8, cl.legsUp("other"), "the other run's 4 calls (8 legs) survive")
+
+	stopOther()
+	<-otherDone
+	assert.Equal(t, 0, cl.legsUp("other"))
+	var hupalls []string
+	for _, c := range n.cmds {
+		if strings.HasPrefix(c, "hupall") {
+			hupalls = append(hupalls, c)
+		}
+	}
+	assert.Equal(t, []string{"hupall MANAGER_REQUEST sip_h_X-callplan-run mine", "hupall MANAGER_REQUEST sip_h_X-callplan-run other"}, hupalls)
+}
+
+func TestRunNodeLostMidRun(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	a, b := cl.node("a"), cl.node("b")
+	cfg := baseConfig(t, "r1", a.spec(), b.spec())
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 20, To: 20, Hold: 2 * time.Second}}
+	time.AfterFunc(300*time.Millisecond, a.kill)
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(1), s.Generators["a"].Disconnects)
+	assert.False(t, s.Healthy(), "a lost generator makes the run untrustworthy")
+	assert.Greater(t, s.Nodes["a"].Unknown, int64(0), "in-flight calls on a are unknown")
+	assert.Equal(t, int64(0), s.Nodes["a"].Failed)
+	assert.Equal(t, s.Nodes["b"].Calls, s.Nodes["b"].OK, "b carries on")
+	assert.Greater(t, s.Nodes["b"].Calls, s.Nodes["a"].Calls, "after the loss every call goes to b")
+	assert.Equal(t, int64(20), s.Calls)
+	assert.NotEmpty(t, s.Generators["a"].Notes)
+}
+
+func TestRunClusterCalleeOnOtherNode(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	a, b := cl.node("a"), cl.node("b")
+	cfg := baseConfig(t, "r1", a.spec(), b.spec())
+	// Each node calls the other.
+	cfg.Originate = originateTo(func(o Origination) string {
+		if o.Node.Name == "a" {
+			return "b"
+		}
+		return "a"
+	}, 2)
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 20, To: 20, Hold: 50 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(20), s.OK, "reasons %v", s.Reasons)
+	assert.Equal(t, int64(10), s.Nodes["a"].Calls, "round robin")
+	assert.Equal(t, int64(10), s.Nodes["b"].Calls)
+}
+
+func TestRunOverdriveGuardThrottles(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	slow := cl.node("slow")
+	slow.replyDelay = 50 * time.Millisecond
+	cfg := baseConfig(t, "r1", slow.spec())
+	cfg.Guard = Guard{MaxReplyLatency: 20 * time.Millisecond, MaxPending: 1000}
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 50, To: 50, Hold: 10 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.True(t, s.Generators["slow"].Saturated)
+	assert.False(t, s.Healthy())
+	assert.Greater(t, s.Throttled, int64(0))
+	assert.Equal(t, s.Offered, s.Calls+s.Throttled+s.Dropped)
+	assert.Equal(t, s.Calls, s.OK, "throttling protects the calls that were placed (reasons %v)", s.Reasons)
+
+	// Idle-CPU from heartbeats trips it too.
+	busy := cl.node("busy")
+	cfg = baseConfig(t, "r2", busy.spec())
+	cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 20, To: 20, Hold: 10 * time.Millisecond}}
+	busy.heartbeat(0, 1000, 0.5)
+	res, err = Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.True(t, res.Summary.Generators["busy"].Saturated)
+	assert.Equal(t, 0.5, res.Summary.Generators["busy"].MinIdleCPU)
+}
+
+func TestRunNeverAboveMaxSessions(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	spec := n.spec()
+	spec.MaxSessions = 6 // three loop calls
+	cfg := baseConfig(t, "r1", spec)
+	cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 20, To: 20, Hold: time.Second}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(3), s.Calls)
+	assert.Equal(t, int64(7), s.Throttled)
+	assert.LessOrEqual(t, s.Erlangs.Max, 3.0)
+}
