@@ -135,6 +135,9 @@ func (t Template) ExpandFor(n Node, c Call) string {
 		case "node.sip_host":
 			return uriHost(n.SIPHost)
 		case "node.sip_port":
+			if n.Embedded && n.SIPPort == 0 {
+				return AgentSIPPort
+			}
 			return strconv.Itoa(n.SIPPort)
 		case "call.id":
 			return c.ID

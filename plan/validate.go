@@ -17,7 +17,7 @@ var (
 	varPattern      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 	headerPattern   = regexp.MustCompile(`^X-[A-Za-z0-9][A-Za-z0-9_-]*$`)
 	appPattern      = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$`)
-	proxyPattern    = regexp.MustCompile(`^(?:sips?:)?([^:;\s]+|\[[0-9A-Fa-f:.]+\])(?::(\d+))?(?:;transport=(?:udp|tcp|tls|ws|wss))?$`)
+	proxyPattern    = regexp.MustCompile(`^(?:sip:)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$`)
 	reservedPrefix  = "X-callplan-"
 )
 
@@ -96,7 +96,7 @@ func (d *decoder) checkNodes(p *Plan) {
 		return
 	}
 	names := map[string]string{}
-	embedded, callers, callees := 0, 0, 0
+	embedded, callers, callees, broken := 0, 0, 0, false
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
 		path := indexPath("nodes", i)
@@ -105,6 +105,9 @@ func (d *decoder) checkNodes(p *Plan) {
 			uriPath = path + ".uri"
 		}
 		u, err := parseNodeURI(n.URI)
+		if err != nil || d.failedWithin(uriPath) || d.failedWithin(path+".role") {
+			broken = true
+		}
 		if err != nil {
 			if !d.failed[uriPath] && !d.failed[path+".uri"] {
 				d.errAt(n.Fields.Get("uri", n.Pos), uriPath, "%v", err)
@@ -144,6 +147,9 @@ func (d *decoder) checkNodes(p *Plan) {
 			callees++
 		}
 	}
+	if broken {
+		return // the roles of the broken nodes are unknown
+	}
 	if len(names) > 0 && callers == 0 {
 		d.errAt(p.Fields.Get("nodes", p.Pos), "nodes", "no node can originate calls (every node has role: callee)")
 	}
@@ -165,7 +171,7 @@ func (d *decoder) checkOriginate(p *Plan) {
 	}
 	if o.Proxy != "" {
 		if !proxyPattern.MatchString(o.Proxy) {
-			d.errAt(at("proxy"), "originate.proxy", "%q: want host[:port][;transport=udp|tcp|tls]", o.Proxy)
+			d.errAt(at("proxy"), "originate.proxy", "%q: want host[:port]", o.Proxy)
 		}
 		if o.Gateway != "" {
 			d.errAt(at("proxy"), "originate.proxy", "proxy and gateway exclude each other (a gateway has its own proxy)")

@@ -35,6 +35,8 @@ func commands() map[string]command {
 		"version":  {"print the callplan version", runVersion},
 		"validate": {"check plans and report every problem (exit 2 if any)", runValidate},
 		"agent":    {"run an embedded FreeSWITCH-compatible call agent (ESL + SIP + RTP)", runAgent},
+		"render":   {"show a plan with defaults applied and the originate commands it sends", runRender},
+		"schema":   {"print the plan format's JSON Schema", runSchema},
 		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
 }

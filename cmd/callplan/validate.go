@@ -89,6 +89,7 @@ func loadPlan(env Env, path string, sets []string) (*plan.Plan, error) {
 // checkPlan is plan.Options.Check for the CLI.
 func checkPlan(p *plan.Plan, errs *plan.Errors) {
 	checkFlows(p, errs)
+	checkOriginate(p, errs)
 	for i, a := range p.Assertions {
 		checkAssertion(a, fmt.Sprintf("assertions[%d].expr", i), errs)
 	}

@@ -116,3 +116,69 @@ func TestValidateCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderGolden renders each example plan and a few test plans; the
+// output must match its golden file and load back as a valid plan.
+func TestRenderGolden(t *testing.T) {
+	t.Parallel()
+	scenarios, err := filepath.Glob("../../scenarios/*.yaml")
+	require.NoError(t, err)
+	extra, err := filepath.Glob("testdata/render/*.yaml")
+	require.NoError(t, err)
+	for _, file := range append(scenarios, extra...) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runWithEnv(t, testEnv, "render", file)
+			require.Equal(t, ExitPassed, code, "render %s: %s", file, errOut)
+			assert.NotContains(t, out, "s3cret", "render leaked a password")
+			name := strings.TrimSuffix(filepath.Base(file), ".yaml") + ".golden"
+			golden(t, filepath.Join("testdata/render", name), out)
+
+			// The rendered plan is itself a plan.
+			tmp := filepath.Join(t.TempDir(), "resolved.yaml")
+			require.NoError(t, os.WriteFile(tmp, []byte(out), 0o644))
+			code, _, errOut = runWithEnv(t, nil, "validate", tmp)
+			assert.Equal(t, ExitPassed, code, "rendered plan does not validate: %s", errOut)
+		})
+	}
+}
+
+func TestRenderCLI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		want     ExitCode
+		inStdout string
+		inStderr string
+	}{
+		{"set applies", []string{"render", "--set", "stages[0].rate=50", "--set", "originate.proxy=sut.example.com:5060", "../../scenarios/smoke.yaml"}, ExitPassed, ";fs_path=sip:sut.example.com:5060 &park()", ""},
+		{"set shows in plan", []string{"render", "--set", "stages[0].rate=50", "../../scenarios/smoke.yaml"}, ExitPassed, "rate: 50\n", ""},
+		{"gateway", []string{"render", "--set", "originate.gateway=carrier1", "--set", "originate.destination=15550100", "../../scenarios/smoke.yaml"}, ExitPassed, "}sofia/gateway/carrier1/15550100 &park()", ""},
+		{"invalid plan", []string{"render", "testdata/validate/flows.yaml"}, ExitInvalid, "", `unknown flow "prak"`},
+		{"two plans", []string{"render", "a.yaml", "b.yaml"}, ExitInvalid, "", "exactly one plan"},
+		{"help", []string{"render", "-h"}, ExitPassed, "", "Examples:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runWithEnv(t, testEnv, tt.args...)
+			assert.Equal(t, tt.want, code, "Main(%q) exit code; stderr:\n%s", tt.args, errOut)
+			assert.Contains(t, out, tt.inStdout, "Main(%q) stdout", tt.args)
+			assert.Contains(t, errOut, tt.inStderr, "Main(%q) stderr", tt.args)
+		})
+	}
+}
+
+// TestSchemaInSync: docs/plan.schema.json is generated from the Go types
+// and the flows registry (go test -update rewrites it).
+func TestSchemaInSync(t *testing.T) {
+	t.Parallel()
+	got, err := planSchema()
+	require.NoError(t, err)
+	golden(t, "../../docs/plan.schema.json", string(got))
+
+	code, out, _ := runWithEnv(t, nil, "schema")
+	assert.Equal(t, ExitPassed, code)
+	assert.Equal(t, string(got), out, "callplan schema prints the committed schema")
+}
