@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -181,4 +182,46 @@ func TestSchemaInSync(t *testing.T) {
 	code, out, _ := runWithEnv(t, nil, "schema")
 	assert.Equal(t, ExitPassed, code)
 	assert.Equal(t, string(got), out, "callplan schema prints the committed schema")
+}
+
+// TestPlansDocCoversSchema: docs/plans.md documents every field of the plan
+// format and every flow parameter (each as `key` in the text).
+func TestPlansDocCoversSchema(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/plans.md")
+	require.NoError(t, err)
+	schema, err := planSchema()
+	require.NoError(t, err)
+	var keys []string
+	collectKeys(t, schema, &keys)
+	require.Greater(t, len(keys), 40)
+	for _, k := range keys {
+		assert.True(t, strings.Contains(string(doc), "`"+k+"`"), "docs/plans.md does not document %q", k)
+	}
+}
+
+// collectKeys lists every property name in a JSON Schema.
+func collectKeys(t *testing.T, schema []byte, keys *[]string) {
+	t.Helper()
+	var root any
+	require.NoError(t, json.Unmarshal(schema, &root))
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if props, ok := x["properties"].(map[string]any); ok {
+				for k := range props {
+					*keys = append(*keys, k)
+				}
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
 }
