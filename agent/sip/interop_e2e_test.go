@@ -1,0 +1,248 @@
+//go:build e2e
+
+package sip
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Interop with foreign SIP stacks on loopback: SIPp as UAS and UAC, and
+// Kamailio as a stateless proxy in the fs_path. These fail (not skip) when
+// sipp or kamailio is missing: `make deps-e2e` installs them.
+
+// peerProc is a SIPp or Kamailio process owned by one test.
+type peerProc struct {
+	cmd  *exec.Cmd
+	out  bytes.Buffer
+	done chan struct{}
+	err  error
+}
+
+func startPeer(t *testing.T, name string, args ...string) *peerProc {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	require.NoErrorf(t, err, "%s is needed for the e2e tests (make deps-e2e)", name)
+	p := &peerProc{cmd: exec.Command(path, args...), done: make(chan struct{})}
+	p.cmd.Stdout = &p.out
+	p.cmd.Stderr = &p.out
+	p.cmd.Dir = t.TempDir() // SIPp writes its logs to the working directory
+	// Its own process group, so Kamailio's children go with it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+				<-p.done
+			}
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out.String())
+		}
+	})
+	return p
+}
+
+// wait returns the exit code once the process ends (within d).
+func (p *peerProc) wait(t *testing.T, d time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(d):
+		require.FailNowf(t, "peer did not exit", "within %s", d)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	require.NoError(t, p.err)
+	return 0
+}
+
+// freePort finds a loopback port free for both UDP and TCP.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		pc.Close()
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	require.FailNow(t, "no free port")
+	return 0
+}
+
+// waitBound waits until something has bound port (a bind of our own
+// fails), i.e. the peer is listening.
+func waitBound(t *testing.T, p *peerProc, network string, port int) {
+	t.Helper()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			require.FailNowf(t, "peer exited before listening", "%v", p.err)
+		default:
+		}
+		var err error
+		if network == "udp" {
+			var pc net.PacketConn
+			if pc, err = net.ListenPacket("udp", addr); err == nil {
+				pc.Close()
+			}
+		} else {
+			var l net.Listener
+			if l, err = net.Listen("tcp", addr); err == nil {
+				l.Close()
+			}
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.FailNowf(t, "peer not listening", "%s %s", network, addr)
+}
+
+func sippTransport(tp string) string {
+	if tp == "tcp" {
+		return "t1"
+	}
+	return "u1"
+}
+
+// SIPp's built-in UAS answers a call the profile places; the profile hangs up.
+func TestSIPpUASAnswersDial(t *testing.T) {
+	for _, tp := range []string{"udp", "tcp"} {
+		t.Run(tp, func(t *testing.T) {
+			p, _ := testProfile(t)
+			port := freePort(t)
+			sipp := startPeer(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+				"-t", sippTransport(tp), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+			waitBound(t, sipp, tp, port)
+
+			out, err := p.Dial(context.Background(), Offer{
+				Target:  "service@127.0.0.1:" + strconv.Itoa(port) + ";transport=" + tp,
+				Headers: []Header{{"X-callplan-call", "sipp-uas"}},
+				Codecs:  []string{"PCMU"},
+			})
+			require.NoError(t, err)
+			waitKind(t, out.Events(), EventRinging)
+			waitKind(t, out.Events(), EventAnswered)
+			assert.Equal(t, "PCMU", out.Codec().Name)
+			assert.True(t, out.Media().Started())
+			require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+			assert.Equal(t, 0, sipp.wait(t, 30*time.Second), "sipp uas counts the call successful")
+		})
+	}
+}
+
+// SIPp's built-in UAC calls the profile, which rings and answers; SIPp
+// hangs up.
+func TestSIPpUACCallsProfile(t *testing.T) {
+	for _, tp := range []string{"udp", "tcp"} {
+		t.Run(tp, func(t *testing.T) {
+			p, calls := testProfile(t)
+			port := freePort(t)
+			sipp := startPeer(t, "sipp", "-sn", "uac", p.Addr(), "-s", "2000", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+				"-t", sippTransport(tp), "-m", "1", "-d", "500", "-nostdin", "-timeout", "30s", "-timeout_error")
+
+			in := waitInbound(t, calls)
+			assert.Equal(t, "2000", in.RequestUser())
+			assert.Equal(t, tp, in.Transport())
+			require.NoError(t, in.Ringing())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, in.Answer(ctx))
+			end := waitKind(t, in.Events(), EventHangup).End
+			assert.Equal(t, "NORMAL_CLEARING", end.Cause)
+			assert.Equal(t, DispRecvBye, end.Disposition)
+			assert.Equal(t, 0, sipp.wait(t, 30*time.Second), "sipp uac counts the call successful")
+		})
+	}
+}
+
+func startKamailio(t *testing.T) int {
+	t.Helper()
+	port := freePort(t)
+	l := "127.0.0.1:" + strconv.Itoa(port)
+	cfg, err := filepath.Abs("testdata/kamailio.cfg")
+	require.NoError(t, err)
+	k := startPeer(t, "kamailio", "-f", cfg, "-DD", "-E",
+		"-l", "udp:"+l, "-l", "tcp:"+l, "-Y", t.TempDir())
+	waitBound(t, k, "udp", port)
+	waitBound(t, k, "tcp", port)
+	return port
+}
+
+// Kamailio as a stateless proxy in the fs_path, to SIPp's UAS.
+func TestKamailioProxyToSIPp(t *testing.T) {
+	p, _ := testProfile(t)
+	kport := startKamailio(t)
+	port := freePort(t)
+	sipp := startPeer(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		"-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+	waitBound(t, sipp, "udp", port)
+
+	out, err := p.Dial(context.Background(), Offer{
+		Target: "service@127.0.0.1:" + strconv.Itoa(port),
+		Proxy:  "sip:127.0.0.1:" + strconv.Itoa(kport),
+	})
+	require.NoError(t, err)
+	waitKind(t, out.Events(), EventAnswered)
+	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+}
+
+// Profile → Kamailio → profile, over TCP to the proxy and UDP beyond it:
+// an answered call with X- headers kept, and a refusal whose cause crosses
+// the proxy.
+func TestKamailioProxyLoop(t *testing.T) {
+	p, calls := testProfile(t)
+	kport := startKamailio(t)
+	proxy := "sip:127.0.0.1:" + strconv.Itoa(kport) + ";transport=tcp"
+
+	out, err := p.Dial(context.Background(), Offer{Target: "1000@" + p.Addr(), Proxy: proxy,
+		Headers: []Header{{"X-callplan-call", "via-kamailio"}}})
+	require.NoError(t, err)
+	in := waitInbound(t, calls)
+	assert.Contains(t, in.Headers(), Header{"X-callplan-call", "via-kamailio"})
+	require.NoError(t, in.Answer(context.Background()))
+	waitKind(t, out.Events(), EventAnswered)
+	require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+	assert.Equal(t, DispRecvBye, waitKind(t, out.Events(), EventHangup).End.Disposition)
+
+	out, err = p.Dial(context.Background(), Offer{Target: "busy@" + p.Addr(), Proxy: proxy})
+	require.NoError(t, err)
+	in = waitInbound(t, calls)
+	require.NoError(t, in.Reject(486, "", ""))
+	end := waitKind(t, out.Events(), EventHangup).End
+	assert.Equal(t, "USER_BUSY", end.Cause)
+	assert.Equal(t, 486, end.FailureStatus)
+}
