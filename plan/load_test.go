@@ -144,3 +144,18 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkLoad loads the largest valid fixture (every field, env
+// expansion, three flows, two stages).
+func BenchmarkLoad(b *testing.B) {
+	data, err := os.ReadFile("testdata/valid/full.yaml")
+	require.NoError(b, err)
+	opts := Options{Lookup: func(k string) (string, bool) { return "x", true }}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("full.yaml", data, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -273,6 +273,9 @@ func (d *decoder) checkFlows(p *Plan) {
 }
 
 func (d *decoder) checkStages(p *Plan) {
+	if _, ok := p.Fields["stages"]; ok && len(p.Stages) == 0 {
+		d.errAt(p.Fields["stages"], "stages", "at least one stage is needed")
+	}
 	names := map[string]string{}
 	for i := range p.Stages {
 		s := &p.Stages[i]
