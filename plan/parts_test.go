@@ -140,6 +140,10 @@ func TestSetOverrides(t *testing.T) {
 		}},
 		{[]string{"seed=7", "seed=8"}, func(t *testing.T, p *Plan) { assert.Equal(t, int64(8), p.Seed) }},
 		{[]string{"nodes[0]=fs://:${PW}@h"}, func(t *testing.T, p *Plan) { assert.Equal(t, "from-env", p.Nodes[0].Password) }},
+		{[]string{"nodes[0]=fs://h", "nodes[0].max_sessions=100"}, func(t *testing.T, p *Plan) {
+			assert.Equal(t, "fs://h", p.Nodes[0].URI)
+			assert.Equal(t, 100, p.Nodes[0].MaxSessions)
+		}},
 	}
 	for _, tt := range tests {
 		p, err := Parse("t.yaml", []byte(base), Options{Set: tt.sets, Lookup: func(string) (string, bool) { return "from-env", true }})
@@ -277,4 +281,25 @@ func TestDiagnosticsCapped(t *testing.T) {
 	require.True(t, errors.As(err, &errs))
 	require.Len(t, errs, maxDiagnostics+1)
 	assert.Equal(t, "many.yaml: 499 more problems not shown", errs[maxDiagnostics].String())
+}
+
+// FuzzSet: any override on a real plan gives a plan or positioned errors,
+// never a panic.
+func FuzzSet(f *testing.F) {
+	for _, s := range []string{"stages[0].rate=20", "originate.vars.a=b", "stages[1]={duration: 1s, rate: 1, limit: 1}", "nodes[0]=fs://h", "a[0][1].b=", "=x", "flows[0].with.code=[1, {a: b}]"} {
+		f.Add(s)
+	}
+	base := []byte("stages:\n  - {duration: 5s, rate: 1, limit: 2}\nflows:\n  - use: reject\n    with: {code: 486}\noriginate:\n")
+	f.Fuzz(func(t *testing.T, set string) {
+		p, err := Parse("base.yaml", base, Options{Set: []string{set}})
+		if err == nil {
+			require.NotNil(t, p)
+			return
+		}
+		var errs Errors
+		require.True(t, errors.As(err, &errs), "error %T is not Errors", err)
+		for _, d := range errs {
+			require.NotEmpty(t, d.Pos.File, "diagnostic without a position: %#v", d)
+		}
+	})
 }

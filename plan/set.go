@@ -93,6 +93,14 @@ func applySet(root *yaml.Node, expr string, origins map[*yaml.Node]string) error
 			}
 			origins[cur] = origin
 		}
+		if st.key != "" && cur.Kind == yaml.ScalarNode && i == 2 && steps[0].key == "nodes" {
+			// A node written as its URI becomes the mapping form, so
+			// `--set nodes[0].max_sessions=100` works on `- fs://h`.
+			uri := *cur
+			k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "uri"}
+			origins[k] = origin
+			*cur = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: uri.Line, Column: uri.Column, Content: []*yaml.Node{k, &uri}}
+		}
 		var slot **yaml.Node
 		if st.key != "" {
 			if cur.Kind != yaml.MappingNode {
