@@ -24,14 +24,15 @@ func runRender(_ context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "render", "render [--set path=value]... PLAN", renderExamples)
 	var sets setFlags
 	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable), e.g. stages[0].rate=20")
-	if err := parseFlags(fs, args); err != nil {
+	plans, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	if len(plans) != 1 {
 		fs.Usage()
-		return usageErrorf("render takes exactly one plan, got %d", fs.NArg())
+		return usageErrorf("render takes exactly one plan, got %d", len(plans))
 	}
-	p, err := loadPlan(env, fs.Arg(0), sets)
+	p, err := loadPlan(env, plans[0], sets)
 	if err != nil {
 		printPlanError(env.Stderr, err)
 		return withCode(ExitInvalid, errReported)

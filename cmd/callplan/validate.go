@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -23,15 +24,16 @@ func runValidate(_ context.Context, env Env, args []string) error {
 	var sets setFlags
 	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable), e.g. stages[0].rate=20")
 	quiet := fs.Bool("q", false, "print nothing for valid plans")
-	if err := parseFlags(fs, args); err != nil {
+	plans, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(plans) == 0 {
 		fs.Usage()
 		return usageErrorf("no plan given")
 	}
 	invalid := 0
-	for _, path := range fs.Args() {
+	for _, path := range plans {
 		p, err := loadPlan(env, path, sets)
 		if err != nil {
 			printPlanError(env.Stderr, err)
@@ -46,6 +48,28 @@ func runValidate(_ context.Context, env Env, args []string) error {
 		return withCode(ExitInvalid, errReported)
 	}
 	return nil
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments (`validate plan.yaml --set x=1`), as k6 and most CLIs
+// allow; the flag package alone stops at the first argument. After "--"
+// everything is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 // setFlags collects repeated --set flags.
