@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/callplan/callplan/esl"
@@ -51,12 +52,13 @@ func runRender(_ context.Context, env Env, args []string) error {
 // The whole output loads as a plan.
 func renderPlan(p *plan.Plan) (string, error) {
 	resolveFlowParams(p)
+	redactSecrets(p)
 	resolved, err := p.MarshalResolved()
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s resolved by callplan render: every default applied, node passwords shown as ***.\n", p.File)
+	fmt.Fprintf(&b, "# %s resolved by callplan render: every default applied, passwords and credentials shown as ***.\n", p.File)
 	b.Write(resolved)
 	fmt.Fprintf(&b, "\n# Originate commands, one per calling node and flow, each sent as `bgapi <command>`.\n")
 	fmt.Fprintf(&b, "# %s and %s stand for each call's UUID and the run's id", renderCallID, renderRunID)
@@ -80,6 +82,23 @@ func renderPlan(p *plan.Plan) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// secretName matches variable and header names that usually carry a
+// credential (sip_auth_password, X-Api-Token, ...).
+var secretName = regexp.MustCompile(`(?i)(pass|secret|token|api_?key|auth_?key|credential)`)
+
+// redactSecrets replaces the values of credential-looking variables and
+// headers with ***, as node passwords are: render output is shown and
+// pasted, and secrets never appear in output (design.md).
+func redactSecrets(p *plan.Plan) {
+	for _, m := range []map[string]string{p.Originate.Vars, p.Originate.Headers} {
+		for k := range m {
+			if secretName.MatchString(k) {
+				m[k] = "***"
+			}
+		}
+	}
 }
 
 func hasUnboundAgent(p *plan.Plan) bool {
