@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -110,6 +109,7 @@ type engine struct {
 	curStage   int
 	ctx        context.Context // the run's context for commands (survives a stop)
 	wg         sync.WaitGroup  // event pumps and call actors
+	origWG     sync.WaitGroup  // originates being sent
 }
 
 // Run drives the calls of cfg. It returns when every stage has run and
@@ -181,14 +181,16 @@ func newEngine(cfg Config) (*engine, error) {
 	return e, nil
 }
 
-func (e *engine) pacer(i int) Pacer {
-	_ = i
-	for _, s := range e.cfg.Stages {
-		if s.Poisson {
-			return NewPoissonPacer(e.sched, e.cfg.Seed)
-		}
+// stagePacer paces stage i on its own: its arrivals start at the stage's
+// start, uniform or Poisson as the stage says (each stage its own seeded
+// stream, so changing one stage does not move another's arrivals).
+func (e *engine) stagePacer(i int) Pacer {
+	st := e.cfg.Stages[i]
+	s, _ := NewSchedule(Segment{Duration: st.Duration, From: st.From, To: st.To}) // checked in newEngine
+	if st.Poisson {
+		return NewPoissonPacer(s, e.cfg.Seed+uint64(i)*104729)
 	}
-	return UniformPacer{e.sched}
+	return UniformPacer{s}
 }
 
 func (e *engine) run(ctx context.Context) (Result, error) {
@@ -237,44 +239,50 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 	return e.finish(false)
 }
 
-// pace originates calls on the schedule until it ends or ctx is done.
+// pace originates calls stage by stage until the last stage ends or ctx
+// is done.
 func (e *engine) pace(ctx context.Context) error {
-	p := e.pacer(0)
-	timer := time.NewTimer(0)
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	<-timer.C
-	var hits uint64
-	for {
-		elapsed := time.Since(e.started)
-		wait, stop := p.Pace(elapsed, hits)
-		if stop {
-			return nil
-		}
-		if wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-timer.C:
-			}
-		} else if ctx.Err() != nil {
+	sleepUntil := func(at time.Duration) error {
+		wait := at - time.Since(e.started)
+		if wait <= 0 {
 			return ctx.Err()
 		}
-		at, _ := e.sched.ArrivalTime(float64(hits))
-		si := e.sched.Stage(at)
-		if si < 0 {
-			si = len(e.cfg.Stages) - 1
-		}
-		e.enterStage(si)
-		next, done := e.arrive(si)
-		if done {
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
 			return nil
 		}
-		hits++
-		if next > hits {
-			hits = next
+	}
+	for si := range e.cfg.Stages {
+		start := e.sched.StageStart(si)
+		if err := sleepUntil(start); err != nil {
+			return err
+		}
+		e.enterStage(si)
+		p := e.stagePacer(si)
+		for hits := uint64(0); ; hits++ {
+			wait, stop := p.Pace(time.Since(e.started)-start, hits)
+			if stop {
+				break
+			}
+			if err := sleepUntil(time.Since(e.started) + wait); err != nil {
+				return err
+			}
+			full, done := e.arrive(si)
+			if done {
+				return nil
+			}
+			if full {
+				// The stage's max_calls is reached: idle to its end.
+				break
+			}
 		}
 	}
+	return sleepUntil(e.sched.Duration())
 }
 
 // enterStage records stage changes for the time series.
@@ -289,19 +297,18 @@ func (e *engine) enterStage(si int) {
 }
 
 // arrive handles one arrival in stage si: drop, throttle or originate. It
-// returns the hit index to continue from when the stage's max_calls is
-// reached (the first arrival of the next stage), and done when the run's
-// max_calls is reached.
-func (e *engine) arrive(si int) (next uint64, done bool) {
+// reports full when the stage's max_calls is reached and done when the
+// run's is.
+func (e *engine) arrive(si int) (full, done bool) {
 	st := e.cfg.Stages[si]
 	e.mu.Lock()
 	if e.cfg.MaxCalls > 0 && e.runCalls >= e.cfg.MaxCalls {
 		e.mu.Unlock()
-		return 0, true
+		return false, true
 	}
 	if st.MaxCalls > 0 && e.stageCalls[si] >= st.MaxCalls {
 		e.mu.Unlock()
-		return e.firstHitOf(si + 1), false
+		return true, false
 	}
 	fi := e.chooseFlow()
 	fm := e.cfg.Flows[fi]
@@ -309,30 +316,25 @@ func (e *engine) arrive(si int) (next uint64, done bool) {
 	if st.Limit > 0 && e.active >= st.Limit {
 		e.mu.Unlock()
 		e.col.Dropped(st.Name, fm.Name)
-		return 0, false
+		return false, false
 	}
 	n := e.sel.pick(e.nodes)
 	if n == nil {
 		e.mu.Unlock()
 		e.col.Throttled(st.Name, fm.Name)
-		return 0, false
+		return false, false
 	}
 	c := e.newCall(si, fm, n, false)
 	e.stageCalls[si]++
 	e.runCalls++
+	full = st.MaxCalls > 0 && e.stageCalls[si] >= st.MaxCalls
+	done = e.cfg.MaxCalls > 0 && e.runCalls >= e.cfg.MaxCalls
 	e.mu.Unlock()
 	e.col.Originated(st.Name, fm.Name, n.Name)
 	e.wg.Add(1)
+	e.origWG.Add(1)
 	go e.originate(c)
-	return 0, false
-}
-
-// firstHitOf is the index of the first arrival at or after stage si.
-func (e *engine) firstHitOf(si int) uint64 {
-	if si >= len(e.cfg.Stages) {
-		return math.MaxUint32 // past the end: the pacer stops
-	}
-	return uint64(math.Ceil(e.sched.Integral(e.sched.StageStart(si)) - 1e-9))
+	return full, done
 }
 
 func (e *engine) chooseFlow() int {
@@ -370,6 +372,18 @@ func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
 // originate sends the call's bgapi originate.
 func (e *engine) originate(c *call) {
 	defer e.wg.Done()
+	defer e.origWG.Done()
+	e.mu.Lock()
+	if e.stopping {
+		// Stopped between the arrival and now: never sent.
+		c.interrupted = true
+		c.jobDone, c.callerDone = true, true
+		fin := e.maybeFinish(c)
+		e.mu.Unlock()
+		e.end(fin)
+		return
+	}
+	e.mu.Unlock()
 	cmd, err := e.cfg.Originate(Origination{
 		CallID: c.id, RunID: e.cfg.RunID, Flow: c.flowName, Stage: c.rec.Stage, Node: c.node.NodeSpec,
 	})
@@ -495,6 +509,16 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 	if c == nil || c.finished {
 		e.mu.Unlock()
 		return
+	}
+	if e.stopping && name == "CHANNEL_CREATE" {
+		// A leg that appears after the stop's hupall (its originate was
+		// already on its way) is hung up on sight.
+		uuid := ev.UniqueID()
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			_, _ = e.api(e.ctx, n, "uuid_kill "+uuid+" MANAGER_REQUEST")
+		}()
 	}
 	at := ev.Time()
 	r := &c.rec
@@ -761,15 +785,26 @@ func (e *engine) stop() (Result, error) {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
-		}()
+	// Let originates already on the wire return first, so the hupall
+	// covers their legs (later ones are killed on sight, see handle).
+	sent := make(chan struct{})
+	go func() { e.origWG.Wait(); close(sent) }()
+	select {
+	case <-sent:
+	case <-ctx.Done():
 	}
-	wg.Wait()
+	hupall := func() {
+		var wg sync.WaitGroup
+		for _, n := range nodes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
+			}()
+		}
+		wg.Wait()
+	}
+	hupall()
 	_ = e.drain(ctx)
 	// Calls whose ends did not arrive in time are closed as they stand.
 	e.mu.Lock()
@@ -857,6 +892,7 @@ func (e *engine) smoke(ctx context.Context) error {
 	c.rec.Stage = "smoke"
 	e.mu.Unlock()
 	e.wg.Add(1)
+	e.origWG.Add(1)
 	go e.originate(c)
 	select {
 	case <-ctx.Done():

@@ -300,3 +300,26 @@ func TestRunNeverAboveMaxSessions(t *testing.T) {
 	assert.Equal(t, int64(7), s.Throttled)
 	assert.LessOrEqual(t, s.Erlangs.Max, 3.0)
 }
+
+func TestPreflight(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	f, err := Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "external"})
+	require.NoError(t, err)
+	assert.Equal(t, 1000, f.MaxSessions)
+	assert.Contains(t, f.Version, "1.10.12")
+
+	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "internal"})
+	require.ErrorIs(t, err, ErrPreflight)
+	assert.ErrorContains(t, err, `node a: SIP profile "internal" does not exist`)
+
+	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "external", Modules: []string{"mod_bert"}})
+	require.ErrorIs(t, err, ErrPreflight)
+	assert.ErrorContains(t, err, "module_exists mod_bert")
+
+	n.kill()
+	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{})
+	require.ErrorIs(t, err, ErrPreflight)
+	assert.ErrorContains(t, err, "version")
+}
