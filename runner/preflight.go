@@ -19,7 +19,7 @@ type PreflightError struct {
 	Err  error
 }
 
-func (e *PreflightError) Error() string { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
+func (e *PreflightError) Error() string   { return fmt.Sprintf("node %s: %v", e.Node, e.Err) }
 func (e *PreflightError) Unwrap() []error { return []error{ErrPreflight, e.Err} }
 
 // NodeFacts is what preflight learnt about a node.

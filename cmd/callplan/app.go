@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"agent":    {"run an embedded FreeSWITCH-compatible call agent (ESL + SIP + RTP)", runAgent},
 		"render":   {"show a plan with defaults applied and the originate commands it sends", runRender},
 		"schema":   {"print the plan format's JSON Schema", runSchema},
+		"run":      {"run a plan: drive the calls, record them, report (exit 1/3/4 on failure)", runRun},
+		"hangup":   {"hang up calls a run left on the nodes (--run ID or --all)", runHangup},
 		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
 }

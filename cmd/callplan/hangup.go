@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/callplan/callplan/runner"
+)
+
+const hangupExamples = `  callplan hangup --run 3f2a9c1b7d4e plan.yaml   # end one run's calls
+  callplan hangup --all plan.yaml                 # end every call on the plan's nodes`
+
+// runHangup ends calls left on a plan's nodes: one run's (hupall filtered
+// by the run's X-header variable, which both legs carry) or, with --all,
+// every call. Idempotent: with nothing left it succeeds and says so.
+func runHangup(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "hangup", "hangup PLAN [--run ID | --all]", hangupExamples)
+	var sets setFlags
+	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable)")
+	run := fs.String("run", "", "hang up the calls of run `ID` (printed by callplan run)")
+	all := fs.Bool("all", false, "hang up every call on the plan's nodes")
+	cause := fs.String("cause", "MANAGER_REQUEST", "hangup `cause`")
+	if err := parseFlags(fs, reorderFlags(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usageErrorf("want exactly one plan, got %d", fs.NArg())
+	}
+	if (*run == "") == !*all {
+		return usageErrorf("give exactly one of --run ID and --all")
+	}
+	for _, v := range []string{*run, *cause} {
+		if strings.ContainsAny(v, " \t\r\n") {
+			return usageErrorf("%q: no blanks allowed", v)
+		}
+	}
+	p, err := loadPlan(env, fs.Arg(0), sets)
+	if err != nil {
+		printPlanError(env.Stderr, err)
+		return withCode(ExitInvalid, errReported)
+	}
+	cmd := "hupall " + *cause
+	if !*all {
+		cmd = runner.HupallCommand(*cause, *run)
+	}
+	failed := 0
+	for _, n := range p.Nodes {
+		if n.Embedded {
+			// An in-process agent lives and dies with its run: nothing
+			// can be left on it.
+			fmt.Fprintf(env.Stdout, "%s: embedded agent, nothing to hang up\n", n.Name)
+			continue
+		}
+		addr := net.JoinHostPort(n.Host, strconv.Itoa(n.Port))
+		conn, err := runner.DialESL(ctx, addr, n.Password)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", n.Name, err)
+			failed++
+			continue
+		}
+		body, err := conn.API(ctx, cmd)
+		_ = conn.Close()
+		if err != nil || strings.HasPrefix(body, "-") {
+			fmt.Fprintf(env.Stderr, "%s: %s: %v%s\n", n.Name, cmd, err, strings.TrimSpace(body))
+			failed++
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s: %s\n", n.Name, strings.TrimSpace(body))
+	}
+	if failed > 0 {
+		return withCode(ExitInfrastructure, fmt.Errorf("%d node(s) could not be reached", failed))
+	}
+	return nil
+}

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/term"
+
+	"github.com/callplan/callplan/agent"
+	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/plan"
+	"github.com/callplan/callplan/runner"
+)
+
+const runExamples = `  callplan run scenarios/smoke.yaml
+  callplan run --out /tmp/r1 --set stages[0].rate=20 plan.yaml
+  FS_PASSWORD=secret callplan run --quiet cluster.yaml`
+
+// SummaryFile is the run summary written to the output directory.
+const SummaryFile = "summary.json"
+
+func runRun(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "run", "run PLAN [--out DIR] [--set path=value]... [--quiet]", runExamples)
+	var sets setFlags
+	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable), e.g. stages[0].rate=20")
+	out := fs.String("out", "", "results `dir` (default: <report.dir>/<plan name>-<timestamp>/)")
+	quiet := fs.Bool("quiet", false, "no live progress line")
+	noSmoke := fs.Bool("no-smoke-call", false, "skip the preflight smoke call")
+	every := fs.Duration("progress-every", 10*time.Second, "progress line interval when not on a terminal")
+	if err := parseFlags(fs, reorderFlags(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usageErrorf("want exactly one plan, got %d", fs.NArg())
+	}
+	p, err := loadPlan(env, fs.Arg(0), sets)
+	if err != nil {
+		printPlanError(env.Stderr, err)
+		return withCode(ExitInvalid, errReported)
+	}
+	mixes, err := flowMixes(p)
+	if err != nil {
+		return withCode(ExitInvalid, err)
+	}
+	started := time.Now()
+	runID := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(p.Report.Dir, p.Name+"-"+started.UTC().Format("20060102T150405Z"))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating results dir: %w", err)
+	}
+
+	nodes, cleanup, err := openNodes(ctx, env, p)
+	defer cleanup()
+	if err != nil {
+		return withCode(ExitInfrastructure, err)
+	}
+	specs := make([]runner.NodeSpec, len(nodes))
+	for i, n := range nodes {
+		specs[i] = n.spec
+	}
+
+	cdr, err := metrics.CreateCDR(dir)
+	if err != nil {
+		return err
+	}
+	defer cdr.Close()
+	tsFile, err := os.Create(filepath.Join(dir, metrics.TimeSeriesCSVFile))
+	if err != nil {
+		return fmt.Errorf("creating time series: %w", err)
+	}
+	defer tsFile.Close()
+	col := metrics.NewCollector(runID, p.Name, metrics.WithCDR(cdr), metrics.WithTimeSeries(tsFile))
+
+	prog := newProgressPrinter(env.Stderr, *quiet, *every)
+	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
+	res, runErr := runner.Run(ctx, runner.Config{
+		RunID:            runID,
+		Stages:           stages(p),
+		Flows:            mixes,
+		Nodes:            specs,
+		Policy:           string(p.NodePolicy),
+		Seed:             uint64(p.Seed),
+		RandomFlows:      p.FlowChoice == plan.ChoiceRandom,
+		MaxCalls:         p.MaxCalls,
+		Originate:        originateBuilder(p, nodes),
+		OriginateTimeout: p.Originate.Timeout.D(),
+		Collector:        col,
+		Guard:            runner.DefaultGuard,
+		SmokeCall:        !*noSmoke,
+		Progress:         prog.update,
+	})
+	prog.done()
+	if runErr != nil {
+		if errors.Is(runErr, runner.ErrSmokeCall) {
+			return withCode(ExitInfrastructure, runErr)
+		}
+		return runErr
+	}
+	s := res.Summary
+	if err := writeSummary(filepath.Join(dir, SummaryFile), &s); err != nil {
+		return err
+	}
+	printSummary(env.Stdout, &s, dir)
+	switch {
+	case res.Interrupted:
+		return withCode(ExitInterrupted, fmt.Errorf("interrupted: this run's calls were hung up; records so far are in %s", dir))
+	case !s.Healthy():
+		return withCode(ExitInfrastructure, fmt.Errorf("a generator node was unhealthy (see generators above): the measurement cannot be trusted"))
+	}
+	return nil
+}
+
+// reorderFlags moves the plan argument after the flags, so
+// `run plan.yaml --out x` works as well as `run --out x plan.yaml`.
+func reorderFlags(args []string) []string {
+	var flagsPart, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-"):
+			flagsPart = append(flagsPart, a)
+			name := strings.TrimLeft(a, "-")
+			if !strings.Contains(name, "=") && (name == "out" || name == "set" || name == "progress-every" || name == "run") && i+1 < len(args) {
+				flagsPart = append(flagsPart, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(flagsPart, pos...)
+}
+
+func flowMixes(p *plan.Plan) ([]runner.FlowMix, error) {
+	out := make([]runner.FlowMix, 0, len(p.Flows))
+	for _, f := range p.Flows {
+		with := make(map[string]string, len(f.With))
+		for k, v := range f.With {
+			with[k] = v.Value
+		}
+		fl, err := flows.New(f.Use, with)
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		out = append(out, runner.FlowMix{Name: f.Name, Flow: fl, Weight: f.Weight})
+	}
+	return out, nil
+}
+
+func stages(p *plan.Plan) []runner.Stage {
+	out := make([]runner.Stage, len(p.Stages))
+	for i, s := range p.Stages {
+		out[i] = runner.Stage{
+			Name: s.Name, Duration: s.Duration.D(), From: s.Rate.From, To: s.Rate.To,
+			Limit: s.Limit, Hold: s.Hold.Value.D(), HoldExponential: s.HoldDist == plan.HoldExponential,
+			MaxCalls: s.MaxCalls, Poisson: s.Arrivals == plan.ArrivalsPoisson,
+		}
+	}
+	return out
+}
+
+// openNode is a connected generator node.
+type openNode struct {
+	plan plan.Node
+	spec runner.NodeSpec
+}
+
+func nodeNames(ns []openNode) string {
+	names := make([]string, len(ns))
+	for i, n := range ns {
+		names[i] = n.plan.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// openNodes starts embedded agents and connects to every node, then runs
+// preflight on each. Any failure names the node.
+func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), error) {
+	var closers []func()
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	var out []openNode
+	for _, pn := range p.Nodes {
+		addr := net.JoinHostPort(pn.Host, strconv.Itoa(pn.Port))
+		password := pn.Password
+		if pn.Embedded {
+			a, err := agent.New(agent.Config{
+				ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
+				MaxSessions: max(pn.MaxSessions, agent.DefaultMaxSessions), SPS: 100000,
+				Heartbeat: 2 * time.Second,
+			})
+			if err != nil {
+				return nil, cleanup, fmt.Errorf("node %s: creating embedded agent: %w", pn.Name, err)
+			}
+			actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			if err := a.Start(actx); err != nil {
+				cancel()
+				return nil, cleanup, fmt.Errorf("node %s: starting embedded agent: %w", pn.Name, err)
+			}
+			closers = append(closers, func() { cancel(); _ = a.Close() })
+			addr, password = a.Addr(), agent.DefaultPassword
+			host, port, err := net.SplitHostPort(a.SIPAddr())
+			if err == nil {
+				pn.SIPHost = host
+				pn.SIPPort, _ = strconv.Atoi(port)
+			}
+		}
+		conn, err := runner.DialESL(ctx, addr, password)
+		if err != nil {
+			return nil, cleanup, fmt.Errorf("node %s: %w", pn.Name, err)
+		}
+		closers = append(closers, func() { _ = conn.Close() })
+		profile := p.Originate.Profile
+		if p.Originate.Gateway != "" {
+			profile = ""
+		}
+		facts, err := runner.Preflight(ctx, pn.Name, conn, runner.Check{Profile: profile})
+		if err != nil {
+			return nil, cleanup, err
+		}
+		maxSessions := pn.MaxSessions
+		if maxSessions == 0 {
+			maxSessions = facts.MaxSessions
+		}
+		fmt.Fprintf(env.Stderr, "callplan: node %s ok (%s, max sessions %d)\n", pn.Name, firstLineOf(facts.Version), maxSessions)
+		out = append(out, openNode{plan: pn, spec: runner.NodeSpec{
+			Name: pn.Name, Conn: conn, MaxSessions: maxSessions, Weight: pn.Weight,
+			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
+			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort,
+		}})
+	}
+	return out, cleanup, nil
+}
+
+func firstLineOf(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
+}
+
+// originateBuilder renders each call's originate command from the plan:
+// the call's tracking variables first (callplan's own, which the plan
+// cannot override), then the plan's settings, all escaped by esl's builder.
+func originateBuilder(p *plan.Plan, nodes []openNode) func(runner.Origination) (string, error) {
+	byName := map[string]plan.Node{}
+	for _, n := range nodes {
+		byName[n.plan.Name] = n.plan
+	}
+	o := p.Originate
+	app, appArgs, _ := strings.Cut(o.App, "(")
+	appArgs = strings.TrimSuffix(appArgs, ")")
+	return func(c runner.Origination) (string, error) {
+		node := byName[c.Node.Name]
+		dest := o.Destination.ExpandFor(node, plan.Call{ID: c.CallID, RunID: c.RunID, Flow: c.Flow, Stage: c.Stage})
+		vars := []esl.Var{
+			{Name: "origination_uuid", Value: c.CallID},
+			{Name: "sip_h_X-callplan-call", Value: c.CallID},
+			{Name: "sip_h_X-callplan-run", Value: c.RunID},
+			{Name: "callplan_run", Value: c.RunID},
+			{Name: "callplan_flow", Value: c.Flow},
+			{Name: "callplan_stage", Value: c.Stage},
+			{Name: "origination_caller_id_name", Value: o.CallerIDName},
+			{Name: "origination_caller_id_number", Value: o.CallerIDNumber},
+			{Name: "originate_timeout", Value: strconv.Itoa(int(o.Timeout.D() / time.Second))},
+			{Name: "ignore_early_media", Value: strconv.FormatBool(o.IgnoreEarlyMedia)},
+		}
+		if len(o.Codecs) > 0 {
+			vars = append(vars, esl.Var{Name: "absolute_codec_string", Value: strings.Join(o.Codecs, ",")})
+		}
+		for _, k := range sortedKeys(o.Headers) {
+			vars = append(vars, esl.Var{Name: "sip_h_" + k, Value: o.Headers[k]})
+		}
+		for _, k := range sortedKeys(o.Vars) {
+			vars = append(vars, esl.Var{Name: k, Value: o.Vars[k]})
+		}
+		ep := esl.Sofia(o.Profile, dest)
+		if o.Gateway != "" {
+			ep = esl.SofiaGateway(o.Gateway, dest)
+		}
+		return esl.Originate{Vars: vars, Endpoint: ep, Proxy: o.Proxy, App: app, AppArgs: appArgs}.Command()
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func writeSummary(path string, s *metrics.Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding summary: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing summary: %w", err)
+	}
+	return nil
+}
+
+// printSummary prints the run's headline figures. The full report
+// (tables, assertions) is the report package's job.
+func printSummary(w io.Writer, s *metrics.Summary, dir string) {
+	fmt.Fprintf(w, "run %s (%s): %s\n", s.Run, s.Plan, s.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  offered %d  calls %d  answered %d  ok %d  failed %d  unknown %d  dropped %d  throttled %d\n",
+		s.Offered, s.Calls, s.Answered, s.OK, s.Failed, s.Unknown, s.Dropped, s.Throttled)
+	fmt.Fprintf(w, "  asr %.4f  success %.4f  erlangs max %.0f mean %.2f  cps max %.0f mean %.2f\n",
+		s.ASR, s.Success, s.Erlangs.Max, s.Erlangs.Mean, s.CPS.Max, s.CPS.Mean)
+	lat := func(name string, l metrics.Latency) {
+		if l.Count > 0 {
+			fmt.Fprintf(w, "  %-14s p50 %v  p95 %v  p99 %v  max %v\n", name, l.P50, l.P95, l.P99, l.Max)
+		}
+	}
+	lat("pdd", s.PDD)
+	lat("setup_latency", s.SetupLatency)
+	lat("answer_latency", s.AnswerLatency)
+	lat("duration", s.Duration)
+	if len(s.Reasons) > 0 {
+		fmt.Fprintf(w, "  failure reasons: %s\n", countsText(s.Reasons))
+	}
+	for _, name := range sortedGenKeys(s.Generators) {
+		g := s.Generators[name]
+		state := "healthy"
+		if !g.Healthy() {
+			state = "UNHEALTHY"
+		}
+		fmt.Fprintf(w, "  generator %s: %s", name, state)
+		if len(g.Notes) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(g.Notes, "; "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "  results: %s\n", dir)
+}
+
+func sortedGenKeys(m map[string]metrics.Generator) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func countsText(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// progressPrinter shows the live status line: refreshed in place every
+// second on a terminal, a plain line every interval otherwise.
+type progressPrinter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	quiet bool
+	every time.Duration
+	last  time.Time
+	shown bool
+}
+
+func newProgressPrinter(w io.Writer, quiet bool, every time.Duration) *progressPrinter {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progressPrinter{w: w, tty: tty, quiet: quiet, every: every}
+}
+
+func (p *progressPrinter) update(pr runner.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.quiet {
+		return
+	}
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\x1b[K%s", pr.Line())
+		p.shown = true
+		return
+	}
+	if now := time.Now(); p.last.IsZero() || now.Sub(p.last) >= p.every {
+		p.last = now
+		fmt.Fprintln(p.w, pr.Line())
+	}
+}
+
+func (p *progressPrinter) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprintln(p.w)
+		p.shown = false
+	}
+}
