@@ -53,15 +53,15 @@ func TestRecordIntervals(t *testing.T) {
 			okPDD: true, okSetup: true, okAns: true, okD: true, cause: "NORMAL_CLEARING",
 		},
 		{
-			name:  "answered without progress: pdd ends at answer",
-			r:     Record{CallerCreate: at(0), CallerAnswer: at(50), CallerHangup: at(60)},
-			pdd:   ms(50), answer: ms(50), dur: ms(10),
+			name: "answered without progress: pdd ends at answer",
+			r:    Record{CallerCreate: at(0), CallerAnswer: at(50), CallerHangup: at(60)},
+			pdd:  ms(50), answer: ms(50), dur: ms(10),
 			okPDD: true, okAns: true, okD: true,
 		},
 		{
-			name:  "answer before a late progress event",
-			r:     Record{CallerCreate: at(0), CallerProgress: at(80), CallerAnswer: at(40)},
-			pdd:   ms(40), answer: ms(40),
+			name: "answer before a late progress event",
+			r:    Record{CallerCreate: at(0), CallerProgress: at(80), CallerAnswer: at(40)},
+			pdd:  ms(40), answer: ms(40),
 			okPDD: true, okAns: true,
 		},
 		{
