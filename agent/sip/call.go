@@ -122,6 +122,7 @@ type call struct {
 	transport string // "UDP" or "TCP"
 	sdpVer    uint64
 	sessID    uint64
+	remoteSDP string // the peer's last session description (switch_r_sdp)
 }
 
 func newCall(p *Profile, outbound bool, callID, localTag string) *call {
@@ -181,11 +182,21 @@ func (c *call) isEnded() bool {
 	return c.ended
 }
 
+// RemoteSDP returns the peer's last session description.
+func (c *call) RemoteSDP() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remoteSDP
+}
+
 // startMedia points the RTP session at the peer's SDP and starts it.
 func (c *call) startMedia(m sdpMedia, codec media.Codec) error {
 	c.mu.Lock()
 	sess := c.sess
 	c.codec = codec
+	if m.raw != "" {
+		c.remoteSDP = m.raw
+	}
 	c.mu.Unlock()
 	if sess == nil {
 		return nil

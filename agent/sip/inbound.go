@@ -90,6 +90,7 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	c.cseq = uint32(randomID()%30000) + 1
 	c.codec = codec
 	c.sessID = randomID()
+	c.remoteSDP = offer.raw
 	in := &Inbound{
 		c:        c,
 		req:      req,
@@ -238,6 +239,9 @@ func (in *Inbound) Codec() media.Codec {
 	defer in.c.mu.Unlock()
 	return in.c.codec
 }
+
+// RemoteSDP is the caller's offer (switch_r_sdp).
+func (in *Inbound) RemoteSDP() string { return in.c.RemoteSDP() }
 
 // Ringing sends 180 Ringing (uuid_ring_ready). A second call is a no-op.
 func (in *Inbound) Ringing() error {

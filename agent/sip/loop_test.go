@@ -115,6 +115,8 @@ func TestLoopCallAnsweredEchoAndHangup(t *testing.T) {
 			ev = nextEvent(t, out.Events())
 			assert.Equal(t, EventAnswered, ev.Kind)
 			assert.Equal(t, "PCMA", out.Codec().Name)
+			assert.Contains(t, out.RemoteSDP(), "m=audio "+strconv.Itoa(int(in.Media().LocalAddr().Port()))+" RTP/AVP 8 101")
+			assert.Contains(t, in.RemoteSDP(), "m=audio "+strconv.Itoa(int(out.Media().LocalAddr().Port()))+" RTP/AVP 8 0 101")
 
 			// The callee echoes; the caller sends 10 frames and gets them back.
 			in.Media().SetEcho(true)

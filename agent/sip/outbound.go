@@ -220,6 +220,10 @@ func (o *Outbound) Codec() media.Codec {
 	return o.c.codec
 }
 
+// RemoteSDP is the callee's session description from the 183 or 200
+// (switch_r_sdp), "" before either.
+func (o *Outbound) RemoteSDP() string { return o.c.RemoteSDP() }
+
 // Hangup ends the call with cause: a BYE with a Q.850 Reason after the
 // answer, a CANCEL with the Reason before it (FreeSWITCH's uuid_kill on a
 // ringing leg; the 487 is absorbed). The EventHangup (send_bye or

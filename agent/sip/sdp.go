@@ -16,6 +16,7 @@ type sdpMedia struct {
 	addr   netip.AddrPort
 	codecs []media.Codec // known codecs only, in m= line order
 	dtmf   bool          // telephone-event listed
+	raw    string        // the body as received
 }
 
 // maxSDP bounds what parseSDP reads; a real audio offer is a few hundred
@@ -91,7 +92,7 @@ func parseSDP(body []byte) (sdpMedia, error) {
 	if err != nil {
 		return sdpMedia{}, fmt.Errorf("parsing sdp: connection address %q: %w", conn, err)
 	}
-	m := sdpMedia{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port))}
+	m := sdpMedia{addr: netip.AddrPortFrom(ip.Unmap(), uint16(port)), raw: string(body)}
 	for _, pt := range pts {
 		if enc, ok := rtpmap[pt]; ok {
 			name, _, _ := strings.Cut(enc, "/")
