@@ -8,9 +8,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/expr-lang/expr/file"
-	"github.com/expr-lang/expr/parser"
-
+	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/plan"
 )
@@ -114,9 +112,10 @@ func loadPlan(env Env, path string, sets []string) (*plan.Plan, error) {
 func checkPlan(p *plan.Plan, errs *plan.Errors) {
 	checkFlows(p, errs)
 	checkOriginate(p, errs)
-	for i, a := range p.Assertions {
-		checkAssertion(a, fmt.Sprintf("assertions[%d].expr", i), errs)
-	}
+	// Assertions are compiled against the typed metrics environment, so an
+	// unknown variable or a type error is caught here, positioned inside
+	// the expression.
+	assert.Check(p, errs)
 }
 
 // checkFlows checks each flow's name against the flows registry and its
@@ -154,24 +153,4 @@ func flowParams(f plan.Flow) map[string]string {
 		with[k] = v.Value
 	}
 	return with
-}
-
-// checkAssertion is the one place assertions are checked at validate time.
-// Until the assert package compiles them against the typed metrics, only
-// their syntax is checked, with expr's own parser, and the error points at
-// the column inside the expression.
-func checkAssertion(a plan.Assertion, path string, errs *plan.Errors) {
-	if strings.TrimSpace(a.Expr) == "" {
-		return // plan already reported it
-	}
-	_, err := parser.Parse(a.Expr)
-	if err == nil {
-		return
-	}
-	var fe *file.Error
-	if errors.As(err, &fe) {
-		errs.Add(a.ExprSource.At(fe.Line, fe.Column), path, "invalid expression: %s", fe.Message)
-		return
-	}
-	errs.Add(a.ExprSource.Pos, path, "invalid expression: %v", err)
 }

@@ -1,0 +1,94 @@
+package assert
+
+import (
+	"time"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// Live evaluates the abort: true assertions while a run is going. The
+// runner calls Check about once a second; the first failure it returns is
+// the reason to stop originating, hang up and report "aborted by <name>".
+// A Live is used by one goroutine (the runner's ticker); it holds no state
+// between calls, so calling Check again after an abort is harmless.
+type Live struct {
+	items []*compiled
+}
+
+// Live returns the live evaluator of the set's abort: true assertions.
+// With none it is a valid Live whose Check never aborts.
+func (s *Set) Live() *Live {
+	l := &Live{}
+	if s == nil {
+		return l
+	}
+	for _, c := range s.items {
+		if c.a.Abort {
+			l.items = append(l.items, c)
+		}
+	}
+	return l
+}
+
+// Len is the number of abort: true assertions.
+func (l *Live) Len() int { return len(l.items) }
+
+// Check judges every abort assertion as of elapsed (time since the run
+// started), from the live summary and the sealed seconds so far, and
+// returns the first that fails, with Aborted set, or nil.
+//
+// An assertion is not judged before its abort_delay has passed: early in a
+// run most calls are still ringing, so ratios such as asr are low for
+// reasons that are not failures. Nor is it judged while its scope has no
+// calls (a stage that has not started). A windowed assertion is judged on
+// the latest window only: the last `window` sealed seconds (fewer while
+// the run is younger than the window).
+func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) *Verdict {
+	for _, c := range l.items {
+		if elapsed < c.a.AbortDelay.D() {
+			continue
+		}
+		v := c.verdict()
+		v.At = Sec(elapsed)
+		if c.window > 0 {
+			series := c.series(secs)
+			if len(series) == 0 {
+				continue
+			}
+			win := series[max(len(series)-c.window, 0):]
+			g := metrics.Window(win)
+			if g.Calls == 0 {
+				continue
+			}
+			c.run(&v, groupValue(g))
+			v.Span = &Span{From: win[0].Index, To: win[len(win)-1].Index + 1}
+			v.Windows = 1
+		} else {
+			if sum == nil || c.scopeGroup(sum).Calls == 0 {
+				continue
+			}
+			c.run(&v, c.envFor(sum, c.names()))
+		}
+		if !v.Pass {
+			v.Aborted = true
+			if c.window > 0 {
+				v.FailedWindows = 1
+			}
+			return &v
+		}
+	}
+	return nil
+}
+
+// scopeGroup is the group the assertion's scope names.
+func (c *compiled) scopeGroup(sum *metrics.Summary) metrics.Group {
+	switch {
+	case c.a.Stage != "":
+		return sum.Stages[c.a.Stage]
+	case c.a.Flow != "":
+		return sum.Flows[c.a.Flow]
+	case c.a.Node != "":
+		return sum.Nodes[c.a.Node]
+	}
+	return sum.Group
+}
