@@ -361,3 +361,42 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Errorf("goroutines: before %d, after %d:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// Closing a profile hangs up its calls (SYSTEM_SHUTDOWN) before the
+// listeners go: the peer profile sees a BYE, and a ringing call a CANCEL.
+func TestCloseHangsUpCalls(t *testing.T) {
+	t.Parallel()
+	ports, err := media.NewPorts(20000, 60000)
+	require.NoError(t, err)
+	a, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Media: ports})
+	require.NoError(t, err)
+	b, calls := testProfile(t)
+
+	answered, err := a.Dial(context.Background(), Offer{Target: target(b, "1", "udp")})
+	require.NoError(t, err)
+	inAnswered := waitInbound(t, calls)
+	require.NoError(t, inAnswered.Answer(context.Background()))
+	waitKind(t, answered.Events(), EventAnswered)
+
+	ringing, err := a.Dial(context.Background(), Offer{Target: target(b, "2", "tcp")})
+	require.NoError(t, err)
+	inRinging := waitInbound(t, calls)
+	require.NoError(t, inRinging.Ringing())
+	waitKind(t, ringing.Events(), EventRinging)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, a.Close(ctx))
+	assert.Equal(t, End{Cause: "SYSTEM_SHUTDOWN", Disposition: DispSendBye}, *waitKind(t, answered.Events(), EventHangup).End)
+	assert.Equal(t, DispSendCancel, waitKind(t, ringing.Events(), EventHangup).End.Disposition)
+	end := waitKind(t, inAnswered.Events(), EventHangup).End
+	assert.Equal(t, DispRecvBye, end.Disposition)
+	assert.Equal(t, `SIP;cause=701;text="SYSTEM_SHUTDOWN"`, end.Reason)
+	assert.Equal(t, "ORIGINATOR_CANCEL", waitKind(t, inRinging.Events(), EventHangup).End.Cause)
+	assert.Zero(t, ports.InUse())
+
+	_, err = a.Dial(context.Background(), Offer{Target: target(b, "3", "udp")})
+	var de *DialError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "SYSTEM_SHUTDOWN", de.Cause)
+}

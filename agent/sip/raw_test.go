@@ -1,0 +1,195 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rawPeer is a hand-driven UDP SIP endpoint: the test reads and writes
+// messages itself, to check the profile's wire behaviour (headers,
+// retransmissions) where a real stack would hide it.
+type rawPeer struct {
+	t    *testing.T
+	conn *net.UDPConn
+}
+
+func newRawPeer(t *testing.T) *rawPeer {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return &rawPeer{t: t, conn: c}
+}
+
+func (r *rawPeer) addr() string { return r.conn.LocalAddr().String() }
+
+// read returns the next SIP message (skipping CRLF keep-alives) and its
+// source.
+func (r *rawPeer) read(d time.Duration) (sipmsg.Message, *net.UDPAddr) {
+	r.t.Helper()
+	buf := make([]byte, 65535)
+	require.NoError(r.t, r.conn.SetReadDeadline(time.Now().Add(d)))
+	for {
+		n, from, err := r.conn.ReadFromUDP(buf)
+		require.NoError(r.t, err, "reading from the profile")
+		if strings.TrimSpace(string(buf[:n])) == "" {
+			continue
+		}
+		msg, err := sipmsg.ParseMessage(append([]byte(nil), buf[:n]...))
+		require.NoError(r.t, err)
+		return msg, from
+	}
+}
+
+func (r *rawPeer) readRequest(method sipmsg.RequestMethod, d time.Duration) (*sipmsg.Request, *net.UDPAddr) {
+	r.t.Helper()
+	for {
+		msg, from := r.read(d)
+		if req, ok := msg.(*sipmsg.Request); ok && req.Method == method {
+			return req, from
+		}
+	}
+}
+
+func (r *rawPeer) send(msg sipmsg.Message, to *net.UDPAddr) {
+	r.t.Helper()
+	_, err := r.conn.WriteToUDP([]byte(msg.String()), to)
+	require.NoError(r.t, err)
+}
+
+// The INVITE on the wire: From, To, Contact, Route for fs_path, X- headers,
+// SDP order from absolute_codec_string; and a retransmitted 200 gets a
+// second ACK.
+func TestRawInviteWireFormatAndReAck(t *testing.T) {
+	t.Parallel()
+	p, _ := testProfile(t)
+	peer := newRawPeer(t)
+
+	out, err := p.Dial(context.Background(), Offer{
+		Target:   "1000@127.0.0.1:9", // the Request-URI; the proxy below is where it goes
+		Proxy:    "<sip:" + peer.addr() + ">",
+		FromUser: "5551234", FromName: "Load Test",
+		Headers: []Header{{"X-callplan-run", "r1"}},
+		Codecs:  []string{"PCMA", "PCMU"},
+		CallID:  "fixed-call-id",
+	})
+	require.NoError(t, err)
+	inv, from := peer.readRequest(sipmsg.INVITE, 5*time.Second)
+	assert.Equal(t, p.Addr(), from.String(), "INVITE leaves from the profile's port")
+	assert.Equal(t, "sip:1000@127.0.0.1:9", inv.Recipient.String())
+	assert.Equal(t, "fixed-call-id", inv.CallID().Value())
+	assert.Equal(t, "<sip:"+peer.addr()+";lr>", headerValue(inv, "Route"))
+	assert.Equal(t, `"Load Test" <sip:5551234@127.0.0.1>`, strings.Split(headerValue(inv, "From"), ";tag=")[0])
+	assert.Equal(t, "<sip:5551234@"+p.Addr()+">", headerValue(inv, "Contact"))
+	assert.Equal(t, "r1", headerValue(inv, "X-callplan-run"))
+	assert.Equal(t, "callplan-agent", headerValue(inv, "User-Agent"))
+	assert.Contains(t, string(inv.Body()), "RTP/AVP 8 0 101\r\n")
+
+	// Answer (with a made-up SDP pointing at the peer) and retransmit the 200.
+	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+	ok := sipmsg.NewResponseFromRequest(inv, 200, "OK", []byte(sdp))
+	ok.To().Params.Add("tag", "peer-tag")
+	// The Contact points at the peer itself so the ACK and BYE come here.
+	ok.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "1000", Host: "127.0.0.1",
+		Port: peer.conn.LocalAddr().(*net.UDPAddr).Port}})
+	ok.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	peer.send(ok, from)
+	ack1, _ := peer.readRequest(sipmsg.ACK, 5*time.Second)
+	assert.Equal(t, inv.CSeq().SeqNo, ack1.CSeq().SeqNo, "ACK reuses the INVITE's CSeq number")
+	waitKind(t, out.Events(), EventAnswered)
+	assert.Equal(t, "PCMU", out.Codec().Name, "the answer's codec wins")
+
+	peer.send(ok, from)
+	ack2, _ := peer.readRequest(sipmsg.ACK, 5*time.Second)
+	assert.Equal(t, ack1.CSeq().SeqNo, ack2.CSeq().SeqNo)
+
+	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
+	assert.Equal(t, `Q.850;cause=16;text="NORMAL_CLEARING"`, headerValue(bye, "Reason"))
+	assert.Greater(t, bye.CSeq().SeqNo, inv.CSeq().SeqNo)
+	tag, _ := bye.To().Params.Get("tag")
+	assert.Equal(t, "peer-tag", tag)
+	peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), from)
+}
+
+// Over UDP the profile retransmits its 200 until the ACK arrives, and
+// Answer returns only then.
+func TestRawAnswerRetransmitsUntilAck(t *testing.T) {
+	t.Parallel()
+	p, calls := testProfile(t)
+	peer := newRawPeer(t)
+	to, err := net.ResolveUDPAddr("udp", p.Addr())
+	require.NoError(t, err)
+
+	port := peer.conn.LocalAddr().(*net.UDPAddr).Port
+	inv := sipmsg.NewRequest(sipmsg.INVITE, sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1", Port: to.Port})
+	via := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
+	via.Params.Add("branch", sipmsg.GenerateBranch())
+	inv.AppendHeader(via)
+	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}}
+	from.Params.Add("tag", "raw-tag")
+	inv.AppendHeader(from)
+	inv.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1"}})
+	cid := sipmsg.CallIDHeader("raw-call")
+	inv.AppendHeader(&cid)
+	inv.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.INVITE})
+	inv.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: port}})
+	inv.AppendHeader(sipmsg.NewHeader("X-Foo", "bar"))
+	inv.AppendHeader(sipmsg.NewHeader("X-Foo", "baz"))
+	inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	inv.SetBody([]byte(fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\n", port)))
+	peer.send(inv, to)
+
+	in := waitInbound(t, calls)
+	assert.Equal(t, []Header{{"X-Foo", "bar"}, {"X-Foo", "baz"}}, in.Headers())
+	answered := make(chan error, 1)
+	go func() { answered <- in.Answer(context.Background()) }()
+
+	var oks int
+	var last *sipmsg.Response
+	for oks < 2 {
+		msg, _ := peer.read(5 * time.Second)
+		if res, ok := msg.(*sipmsg.Response); ok && res.StatusCode == 200 {
+			oks++
+			last = res
+		}
+	}
+	select {
+	case err := <-answered:
+		require.FailNowf(t, "Answer returned before the ACK", "%v", err)
+	default:
+	}
+	tag, _ := last.To().Params.Get("tag")
+	ack := sipmsg.NewRequest(sipmsg.ACK, last.Contact().Address)
+	ackVia := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
+	ackVia.Params.Add("branch", sipmsg.GenerateBranch())
+	ack.AppendHeader(ackVia)
+	ack.AppendHeader(sipmsg.HeaderClone(inv.From()))
+	ackTo := &sipmsg.ToHeader{Address: inv.To().Address}
+	ackTo.Params.Add("tag", tag)
+	ack.AppendHeader(ackTo)
+	ack.AppendHeader(&cid)
+	ack.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.ACK})
+	ack.SetBody(nil)
+	peer.send(ack, to)
+	select {
+	case err := <-answered:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Answer did not return after the ACK")
+	}
+	assert.Equal(t, "PCMA", in.Codec().Name)
+	require.NoError(t, in.Hangup("USER_BUSY"))
+	bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
+	assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, headerValue(bye, "Reason"))
+	assert.Equal(t, "sip:raw@127.0.0.1:"+fmt.Sprint(port), bye.Recipient.String(), "BYE goes to the caller's Contact")
+	peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
+}
