@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,7 @@ var apiCommands = map[string]apiFunc{
 	"global_getvar":     simple(apiGlobalGetvar),
 	"hostname":          simple(func(a *Agent, _ string) string { return a.id.hostname }),
 	"create_uuid":       simple(func(a *Agent, _ string) string { return a.newUUID() }),
+	"eval":              simple(apiEval),
 }
 
 func simple(f func(a *Agent, args string) string) apiFunc {
@@ -422,11 +424,21 @@ func apiGlobalGetvar(a *Agent, args string) string {
 	case "hostname":
 		return a.id.hostname
 	case "local_ip_v4":
-		return a.id.ipv4
+		return a.sipHost()
 	case "core_uuid":
 		return a.id.coreUUID
 	}
 	return ""
+}
+
+// globalVarRE matches $${name} and ${name}.
+var globalVarRE = regexp.MustCompile(`\$\$?\{([^}]*)\}`)
+
+// apiEval expands global variables in its argument (eval $${local_ip_v4}).
+func apiEval(a *Agent, args string) string {
+	return globalVarRE.ReplaceAllStringFunc(args, func(m string) string {
+		return apiGlobalGetvar(a, globalVarRE.FindStringSubmatch(m)[1])
+	})
 }
 
 // apiSofia: sofia status [profile <name>].

@@ -669,7 +669,6 @@ func (c *channel) markPreAnswered() {
 	c.setCallState("EARLY")
 	if c.outbound {
 		c.setCodecs()
-		c.fireCallUpdate()
 	}
 }
 
@@ -686,15 +685,9 @@ func (c *channel) markAnswered() {
 	c.answered = time.Now()
 	c.answerState = "answered"
 	c.vars.set("endpoint_disposition", "ANSWER")
-	if c.outbound {
-		c.prof.networkAddr = c.peerIP()
-	}
 	c.mu.Unlock()
 	c.fire("CHANNEL_ANSWER", nil)
 	c.setCallState("ACTIVE")
-	if c.outbound {
-		c.fireCallUpdate()
-	}
 }
 
 func (c *channel) peerIP() string {
@@ -705,7 +698,8 @@ func (c *channel) peerIP() string {
 }
 
 // fireCallUpdate flips caller and callee on an outbound leg, as FreeSWITCH
-// does when the far end answers or sends early media (captured: 01, 09).
+// does when its originate succeeds: at the answer, or at early media unless
+// ignore_early_media (captured: 01, 09, 09b).
 func (c *channel) fireCallUpdate() {
 	c.mu.Lock()
 	if c.flipped {
@@ -715,6 +709,7 @@ func (c *channel) fireCallUpdate() {
 	c.flipped = true
 	c.hitDialplan = true
 	p := &c.prof
+	p.networkAddr = c.peerIP()
 	c.vars.set("pre_transfer_caller_id_number", p.cidNumber)
 	c.vars.set("channel_cid_flipped", "yes")
 	p.cidName, p.cidNumber, p.calleeName, p.calleeNumber = p.calleeNumber, p.calleeNumber, "", p.cidNumber

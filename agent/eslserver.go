@@ -342,7 +342,15 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 			return err
 		}
 		name, args, _ := strings.Cut(rest, " ")
-		c.a.runJob(jobID, name, strings.TrimSpace(args))
+		args = strings.TrimSpace(args)
+		if strings.EqualFold(name, "originate") {
+			c.a.runJob(jobID, name, args)
+			return nil
+		}
+		// Commands that return at once run inline, so their job event
+		// directly follows the reply, before the next command is read
+		// (captured: 10a).
+		c.a.finishJob(jobID, name, args)
 		return nil
 	case "sendmsg":
 		return reply(c.a.sendmsg(rest, cmd))
@@ -358,18 +366,23 @@ func (a *Agent) runJob(jobID, cmd, args string) {
 	a.jobs.Add(1)
 	go func() {
 		defer a.jobs.Done()
-		out, after := a.execAPI(a.ctx, cmd, args)
-		a.hub.fire("BACKGROUND_JOB", "", func(e *event) {
-			e.Headers = append(e.Headers,
-				header{"Job-UUID", jobID},
-				header{"Job-Command", cmd})
-			e.add("Job-Command-Arg", args)
-			e.Body = out
-		})
-		if after != nil {
-			after()
-		}
+		a.finishJob(jobID, cmd, args)
 	}()
+}
+
+// finishJob runs a job's command and fires its BACKGROUND_JOB.
+func (a *Agent) finishJob(jobID, cmd, args string) {
+	out, after := a.execAPI(a.ctx, cmd, args)
+	a.hub.fire("BACKGROUND_JOB", "", func(e *event) {
+		e.Headers = append(e.Headers,
+			header{"Job-UUID", jobID},
+			header{"Job-Command", cmd})
+		e.add("Job-Command-Arg", args)
+		e.Body = out
+	})
+	if after != nil {
+		after()
+	}
 }
 
 func (c *eslConn) drain() {

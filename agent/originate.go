@@ -173,6 +173,7 @@ func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarl
 		})
 		return
 	}
+	c.fireCallUpdate()
 	res <- "+OK " + c.uuid + "\n"
 	<-proceed
 	c.setState(csExecute)
