@@ -59,7 +59,11 @@ func TestLoopCallAnswerAndKill(t *testing.T) {
 	assert.Equal(t, "+OK\n", c.api("uuid_kill "+id))
 	out := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", id))
 	inEnd := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", inID))
-	c.waitEvent(nameAnd("CHANNEL_DESTROY", "Unique-ID", inID))
+	for _, leg := range []string{id, inID} {
+		c.waitEvent(func(e *esl.Event) bool {
+			return e.Name() == "CHANNEL_STATE" && e.UniqueID() == leg && e.Get("Channel-State") == "CS_DESTROY"
+		})
+	}
 
 	assert.Equal(t, "NORMAL_CLEARING", out.Get("Hangup-Cause"))
 	assert.Equal(t, "send_bye", out.Var("sip_hangup_disposition"))
