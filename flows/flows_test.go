@@ -118,7 +118,9 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 func TestJudge(t *testing.T) {
 	t.Parallel()
 	answered := metrics.Record{CallerCreate: at(0), CallerProgress: at(100), CallerAnswer: at(2100),
-		CalleeCreate: at(5), CallerHangup: at(5100), CallerCause: "NORMAL_CLEARING", SIPStatus: 200}
+		CalleeCreate: at(5), CallerHangup: at(5100), CallerCause: "NORMAL_CLEARING", SIPStatus: 200, EndedByFlow: true}
+	byeFromFarEnd := answered
+	byeFromFarEnd.EndedByFlow = false
 	answeredNoRing := answered
 	answeredNoRing.CallerProgress = time.Time{}
 	busy := metrics.Record{CallerCreate: at(0), CalleeCreate: at(5), CallerHangup: at(10),
@@ -143,6 +145,7 @@ func TestJudge(t *testing.T) {
 		{"park answered", "park", nil, answered, metrics.OutcomeOK, "", nil, nil},
 		{"park busy", "park", nil, busy, metrics.OutcomeFailed, "USER_BUSY", nil, nil},
 		{"park dropped mid-call", "park", nil, dropped, metrics.OutcomeFailed, "MEDIA_TIMEOUT", nil, nil},
+		{"park ended by the far end", "park", nil, byeFromFarEnd, metrics.OutcomeFailed, "early_hangup", nil, nil},
 		{"reject 486 got 486", "reject", nil, busy, metrics.OutcomeOK, "", map[string]int64{"expected": 1}, map[string]string{"expected_sip": "486"}},
 		{"reject 486 got answered", "reject", nil, answered, metrics.OutcomeFailed, "unexpected_answer", map[string]int64{"unexpected": 1}, map[string]string{"expected_sip": "486"}},
 		{"reject 486 got 603", "reject", nil, rejected603, metrics.OutcomeFailed, "unexpected_sip_603", map[string]int64{"unexpected": 1}, map[string]string{"expected_sip": "486"}},

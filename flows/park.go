@@ -65,12 +65,18 @@ func holdThenHangup(c *Call) {
 // Judge implements Flow.
 func (Park) Judge(r *metrics.Record) { judgeAnswered(r) }
 
+// judgeAnswered: ok when the caller leg was answered and the flow itself
+// ended it NORMAL_CLEARING after the hold; an answered call that something
+// else ended first (a BYE from the far end, the SUT, the node) failed with
+// reason early_hangup.
 func judgeAnswered(r *metrics.Record) {
 	switch {
 	case !r.Answered():
 		fail(r, endedReason(r))
 	case r.CallerCause != "" && r.CallerCause != "NORMAL_CLEARING":
 		fail(r, r.CallerCause)
+	case !r.EndedByFlow:
+		fail(r, "early_hangup")
 	default:
 		ok(r)
 	}

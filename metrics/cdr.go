@@ -28,7 +28,7 @@ var cdrHeader = []string{
 	"originate_sent", "caller_create", "caller_progress", "caller_answer",
 	"callee_create", "callee_answer", "caller_hangup", "callee_hangup",
 	"caller_cause", "callee_cause", "sip_status", "originate_result",
-	"outcome", "reason",
+	"ended_by_flow", "outcome", "reason",
 	NamePDD + "_ms", NameSetupLatency + "_ms", NameAnswerLatency + "_ms", NameDuration + "_ms",
 	"fields",
 }
@@ -127,7 +127,7 @@ func cdrRow(r *Record) []string {
 		ts(r.OriginateSent), ts(r.CallerCreate), ts(r.CallerProgress), ts(r.CallerAnswer),
 		ts(r.CalleeCreate), ts(r.CalleeAnswer), ts(r.CallerHangup), ts(r.CalleeHangup),
 		r.CallerCause, r.CalleeCause, sip, r.OriginateResult,
-		string(r.Outcome), r.Reason,
+		strconv.FormatBool(r.EndedByFlow), string(r.Outcome), r.Reason,
 		ms(r.PDD()), ms(r.SetupLatency()), ms(r.AnswerLatency()), ms(r.Duration()),
 		fields,
 	}

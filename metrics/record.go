@@ -49,6 +49,11 @@ type Record struct {
 	// or "-ERR <CAUSE>"; empty when no result arrived.
 	OriginateResult string `json:"originate_result,omitempty"`
 
+	// EndedByFlow is set when the flow hung up the caller leg itself (after
+	// the hold, say); a call that ended otherwise was ended by the far end,
+	// the SUT or the node.
+	EndedByFlow bool `json:"ended_by_flow,omitempty"`
+
 	Outcome Outcome `json:"outcome"`
 	// Reason says why a call failed: a hangup cause, "sip_<code>",
 	// "no_callee_leg", "originate_<CAUSE>", or a flow's own reason.

@@ -96,6 +96,11 @@ func (l *leg) Hangup(ctx context.Context, cause string) error {
 	if err := safeArg(cause); err != nil {
 		return err
 	}
+	if !l.callee {
+		l.e.mu.Lock()
+		l.c.rec.EndedByFlow = true
+		l.e.mu.Unlock()
+	}
 	return l.api(ctx, "uuid_kill $uuid %s", cause)
 }
 

@@ -240,8 +240,12 @@ func (s *selector) pick(nodes []*node) *node {
 		}
 		return nil
 	case PolicyLeastLoaded:
+		// Ties go round-robin, so equal nodes share calls evenly.
 		var best *node
-		for i, n := range nodes {
+		s.next++
+		for k := range nodes {
+			i := (s.next + k) % len(nodes)
+			n := nodes[i]
 			if !ok(i) {
 				continue
 			}
