@@ -26,8 +26,8 @@ lint: $(GOBIN)/staticcheck
 
 # Real SIP peers for interop tests (Debian packages). Idempotent.
 deps-e2e:
-	@command -v sipp >/dev/null && command -v kamailio >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio)
+	@command -v sipp >/dev/null && command -v kamailio >/dev/null && command -v chromium >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio chromium)
 
 # End-to-end tests against real peers (SIPp, Kamailio) and the embedded agent.
 e2e: deps-e2e build

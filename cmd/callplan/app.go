@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"schema":   {"print the plan format's JSON Schema", runSchema},
 		"run":      {"run a plan: drive the calls, record them, report (exit 1/3/4 on failure)", runRun},
 		"hangup":   {"hang up calls a run left on the nodes (--run ID or --all)", runHangup},
+		"report":   {"re-render a finished run's results in any format, or compare with a baseline", runReport},
 		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/callplan/callplan/report"
+)
+
+const reportExamples = `  callplan report results/smoke-20261122T120000Z
+  callplan report --format junit --out junit.xml results/smoke-20261122T120000Z
+  callplan report --baseline results/smoke-last-release --tolerance 0.05 results/smoke-20261122T120000Z`
+
+// runReport re-renders a finished run's saved results (report.json) in any
+// format, optionally against a baseline run. It exits with the run's own
+// status (0 passed, 1 failed or aborted, 3 infrastructure, 4 interrupted),
+// or 1 when the run passed but regressed against the baseline.
+func runReport(_ context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "report", "report RESULTS_DIR [--format table|json|junit|csv|html] [--out FILE] [--baseline OLD_RESULTS_DIR [--tolerance 0.1]]", reportExamples)
+	format := fs.String("format", string(report.FormatTable), "report `format`: table, json, junit, csv or html")
+	out := fs.String("out", "", "write the report to `file` instead of stdout")
+	baseline := fs.String("baseline", "", "compare with the results in `dir` and fail (exit 1) on a regression")
+	tolerance := fs.Float64("tolerance", 0.10, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%)")
+	if err := parseFlags(fs, reorderReportFlags(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return usageErrorf("want exactly one results directory, got %d", fs.NArg())
+	}
+	if *tolerance < 0 {
+		return usageErrorf("--tolerance must be >= 0, got %g", *tolerance)
+	}
+	res, err := report.Read(fs.Arg(0))
+	if err != nil {
+		return withCode(ExitInvalid, err)
+	}
+	if *baseline != "" {
+		base, err := report.Read(*baseline)
+		if err != nil {
+			return withCode(ExitInvalid, fmt.Errorf("baseline: %w", err))
+		}
+		res.Baseline = report.Compare(base, res, *tolerance)
+	}
+	rep, err := report.For(report.Format(*format), res)
+	if err != nil {
+		return withCode(ExitInvalid, err)
+	}
+	if err := writeReport(env.Stdout, *out, rep); err != nil {
+		return err
+	}
+	code := ExitCode(res.Status.ExitCode())
+	if code == ExitPassed && res.Baseline.Regressed() {
+		fmt.Fprintf(env.Stderr, "callplan report: regressed against baseline %s beyond %g\n", res.Baseline.Run, *tolerance)
+		code = ExitAssertionsFailed
+	}
+	if code != ExitPassed {
+		return withCode(code, errReported)
+	}
+	return nil
+}
+
+func writeReport(stdout io.Writer, path string, rep report.Reporter) error {
+	if path == "" {
+		return rep(stdout)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating report file: %w", err)
+	}
+	if err := rep(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
+}
+
+// reorderReportFlags moves the results directory after the flags, so
+// `report DIR --format json` works as well as `report --format json DIR`.
+func reorderReportFlags(args []string) []string {
+	var flagsPart, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-"):
+			flagsPart = append(flagsPart, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) {
+				switch strings.TrimLeft(a, "-") {
+				case "format", "out", "baseline", "tolerance":
+					flagsPart = append(flagsPart, args[i+1])
+					i++
+				}
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(flagsPart, pos...)
+}

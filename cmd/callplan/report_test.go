@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/report"
+)
+
+// reportFixtures are the report package's recorded results; their golden
+// files are named out_<name>.<exitcode>.<format> (goss's habit).
+const reportFixtures = "../../report/testdata"
+
+var reportGoldenRe = regexp.MustCompile(`^out_([a-z]+)\.(\d)\.([a-z]+)$`)
+
+// TestReportGolden: `callplan report DIR --format F` prints exactly the
+// golden file and exits with the code in its name.
+func TestReportGolden(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(reportFixtures, "out_*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		m := reportGoldenRe.FindStringSubmatch(filepath.Base(f))
+		require.NotNil(t, m, f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			want, err := os.ReadFile(f)
+			require.NoError(t, err)
+			code, out, errOut := runWithEnv(t, nil, "report", filepath.Join(reportFixtures, m[1]), "--format", m[3])
+			wantCode, _ := strconv.Atoi(m[2])
+			assert.Equal(t, ExitCode(wantCode), code, "stderr: %s", errOut)
+			assert.Equal(t, string(want), out)
+		})
+	}
+}
+
+func TestReportToFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	code, out, _ := runWithEnv(t, nil, "report", "--format=junit", "--out", path, filepath.Join(reportFixtures, "pass"))
+	assert.Equal(t, ExitPassed, code)
+	assert.Empty(t, out)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join(reportFixtures, "out_pass.0.junit"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+}
+
+func TestReportBaseline(t *testing.T) {
+	t.Parallel()
+	pass, fail := filepath.Join(reportFixtures, "pass"), filepath.Join(reportFixtures, "fail")
+	// A baseline that was faster than the passing run: pdd p95 half.
+	better := t.TempDir()
+	base, err := report.Read(pass)
+	require.NoError(t, err)
+	base.Summary.Run = "run-better"
+	base.Summary.PDD.P95 /= 2
+	require.NoError(t, report.WriteDir(better, base, nil))
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   ExitCode
+		out    string
+		stderr string
+	}{
+		{"same run", []string{pass, "--baseline", pass}, ExitPassed, "Against baseline run-pass (tolerance 10.0%)", ""},
+		{"passing run regressed", []string{pass, "--baseline", better}, ExitAssertionsFailed, "✗ │ pdd.p95", "regressed against baseline run-better"},
+		{"within tolerance", []string{pass, "--baseline", better, "--tolerance", "1.5"}, ExitPassed, "+100.0%", ""},
+		{"failed run keeps its own code", []string{fail, "--baseline", pass}, ExitAssertionsFailed, "✗", ""},
+		{"json carries the comparison", []string{pass, "--baseline", pass, "--format", "json"}, ExitPassed, `"baseline": {`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runWithEnv(t, nil, append([]string{"report"}, tc.args...)...)
+			assert.Equal(t, tc.code, code, "stderr: %s", errOut)
+			assert.Contains(t, out, tc.out)
+			assert.Contains(t, errOut, tc.stderr)
+		})
+	}
+}
+
+func TestReportInvalid(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no dir", []string{}, "want exactly one results directory"},
+		{"missing dir", []string{"testdata/no-such-run"}, "reading results"},
+		{"bad format", []string{filepath.Join(reportFixtures, "pass"), "--format", "pdf"}, "unknown report format"},
+		{"bad baseline", []string{filepath.Join(reportFixtures, "pass"), "--baseline", "testdata/none"}, "baseline: reading results"},
+		{"negative tolerance", []string{filepath.Join(reportFixtures, "pass"), "--tolerance", "-1"}, "--tolerance must be >= 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := runWithEnv(t, nil, append([]string{"report"}, tc.args...)...)
+			assert.Equal(t, ExitInvalid, code)
+			assert.Contains(t, errOut, tc.want)
+		})
+	}
+}

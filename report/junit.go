@@ -1,0 +1,153 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// The JUnit XML shape Jenkins (junit plugin) and GitLab read: a
+// <testsuites> root, <testsuite> with name/tests/failures/errors/skipped/
+// time/timestamp, <testcase> with name/classname/time, and a <failure>
+// with message and type attributes and the details as text.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	File      string        `xml:"file,attr,omitempty"`
+	Line      int           `xml:"line,attr,omitempty"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit writes the verdicts as JUnit XML: one test suite for the plan with
+// one test case per assertion, failures carrying the observed values; and
+// a second suite with one case per flow, failing when the flow judged any
+// call failed (its own checks: the reasons are in the failure). A run
+// whose generators were unhealthy or that was interrupted adds an errored
+// case saying so, because its figures cannot be trusted.
+func JUnit(r *Results) Reporter {
+	return func(w io.Writer) error {
+		secs := fmt.Sprintf("%.3f", r.Summary.Elapsed.Seconds())
+		classname := "callplan." + r.Plan.Name
+		plan := junitSuite{Name: r.Plan.Name, Time: secs, Cases: []junitCase{}}
+		if !r.Summary.Started.IsZero() {
+			plan.Timestamp = r.Summary.Started.UTC().Format("2006-01-02T15:04:05")
+		}
+		plan.Properties = []junitProperty{
+			{"run", r.Summary.Run}, {"status", string(r.Status)}, {"plan_file", r.Plan.File},
+		}
+		for _, v := range r.Verdicts {
+			c := junitCase{Name: v.Name, Classname: classname, File: v.Source.File, Line: v.Source.Line, Time: secs}
+			c.SystemOut = fmt.Sprintf("%s\nscope: %s\nobserved: %s\n", v.Expr, v.Scope(), v.ObservedText())
+			if !v.Pass {
+				kind := "AssertionFailed"
+				if v.Aborted {
+					kind = "AssertionAborted"
+				}
+				msg := fmt.Sprintf("%s failed: %s", v.Expr, v.ObservedText())
+				if v.Aborted {
+					msg = fmt.Sprintf("aborted the run at %s: %s", v.At, msg)
+				}
+				c.Failure = &junitFailure{Message: msg, Type: kind,
+					Text: fmt.Sprintf("%s\n%s (%s)\nplan: %s %s\n", msg, v.Name, v.Scope(), v.Source, v.Path)}
+				plan.Failures++
+			}
+			plan.Cases = append(plan.Cases, c)
+		}
+		if msg := untrusted(r); msg != "" {
+			plan.Cases = append(plan.Cases, junitCase{Name: "run is trustworthy", Classname: classname, Time: secs,
+				Error: &junitFailure{Message: msg, Type: string(r.Status), Text: msg + "\n"}})
+			plan.Errors++
+		}
+		plan.Tests = len(plan.Cases)
+
+		flows := junitSuite{Name: r.Plan.Name + " flows", Time: secs, Timestamp: plan.Timestamp, Cases: []junitCase{}}
+		for _, name := range sortedKeys(r.Summary.Flows) {
+			g := r.Summary.Flows[name]
+			c := junitCase{Name: "flow " + name, Classname: classname + ".flows", Time: secs,
+				SystemOut: fmt.Sprintf("calls %d, ok %d, failed %d, unknown %d\n", g.Calls, g.OK, g.Failed, g.Unknown)}
+			if g.Failed > 0 {
+				var reasons []string
+				for _, k := range byCount(g.Reasons) {
+					reasons = append(reasons, fmt.Sprintf("%s: %d", k, g.Reasons[k]))
+				}
+				msg := fmt.Sprintf("%d of %d calls did not end as flow %s expects", g.Failed, g.Calls, name)
+				c.Failure = &junitFailure{Message: msg, Type: "FlowCheckFailed", Text: msg + "\n" + strings.Join(reasons, "\n") + "\n"}
+				flows.Failures++
+			}
+			flows.Cases = append(flows.Cases, c)
+		}
+		flows.Tests = len(flows.Cases)
+
+		root := junitSuites{Name: r.Plan.Name, Time: secs, Suites: []junitSuite{plan, flows}}
+		for _, s := range root.Suites {
+			root.Tests += s.Tests
+			root.Failures += s.Failures
+			root.Errors += s.Errors
+		}
+		if _, err := io.WriteString(w, xml.Header); err != nil {
+			return err
+		}
+		enc := xml.NewEncoder(w)
+		enc.Indent("", "  ")
+		if err := enc.Encode(root); err != nil {
+			return fmt.Errorf("encoding junit: %w", err)
+		}
+		_, err := io.WriteString(w, "\n")
+		return err
+	}
+}
+
+// untrusted says why a run's figures cannot be trusted, or "".
+func untrusted(r *Results) string {
+	switch r.Status {
+	case StatusInterrupted:
+		return "the run was interrupted by the user; figures cover only part of the plan"
+	case StatusInfrastructure:
+		var bad []string
+		for _, n := range sortedKeys(r.Summary.Generators) {
+			if !r.Summary.Generators[n].Healthy() {
+				bad = append(bad, n)
+			}
+		}
+		return "generator node(s) unhealthy, the measurement cannot be trusted: " + strings.Join(bad, ", ")
+	}
+	return ""
+}

@@ -1,0 +1,223 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// Table writes the human report: headline, summary, per stage/flow/node,
+// latency percentiles, failure causes, generator health, verdicts and the
+// baseline comparison, each a tablewriter table at most 100 columns wide.
+func Table(r *Results) Reporter {
+	return func(w io.Writer) error {
+		tw := &tableWriter{w: w}
+		tw.headline(r)
+		tw.summary(r)
+		tw.groups(r)
+		tw.latency(r)
+		tw.causes(r)
+		tw.generators(r)
+		tw.verdicts(r)
+		tw.baseline(r)
+		tw.files(r)
+		return tw.err
+	}
+}
+
+type tableWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *tableWriter) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+// table renders one table: a title line, then the rows. Columns after the
+// first are right-aligned (numbers) unless left says otherwise.
+func (t *tableWriter) table(title string, header []string, rows [][]string, left ...int) {
+	if t.err != nil || len(rows) == 0 {
+		return
+	}
+	t.printf("\n%s\n", title)
+	align := make([]tw.Align, len(header))
+	for i := range align {
+		align[i] = tw.AlignRight
+	}
+	align[0] = tw.AlignLeft
+	for _, i := range left {
+		align[i] = tw.AlignLeft
+	}
+	tbl := tablewriter.NewTable(t.w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithMaxWidth(100),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+	)
+	tbl.Header(toAny(header)...)
+	for _, row := range rows {
+		if err := tbl.Append(toAny(row)...); err != nil {
+			t.err = fmt.Errorf("table %s: %w", title, err)
+			return
+		}
+	}
+	if err := tbl.Render(); err != nil {
+		t.err = fmt.Errorf("table %s: %w", title, err)
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func (t *tableWriter) headline(r *Results) {
+	s := &r.Summary
+	t.printf("callplan run %s of %s: %s", s.Run, r.Plan.Name, strings.ToUpper(string(r.Status)))
+	if r.Aborted != "" {
+		t.printf(" (aborted by %s)", r.Aborted)
+	}
+	failed := 0
+	for _, v := range r.Verdicts {
+		if !v.Pass {
+			failed++
+		}
+	}
+	t.printf("\n%s elapsed, %d assertion(s), %d failed\n", s.Elapsed.Round(1e6), len(r.Verdicts), failed)
+}
+
+func (t *tableWriter) summary(r *Results) {
+	g := r.Summary.Group
+	rows := [][]string{
+		{"calls", count(g.Calls)},
+		{"answered", count(g.Answered)},
+		{"ok", count(g.OK)},
+		{"failed", count(g.Failed)},
+		{"unknown", count(g.Unknown)},
+		{"dropped", count(g.Dropped)},
+		{"throttled", count(g.Throttled)},
+		{"ASR", pct(g.ASR)},
+		{"success", pct(g.Success)},
+		{"cps target (mean / peak)", num(r.Plan.targetMean()) + " / " + num(r.Plan.targetPeak())},
+		{"cps achieved (mean / peak)", num(g.CPS.Mean) + " / " + num(g.CPS.Max)},
+		{"erlangs (mean / peak)", num(g.Erlangs.Mean) + " / " + num(g.Erlangs.Max)},
+	}
+	t.table("Summary", []string{"metric", "value"}, rows)
+}
+
+func (t *tableWriter) groups(r *Results) {
+	var rows [][]string
+	for _, gr := range groups(&r.Summary) {
+		g := gr.g
+		rows = append(rows, []string{gr.kind + ":" + gr.name, count(g.Calls), count(g.Answered), count(g.Failed),
+			count(g.Dropped), pct(g.ASR), pct(g.Success), num(g.CPS.Mean), num(g.Erlangs.Max), ms(g.PDD.P95, g.PDD.Count)})
+	}
+	t.table("By stage, flow and node", []string{"group", "calls", "answered", "failed", "dropped", "ASR", "success", "cps", "erl", "pdd95 ms"}, rows)
+}
+
+func (t *tableWriter) latency(r *Results) {
+	g := r.Summary.Group
+	var rows [][]string
+	for _, l := range []struct {
+		name string
+		v    metrics.Latency
+	}{{"pdd", g.PDD}, {"setup_latency", g.SetupLatency}, {"answer_latency", g.AnswerLatency}, {"duration", g.Duration}} {
+		v := l.v
+		rows = append(rows, []string{l.name, count(v.Count), ms(v.Min, v.Count), ms(v.Mean, v.Count), ms(v.P50, v.Count),
+			ms(v.P90, v.Count), ms(v.P95, v.Count), ms(v.P99, v.Count), ms(v.Max, v.Count)})
+	}
+	t.table("Latency (ms)", []string{"interval", "count", "min", "mean", "p50", "p90", "p95", "p99", "max"}, rows)
+}
+
+func (t *tableWriter) causes(r *Results) {
+	g := r.Summary.Group
+	var rows [][]string
+	for _, k := range byCount(g.Causes) {
+		rows = append(rows, []string{"cause", k, count(g.Causes[k])})
+	}
+	for _, k := range byCount(g.SIP) {
+		rows = append(rows, []string{"sip", k, count(g.SIP[k])})
+	}
+	for _, k := range byCount(g.Reasons) {
+		rows = append(rows, []string{"failure reason", k, count(g.Reasons[k])})
+	}
+	t.table("Causes", []string{"kind", "value", "calls"}, rows, 1)
+}
+
+func (t *tableWriter) generators(r *Results) {
+	var rows [][]string
+	for _, n := range sortedKeys(r.Summary.Generators) {
+		g := r.Summary.Generators[n]
+		health := "ok"
+		if !g.Healthy() {
+			health = "UNHEALTHY"
+		}
+		rows = append(rows, []string{n, health, fmt.Sprint(g.Saturated), fmt.Sprint(g.AtMaxSessions), num(g.MinIdleCPU),
+			count(g.Disconnects), count(g.DroppedEvents), strings.Join(g.Notes, "; ")})
+	}
+	t.table("Generators", []string{"node", "health", "saturated", "at max", "idle cpu", "disconn", "lost ev", "notes"}, rows, 1, 7)
+}
+
+func (t *tableWriter) verdicts(r *Results) {
+	var rows [][]string
+	for _, v := range r.Verdicts {
+		mark := "✓"
+		if !v.Pass {
+			mark = "✗"
+		}
+		if v.Aborted {
+			mark = "✗ abort"
+		}
+		name := v.Name
+		if name != v.Expr {
+			name += "\n" + v.Expr
+		}
+		// The file's base name keeps the table within 100 columns; JSON,
+		// JUnit and HTML carry the full path.
+		src := v.Source
+		src.File = filepath.Base(src.File)
+		rows = append(rows, []string{mark, name, v.Scope(), v.ObservedText(), src.String()})
+	}
+	t.table("Assertions", []string{"", "assertion", "scope", "observed", "plan"}, rows, 1, 2, 3, 4)
+}
+
+func (t *tableWriter) baseline(r *Results) {
+	c := r.Baseline
+	if c == nil {
+		return
+	}
+	var rows [][]string
+	for _, d := range c.Deltas {
+		mark := "✓"
+		if d.Regressed {
+			mark = "✗"
+		}
+		rows = append(rows, []string{mark, d.Metric, d.OldText, d.NewText, d.ChangeText})
+	}
+	t.table(fmt.Sprintf("Against baseline %s (tolerance %s)", c.Run, pct(c.Tolerance)), []string{"", "metric", "baseline", "this run", "change"}, rows, 1)
+}
+
+func (t *tableWriter) files(r *Results) {
+	var parts []string
+	for _, f := range []string{r.Files.CDRCSV, r.Files.CDRJSONL, r.Files.TimeSeriesCSV} {
+		if f != "" {
+			parts = append(parts, f)
+		}
+	}
+	if len(parts) > 0 {
+		t.printf("\nCall records and time series: %s\n", strings.Join(parts, ", "))
+	}
+}
