@@ -407,6 +407,11 @@ func (c *channel) doHangup(h hangupInfo) {
 			h.disposition = "send_refuse"
 		}
 	}
+	if h.disposition == "recv_refuse" && h.termStatus == 0 && h.failStatus != 0 {
+		// A locally made 503 (nothing listening) still shows as received,
+		// as FreeSWITCH reports it (03a).
+		h.termStatus = h.failStatus
+	}
 	c.hangup = &h
 	c.hungup = time.Now()
 	c.answerState = "hangup"

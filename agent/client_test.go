@@ -201,3 +201,33 @@ func (c *testClient) indexOf(pred func(*esl.Event) bool) int {
 	}
 	return -1
 }
+
+// startSIPAgent starts an agent with real SIP and RTP on loopback, on
+// random ports.
+func startSIPAgent(t testing.TB, mod ...func(*Config)) *Agent {
+	t.Helper()
+	cfg := Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", SPS: 10000, MaxSessions: 10000,
+		Heartbeat: time.Hour, RTPPortMin: 20000, RTPPortMax: 40000}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	a, err := New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, a.Start(ctx))
+	t.Cleanup(func() {
+		cancel()
+		_ = a.Close()
+	})
+	return a
+}
+
+// closedPort is a UDP port on loopback that nothing listens on.
+func closedPort(t testing.TB) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
+	require.NoError(t, pc.Close())
+	return port
+}

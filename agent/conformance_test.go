@@ -190,7 +190,7 @@ func fixtureInbound(events []*esl.Event) map[string]string {
 	return m
 }
 
-func runConformance(t *testing.T, cc conformanceCase) {
+func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 	fixture, err := os.ReadFile(fixturePath(cc.name + ".txt"))
 	require.NoError(t, err)
 	want := decodeTranscript(t, readFrames(t, fixture))
@@ -213,13 +213,22 @@ func runConformance(t *testing.T, cc conformanceCase) {
 	}
 	fixIn := fixtureInbound(want.events)
 
-	n := newFakeNet()
-	a := startTestAgent(t, n, "127.0.0.1:5080", func(c *Config) {
+	node := func(c *Config) {
 		// The captures' node: heartbeat every 2 s, max_sessions 2000, sps 1000.
 		c.Heartbeat = 2 * time.Second
 		c.MaxSessions, c.SPS = 2000, 1000
 		c.Hostname = "vm" // the captured node's name
-	})
+	}
+	var a *Agent
+	addrs := strings.NewReplacer()
+	if realSIP {
+		a = startSIPAgent(t, node)
+		// The captures dial the node's own profile on :5080 and a closed
+		// :5999; the agent listens on a random port.
+		addrs = strings.NewReplacer("127.0.0.1:5080", a.SIPAddr(), "127.0.0.1:5999", "127.0.0.1:"+closedPort(t))
+	} else {
+		a = startTestAgent(t, newFakeNet(), "127.0.0.1:5080", node)
+	}
 	dp := startDialplan(t, a.Addr())
 	c := dialTest(t, a.Addr())
 	start := time.Now()
@@ -232,6 +241,7 @@ func runConformance(t *testing.T, cc conformanceCase) {
 		if cc.rewrite != nil {
 			text = cc.rewrite(text)
 		}
+		text = addrs.Replace(text)
 		if d := time.Until(start.Add(cmd.at)); d > 0 && !cc.untimed {
 			time.Sleep(d)
 		}
@@ -432,9 +442,11 @@ func TestConformance(t *testing.T) {
 		}},
 	}
 	for _, cc := range cases {
-		t.Run(cc.name, func(t *testing.T) {
-			t.Parallel()
-			runConformance(t, cc)
-		})
+		for _, realSIP := range []bool{false, true} {
+			t.Run(cc.name+map[bool]string{false: "/fake", true: "/sip"}[realSIP], func(t *testing.T) {
+				t.Parallel()
+				runConformance(t, cc, realSIP)
+			})
+		}
 	}
 }

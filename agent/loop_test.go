@@ -33,15 +33,31 @@ func inboundOf(c *testClient, callID string) *esl.Event {
 	})
 }
 
+// agentKinds runs a test on an agent with the fake SIP network and on one
+// with real SIP and RTP on loopback.
+func agentKinds(t *testing.T, test func(t *testing.T, a *Agent, sipAddr string)) {
+	t.Run("fake", func(t *testing.T) {
+		t.Parallel()
+		test(t, startTestAgent(t, newFakeNet(), "127.0.0.1:5080"), "127.0.0.1:5080")
+	})
+	t.Run("sip", func(t *testing.T) {
+		t.Parallel()
+		a := startSIPAgent(t)
+		test(t, a, a.SIPAddr())
+	})
+}
+
 func TestLoopCallAnswerAndKill(t *testing.T) {
 	t.Parallel()
-	n := newFakeNet()
-	a := startTestAgent(t, n, "127.0.0.1:5080")
+	agentKinds(t, testLoopCallAnswerAndKill)
+}
+
+func testLoopCallAnswerAndKill(t *testing.T, a *Agent, sipAddr string) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	require.Equal(t, "+OK event listener enabled plain", c.send("event plain ALL").ReplyText())
 
-	id, job := originateLoop(t, c, "test", "127.0.0.1:5080", "")
+	id, job := originateLoop(t, c, "test", sipAddr, "")
 	in := inboundOf(c, id)
 	inID := in.UniqueID()
 	assert.Equal(t, "sofia/external/0000000000@127.0.0.1", in.Get("Channel-Name"))
@@ -107,7 +123,7 @@ func TestOriginateFailures(t *testing.T) {
 		wantIn    string // inbound leg's cause, "" = no inbound leg
 		wantOut   map[string]string
 	}{
-		{name: "nothing listening", host: "127.0.0.1:5999", wantJob: "-ERR NORMAL_TEMPORARY_FAILURE\n",
+		{name: "nothing listening", host: "127.0.0.1:" + closedPort(t), wantJob: "-ERR NORMAL_TEMPORARY_FAILURE\n",
 			wantOut: map[string]string{"sip_hangup_disposition": "recv_refuse", "sip_term_status": "503",
 				"sip_invite_failure_status": "503", "hangup_cause_q850": "41"}},
 		{name: "respond 404", onInbound: func(c *testClient, in string) {
@@ -129,17 +145,32 @@ func TestOriginateFailures(t *testing.T) {
 			c.api("uuid_kill " + in + " USER_BUSY")
 		}, wantJob: "-ERR USER_BUSY\n", wantIn: "USER_BUSY"},
 	}
-	n := newFakeNet()
-	a := startTestAgent(t, n, "127.0.0.1:5080")
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
+	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				t.Parallel()
+				testOriginateFailure(t, a, sipAddr, tt.host, tt.vars, tt.onInbound, tt.wantJob, tt.wantIn, tt.wantOut)
+			})
+		}
+	})
+}
+
+func testOriginateFailure(t *testing.T, a *Agent, sipAddr, host, vars string, onInbound func(c *testClient, in string),
+	wantJob, wantIn string, wantOut map[string]string) {
+	tt := struct {
+		vars      string
+		onInbound func(c *testClient, in string)
+		wantJob   string
+		wantIn    string
+		wantOut   map[string]string
+	}{vars, onInbound, wantJob, wantIn, wantOut}
+	{
+		{
 			c := dialTest(t, a.Addr())
 			c.auth()
 			c.send("event plain BACKGROUND_JOB CHANNEL_CREATE CHANNEL_PARK CHANNEL_HANGUP CHANNEL_HANGUP_COMPLETE CHANNEL_DESTROY")
-			host := tt.host
 			if host == "" {
-				host = "127.0.0.1:5080"
+				host = sipAddr
 			}
 			id, job := originateLoop(t, c, "test", host, tt.vars)
 			var inID string
@@ -163,7 +194,7 @@ func TestOriginateFailures(t *testing.T) {
 				in := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", inID))
 				assert.Equal(t, tt.wantIn, in.Get("Hangup-Cause"))
 			}
-		})
+		}
 	}
 }
 
@@ -171,8 +202,10 @@ func TestOriginateFailures(t *testing.T) {
 // ignore_early_media, and the outbound leg parks while still early.
 func TestEarlyMedia(t *testing.T) {
 	t.Parallel()
-	n := newFakeNet()
-	a := startTestAgent(t, n, "127.0.0.1:5080")
+	agentKinds(t, testEarlyMedia)
+}
+
+func testEarlyMedia(t *testing.T, a *Agent, sipAddr string) {
 	for _, ignore := range []bool{false, true} {
 		t.Run(map[bool]string{false: "09", true: "09b"}[ignore], func(t *testing.T) {
 			t.Parallel()
@@ -183,7 +216,7 @@ func TestEarlyMedia(t *testing.T) {
 			if ignore {
 				vars = "ignore_early_media=true"
 			}
-			id, job := originateLoop(t, c, "test", "127.0.0.1:5080", vars)
+			id, job := originateLoop(t, c, "test", sipAddr, vars)
 			in := inboundOf(c, id).UniqueID()
 			assert.Equal(t, "+OK\n", c.api("uuid_ring_ready "+in))
 			c.waitEvent(nameAnd("CHANNEL_PROGRESS", "Unique-ID", id))
@@ -219,14 +252,16 @@ func TestEarlyMedia(t *testing.T) {
 // matching legs.
 func TestHupall(t *testing.T) {
 	t.Parallel()
-	n := newFakeNet()
-	a := startTestAgent(t, n, "127.0.0.1:5080")
+	agentKinds(t, testHupall)
+}
+
+func testHupall(t *testing.T, a *Agent, sipAddr string) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain CHANNEL_PARK CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB")
 	var ids []string
 	for i := 0; i < 3; i++ {
-		id, job := originateLoop(t, c, "test", "127.0.0.1:5080", "sip_h_X-callplan-run=run"+map[bool]string{true: "A", false: "B"}[i < 2])
+		id, job := originateLoop(t, c, "test", sipAddr, "sip_h_X-callplan-run=run"+map[bool]string{true: "A", false: "B"}[i < 2])
 		in := inboundOf(c, id).UniqueID()
 		c.api("uuid_answer " + in)
 		c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))

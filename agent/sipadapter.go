@@ -177,8 +177,12 @@ func (l *inboundLeg) Reject(code int, phrase string, cause Cause) error {
 	return l.in.Reject(code, phrase, cause.String())
 }
 func (l *inboundLeg) Hangup(cause Cause) error { return l.in.Hangup(cause.String()) }
-func (l *inboundLeg) Media() mediaInfo         { return mediaOf(l.in.Media(), l.in.Codec()) }
-func (l *inboundLeg) StartEcho() error         { return startEcho(l.in.Media()) }
+func (l *inboundLeg) Media() mediaInfo {
+	m := mediaOf(l.in.Media(), l.in.Codec())
+	m.RemoteSDP = l.in.RemoteSDP()
+	return m
+}
+func (l *inboundLeg) StartEcho() error { return startEcho(l.in.Media()) }
 func (l *inboundLeg) Info() legInfo {
 	host, port := splitHostPortLoose(l.in.RemoteAddr())
 	localHost, localPort := splitHostPortLoose(l.a.sipAddrOrDefault())
