@@ -46,5 +46,34 @@
 // in the tests; what cannot be escaped (CR, LF, NUL, braces in values, "${",
 // dial-string syntax in the endpoint) is refused with [ErrDialString].
 //
-// The client follows in this package.
+// # Client
+//
+// [Dial] connects and authenticates, with typed errors ([ErrRefused],
+// [ErrAuth], [ErrRejected], [ErrNotESL]). A [Conn] is safe for concurrent
+// use: one writer at a time, and a FIFO of waiting requests appended under
+// the write lock, so replies (which FreeSWITCH sends strictly in command
+// order) always reach their own caller; a caller whose context ends leaves
+// its slot, so a late reply is dropped rather than handed to the next.
+//
+//   - [Conn.Api], [Conn.BgApi] (Job-UUID chosen and registered before the
+//     command is written; the [Job] completes from BACKGROUND_JOB),
+//     [Conn.SendMsg], [Conn.Execute], [Conn.Hangup], [Conn.Send] for
+//     anything else; -ERR / -USAGE replies are [*CommandError].
+//   - Node-side subscription: [Conn.Subscribe] (CUSTOM subclasses ordered
+//     last), [Conn.NixEvent], [Conn.NoEvents], [Conn.Filter],
+//     [Conn.FilterDelete]; all replayed after a reconnect.
+//   - Client-side routing: [Conn.ChannelEvents] (by Unique-ID) and
+//     [Conn.Events] (by name / subclass / all) return a [Subscription],
+//     an unbounded in-order queue, so the single reader never blocks and an
+//     event consumer may call Api freely.
+//   - [Conn.Heartbeat] holds the latest HEARTBEAT figures;
+//     [WithHeartbeatTimeout] drops a node that went silent.
+//   - [WithReconnect] reconnects with backoff and jitter; jobs in flight
+//     fail with [ErrDisconnected]; [WithStateHandler] reports every
+//     [StateChange] so the runner can mark calls in flight unknown.
+//
+// Unknown content types (log/data, text/event-xml) and undecodable events
+// are counted in [Conn.Stats] and skipped, never fatal.
+//
+// Package esl/esltest is a test server in the style of httptest.
 package esl
