@@ -1,8 +1,11 @@
 package agent
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/callplan/callplan/esl"
 	"github.com/google/uuid"
@@ -282,4 +285,58 @@ func testHupall(t *testing.T, a *Agent, sipAddr string) {
 	}
 	assert.Equal(t, "+OK hangup all channels with cause NORMAL_CLEARING\n", c.api("hupall NORMAL_CLEARING"))
 	assert.Equal(t, "+OK hangup all channels with cause MANAGER_REQUEST\n", c.api("hupall"))
+}
+
+// TestManyClients: ESL clients each drive their own loop calls at once,
+// each with its own subscription and filters; every client sees every job
+// result (FreeSWITCH broadcasts BACKGROUND_JOB) but only its own legs.
+func TestManyClients(t *testing.T) {
+	t.Parallel()
+	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
+		const clients, calls = 8, 3
+		var wg sync.WaitGroup
+		jobs := make(chan string, clients*calls)
+		cs := make([]*testClient, clients)
+		for i := range cs {
+			cs[i] = dialTest(t, a.Addr())
+			cs[i].auth()
+			cs[i].send("event json BACKGROUND_JOB CHANNEL_PARK CHANNEL_HANGUP_COMPLETE")
+		}
+		for i, c := range cs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				run := fmt.Sprintf("run%d", i)
+				// Only this client's legs (both carry the run header) and jobs.
+				c.send("filter variable_sip_h_X-callplan-run " + run)
+				c.send("filter Event-Name BACKGROUND_JOB")
+				for range calls {
+					id, job := originateLoop(t, c, "test", sipAddr, "sip_h_X-callplan-run="+run)
+					jobs <- job
+					in := inboundOf(c, id).UniqueID()
+					assert.Equal(t, "+OK\n", c.api("uuid_answer "+in))
+					c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))
+					assert.Equal(t, "+OK\n", c.api("uuid_kill "+id))
+					c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", in))
+				}
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				for _, e := range c.events {
+					if e.Name() != "BACKGROUND_JOB" {
+						assert.Equal(t, run, e.Var("sip_h_X-callplan-run"), "client %d got another client's leg", i)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(jobs)
+		for job := range jobs {
+			for _, c := range cs {
+				c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))
+			}
+		}
+		// Legs leave the table right after CHANNEL_DESTROY.
+		assert.Eventually(t, func() bool { return a.API(t.Context(), "show channels count") == "\n0 total.\n" },
+			5*time.Second, 10*time.Millisecond)
+	})
 }

@@ -24,8 +24,10 @@ func runAgent(ctx context.Context, env Env, args []string) error {
 	password := fs.String("password", "", "ESL password (default: $CALLPLAN_ESL_PASSWORD, else ClueCon on loopback only)")
 	sipAddr := fs.String("sip", agent.DefaultSIPAddr, "SIP `address` of the external profile (UDP and TCP)")
 	rtpPorts := fs.String("rtp-ports", media.DefaultPortRange, "RTP port `range` LO-HI")
-	maxSessions := fs.Int("max-sessions", agent.DefaultMaxSessions, "maximum concurrent legs (fsctl max_sessions)")
-	sps := fs.Int("sps", agent.DefaultSPS, "maximum new legs per second (fsctl sps)")
+	// Higher than FreeSWITCH's vanilla 1000/30, which would throttle a
+	// load test at 15 loop calls per second; the captured node used 2000/1000.
+	maxSessions := fs.Int("max-sessions", 10000, "maximum concurrent legs (fsctl max_sessions)")
+	sps := fs.Int("sps", 1000, "maximum new legs per second (fsctl sps)")
 	heartbeat := fs.Duration("heartbeat", agent.DefaultHeartbeat, "HEARTBEAT event interval")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
