@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -57,23 +58,46 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, left
 	for _, i := range left {
 		align[i] = tw.AlignLeft
 	}
-	tbl := tablewriter.NewTable(t.w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithMaxWidth(100),
-		tablewriter.WithRowAutoWrap(tw.WrapNormal),
-	)
-	tbl.Header(toAny(header)...)
-	for _, row := range rows {
-		if err := tbl.Append(toAny(row)...); err != nil {
+	// Cells stay on one line when the table fits in 100 columns, and
+	// wrap at spaces only when it would not.
+	var out string
+	for _, wrap := range []int{tw.WrapNone, tw.WrapNormal} {
+		var b strings.Builder
+		tbl := tablewriter.NewTable(&b,
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+			tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+			tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+			tablewriter.WithMaxWidth(maxColumns),
+			tablewriter.WithRowAutoWrap(wrap),
+		)
+		tbl.Header(toAny(header)...)
+		for _, row := range rows {
+			if err := tbl.Append(toAny(row)...); err != nil {
+				t.err = fmt.Errorf("table %s: %w", title, err)
+				return
+			}
+		}
+		if err := tbl.Render(); err != nil {
 			t.err = fmt.Errorf("table %s: %w", title, err)
 			return
 		}
+		out = b.String()
+		if widest(out) <= maxColumns {
+			break
+		}
 	}
-	if err := tbl.Render(); err != nil {
-		t.err = fmt.Errorf("table %s: %w", title, err)
+	t.printf("%s", out)
+}
+
+// maxColumns is the width the table report fits in.
+const maxColumns = 100
+
+func widest(s string) int {
+	w := 0
+	for _, line := range strings.Split(s, "\n") {
+		w = max(w, utf8.RuneCountInString(line))
 	}
+	return w
 }
 
 func toAny(ss []string) []any {
@@ -219,5 +243,17 @@ func (t *tableWriter) files(r *Results) {
 	}
 	if len(parts) > 0 {
 		t.printf("\nCall records and time series: %s\n", strings.Join(parts, ", "))
+	}
+}
+
+// Verdicts writes only the headline and the assertions table: what
+// `callplan run` prints after its own summary lines.
+func Verdicts(r *Results) Reporter {
+	return func(w io.Writer) error {
+		tw := &tableWriter{w: w}
+		tw.headline(r)
+		tw.verdicts(r)
+		tw.files(r)
+		return tw.err
 	}
 }
