@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/callplan/callplan/agent"
+	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
@@ -91,7 +92,17 @@ func runRun(ctx context.Context, env Env, args []string) error {
 
 	prog := newProgressPrinter(env.Stderr, *quiet, *every)
 	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
-	res, runErr := runner.Run(ctx, runner.Config{
+	// Assertions were checked when the plan loaded; abort: true ones are
+	// judged each second and stop the run through runCtx.
+	set, err := assert.Compile(p)
+	if err != nil {
+		printPlanError(env.Stderr, err)
+		return withCode(ExitInvalid, errReported)
+	}
+	runCtx, abort := context.WithCancel(ctx)
+	defer abort()
+	guard := newAbortGuard(set, col, abort, prog.update)
+	res, runErr := runner.Run(runCtx, runner.Config{
 		RunID:            runID,
 		Stages:           stages(p),
 		Flows:            mixes,
@@ -105,7 +116,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		Collector:        col,
 		Guard:            runner.DefaultGuard,
 		SmokeCall:        !*noSmoke,
-		Progress:         prog.update,
+		Progress:         guard.progress,
 	})
 	prog.done()
 	if runErr != nil {
@@ -119,13 +130,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	printSummary(env.Stdout, &s, dir)
-	switch {
-	case res.Interrupted:
-		return withCode(ExitInterrupted, fmt.Errorf("interrupted: this run's calls were hung up; records so far are in %s", dir))
-	case !s.Healthy():
-		return withCode(ExitInfrastructure, fmt.Errorf("a generator node was unhealthy (see generators above): the measurement cannot be trusted"))
-	}
-	return nil
+	return finishRun(env, p, dir, set, col, res, guard.aborted())
 }
 
 // reorderFlags moves the plan argument after the flags, so

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/callplan/callplan/assert"
+	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/plan"
+	"github.com/callplan/callplan/report"
+	"github.com/callplan/callplan/runner"
+)
+
+// abortGuard judges the plan's abort: true assertions once a second, from
+// the runner's progress callback (its ticker goroutine, right after the
+// collector sealed the last second), and stops the run on the first
+// failure by cancelling the run's context: the runner then stops
+// originating and hangs up this run's calls, as for Ctrl-C.
+type abortGuard struct {
+	live   *assert.Live
+	col    *metrics.Collector
+	cancel context.CancelFunc
+	next   func(runner.Progress)
+
+	mu      sync.Mutex
+	verdict *assert.Verdict
+}
+
+func newAbortGuard(set *assert.Set, col *metrics.Collector, cancel context.CancelFunc, next func(runner.Progress)) *abortGuard {
+	return &abortGuard{live: set.Live(), col: col, cancel: cancel, next: next}
+}
+
+func (g *abortGuard) progress(p runner.Progress) {
+	g.mu.Lock()
+	if g.verdict == nil && g.live.Len() > 0 {
+		sum := g.col.Summary()
+		if v := g.live.Check(p.Elapsed, &sum, g.col.Seconds()); v != nil {
+			g.verdict = v
+			g.cancel()
+		}
+	}
+	if g.verdict != nil {
+		p.FailingAsserts = append(p.FailingAsserts, "aborted by "+g.verdict.Name)
+	}
+	g.mu.Unlock()
+	if g.next != nil {
+		g.next(p)
+	}
+}
+
+// aborted is the verdict that stopped the run, or nil.
+func (g *abortGuard) aborted() *assert.Verdict {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.verdict
+}
+
+// finishRun evaluates the assertions over the finished run, writes the
+// reports the plan asks for (report.json always) into dir, prints the
+// verdicts, and returns the run's exit status: 4 interrupted, 3 an
+// unhealthy generator, 1 an assertion failed or aborted the run, else 0.
+func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.Collector, res runner.Result, aborted *assert.Verdict) error {
+	s := res.Summary
+	if aborted != nil {
+		// The run was stopped by an assertion, not by the user.
+		s.Interrupted = false
+	}
+	secs := col.Seconds()
+	verdicts := set.Evaluate(&s, secs, aborted)
+	r := report.New(p, s, secs, verdicts, aborted)
+	formats := make([]report.Format, 0, len(p.Report.Formats))
+	for _, f := range p.Report.Formats {
+		formats = append(formats, report.Format(f))
+	}
+	if err := report.WriteDir(dir, r, formats); err != nil {
+		return fmt.Errorf("writing reports: %w", err)
+	}
+	if err := report.Verdicts(r)(env.Stdout); err != nil {
+		return fmt.Errorf("printing verdicts: %w", err)
+	}
+	failed := 0
+	for _, v := range verdicts {
+		if !v.Pass {
+			failed++
+		}
+	}
+	switch r.Status {
+	case report.StatusInterrupted:
+		return withCode(ExitInterrupted, fmt.Errorf("interrupted: this run's calls were hung up; records so far are in %s", dir))
+	case report.StatusInfrastructure:
+		return withCode(ExitInfrastructure, fmt.Errorf("a generator node was unhealthy (see generators above): the measurement cannot be trusted"))
+	case report.StatusAborted:
+		return withCode(ExitAssertionsFailed, fmt.Errorf("aborted by %s: %s", aborted.Name, aborted.ObservedText()))
+	case report.StatusFailed:
+		return withCode(ExitAssertionsFailed, fmt.Errorf("%d of %d assertion(s) failed", failed, len(verdicts)))
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/report"
+)
+
+// TestRunFailingAssertions runs plans that must fail, one per kind of
+// assertion, end to end on the embedded agent: each exits 1, prints the
+// failing verdicts, and saves them in report.json with the figures that
+// failed them.
+func TestRunFailingAssertions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		plan   string
+		failed []string // verdicts that must fail; the others must pass
+		status report.Status
+	}{
+		{"fail-ratio", []string{"every call answered"}, report.StatusFailed},
+		{"fail-latency", []string{"instant answer"}, report.StatusFailed},
+		{"fail-cause", []string{"nobody busy", "no 486"}, report.StatusFailed},
+		{"fail-flow", []string{"reject answered"}, report.StatusFailed},
+		{"fail-stage", []string{"burst drops nothing"}, report.StatusFailed},
+		{"fail-window", []string{"answered every second"}, report.StatusFailed},
+		{"abort", []string{"keep answering"}, report.StatusAborted},
+	} {
+		t.Run(tc.plan, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			start := time.Now()
+			code, out, errOut := runCLI(t, "run", filepath.Join("testdata", "assert", tc.plan+".yaml"), "--out", dir, "--quiet", "--no-smoke-call")
+			require.Equal(t, ExitAssertionsFailed, code, "stdout %s\nstderr %s", out, errOut)
+			r, err := report.Read(dir)
+			require.NoError(t, err)
+			assert.Equal(t, tc.status, r.Status)
+			require.NotEmpty(t, r.Verdicts)
+			for _, v := range r.Verdicts {
+				want := !contains(tc.failed, v.Name)
+				assert.Equal(t, want, v.Pass, "verdict %s", v)
+				assert.NotEmpty(t, v.Observed, "verdict %s shows what it saw", v.Name)
+				if !v.Pass {
+					assert.Contains(t, out, v.Name)
+				}
+			}
+			assert.Contains(t, out, "✗")
+			if tc.status == report.StatusAborted {
+				assert.Contains(t, errOut, "aborted by keep answering")
+				assert.Contains(t, out, "ABORTED (aborted by keep answering)")
+				assert.Equal(t, "keep answering", r.Aborted)
+				assert.Less(t, time.Since(start), 20*time.Second, "the 30 s plan was stopped early")
+				assert.False(t, r.Summary.Interrupted, "an abort is not a user interrupt")
+				assert.Greater(t, r.Summary.Calls, int64(0))
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
