@@ -283,17 +283,33 @@ func (c *eslConn) exit() {
 	c.kill(esl.DisconnectGoodbye)
 }
 
-// writeEvents drains the queue in the connection's current format.
+// writeEvents drains the queue in the connection's current format,
+// batching whatever is queued into one write.
 func (c *eslConn) writeEvents() {
+	const batch = 256 << 10
+	buf := make([]byte, 0, batch)
 	for {
 		select {
 		case <-c.closed:
 			return
 		case e := <-c.queue:
 			f, _ := c.format.Load().(esl.EventFormat)
-			if err := c.writeBytes(e.frame(f)); err != nil {
+			buf = append(buf[:0], e.frame(f)...)
+		more:
+			for len(buf) < batch {
+				select {
+				case e := <-c.queue:
+					buf = append(buf, e.frame(f)...)
+				default:
+					break more
+				}
+			}
+			if err := c.writeBytes(buf); err != nil {
 				c.close()
 				return
+			}
+			if cap(buf) > 4*batch {
+				buf = make([]byte, 0, batch)
 			}
 		}
 	}

@@ -86,7 +86,7 @@ type identity struct {
 // newEvent starts an event with the core headers of section 3.1, in
 // FreeSWITCH's order.
 func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time) *event {
-	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, 64)}
+	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, 160)}
 	// CUSTOM events put Event-Subclass first (captured: 06).
 	e.add("Event-Subclass", subclass)
 	e.Headers = append(e.Headers,

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"strconv"
 	"sync"
 
 	"github.com/callplan/callplan/esl"
@@ -38,8 +39,23 @@ func (e *event) frame(f esl.EventFormat) []byte {
 	return e.wire.plain
 }
 
+// eventFrameBytes encodes the frame in one allocation: the body is built
+// after room for the two outer headers, which are then written in front.
 func eventFrameBytes(ev *esl.Event, f esl.EventFormat) []byte {
-	return esl.EventFrame(ev, f).AppendTo(nil)
+	const room = 64
+	buf := make([]byte, room, room+4096)
+	ct := esl.ContentEventPlain
+	if f == esl.FormatJSON {
+		buf = esl.AppendEventJSON(buf, ev)
+		ct = esl.ContentEventJSON
+	} else {
+		buf = esl.AppendEventPlain(buf, ev)
+	}
+	body := len(buf) - room
+	head := "Content-Length: " + strconv.Itoa(body) + "\nContent-Type: " + ct + "\n\n"
+	start := room - len(head)
+	copy(buf[start:], head)
+	return buf[start:]
 }
 
 // encodePlainHeaders is the header block of a text/event-plain body
