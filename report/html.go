@@ -193,7 +193,11 @@ func charts(r *Results) []chart {
 	}
 	// "other" is every failed call not in a named category: reasons past
 	// the largest few, and failures that carried no reason.
-	cats = append(cats, "other")
+	if len(cats) == 0 {
+		cats = append(cats, "failed")
+	} else {
+		cats = append(cats, "other")
+	}
 	values := make([][]float64, len(cats))
 	for c := range cats {
 		values[c] = make([]float64, n)

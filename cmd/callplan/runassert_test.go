@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	verdict "github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/report"
 )
 
@@ -29,6 +30,7 @@ func TestRunFailingAssertions(t *testing.T) {
 		{"fail-stage", []string{"burst drops nothing"}, report.StatusFailed},
 		{"fail-window", []string{"answered every second"}, report.StatusFailed},
 		{"abort", []string{"keep answering"}, report.StatusAborted},
+		{"abort-window", []string{"keep answering"}, report.StatusAborted},
 	} {
 		t.Run(tc.plan, func(t *testing.T) {
 			t.Parallel()
@@ -56,6 +58,13 @@ func TestRunFailingAssertions(t *testing.T) {
 				assert.Less(t, time.Since(start), 20*time.Second, "the 30 s plan was stopped early")
 				assert.False(t, r.Summary.Interrupted, "an abort is not a user interrupt")
 				assert.Greater(t, r.Summary.Calls, int64(0))
+				v := r.Verdicts[0]
+				assert.True(t, v.Aborted)
+				assert.Greater(t, v.At, verdict.Sec(0), "a live verdict says when it was taken")
+				if v.Window > 0 {
+					require.NotNil(t, v.Span, "a windowed abort names its window")
+					assert.LessOrEqual(t, v.Span.To-v.Span.From, 2)
+				}
 			}
 		})
 	}
