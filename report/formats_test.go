@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
 )
 
 func render(t *testing.T, rep Reporter) string {
@@ -249,4 +251,14 @@ func TestWriteDir(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, HTMLFile))
 	_, err = For("pdf", r)
 	assert.ErrorContains(t, err, "unknown report format")
+}
+
+func TestTargetSeriesStartsWithFirstStage(t *testing.T) {
+	t.Parallel()
+	p := fixture(t, "pass").Plan // warm 5s at 4; ramp 10s from 4 to 12
+	secs := []metrics.Second{{Index: 0}, {Index: 1}, {Index: 2, Stage: "warm"}, {Index: 7, Stage: "ramp"}}
+	got := targetSeries(p, perSecond(secs))
+	require.Len(t, got, 8)
+	assert.Equal(t, []float64{0, 0, 4, 4, 4, 4, 4}, got[:7], "two seconds of preflight before the first stage")
+	assert.InDelta(t, 4.4, got[7], 1e-9)
 }

@@ -142,6 +142,27 @@ func perSecond(secs []metrics.Second) []*metrics.Second {
 	return out
 }
 
+// targetSeries is the plan's calls per second for each second of the
+// series. The collector's clock starts before the first stage (preflight
+// and the smoke call come first) and seconds before it carry no stage
+// name, so the curve starts at the first second with one.
+func targetSeries(p PlanInfo, by []*metrics.Second) []float64 {
+	offset := 0
+	for i, s := range by {
+		if s != nil && s.Stage != "" {
+			offset = i
+			break
+		}
+	}
+	target := make([]float64, len(by))
+	for i := range target {
+		if i >= offset {
+			target[i] = p.TargetCPS(i - offset)
+		}
+	}
+	return target
+}
+
 // maxFailureCategories bounds the failure chart's legend; the rest are
 // summed as "other".
 const maxFailureCategories = 5
@@ -163,10 +184,7 @@ func charts(r *Results) []chart {
 		}
 		return out
 	}
-	target := make([]float64, n)
-	for i := range target {
-		target[i] = r.Plan.TargetCPS(i)
-	}
+	target := targetSeries(r.Plan, by)
 	out := []chart{
 		{"Calls per second: target and achieved", template.HTML(lineChart("calls per second", "calls/s", n, []series{
 			{name: "target", values: target, dashed: true},
