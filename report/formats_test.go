@@ -262,3 +262,35 @@ func TestTargetSeriesStartsWithFirstStage(t *testing.T) {
 	assert.Equal(t, []float64{0, 0, 4, 4, 4, 4, 4}, got[:7], "two seconds of preflight before the first stage")
 	assert.InDelta(t, 4.4, got[7], 1e-9)
 }
+
+func TestWrapText(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		w    int
+		want string
+	}{
+		{"asr = 0.9943, in [23s, 33s)", 22, "asr = 0.9943, in [23s,\n33s)"},
+		{"short", 10, "short"},
+		{"averyveryverylongword x", 5, "averyveryverylongword\nx"},
+		{"name\nexpr a b", 6, "name\nexpr a\nb"},
+	} {
+		assert.Equal(t, tc.want, wrapText(tc.in, tc.w), "wrapText(%q, %d)", tc.in, tc.w)
+	}
+}
+
+func TestFitRows(t *testing.T) {
+	t.Parallel()
+	header := []string{"a", "b", "c"}
+	rows := [][]string{{"x", strings.Repeat("word ", 20), strings.Repeat("more ", 10)}}
+	got := fitRows(header, rows, 60)
+	widths := columnWidths(header, got)
+	total := 1
+	for _, w := range widths {
+		total += w + 3
+	}
+	assert.LessOrEqual(t, total, 60)
+	assert.Equal(t, strings.Fields(rows[0][1]), strings.Fields(got[0][1]), "wrapping keeps every word")
+	assert.Equal(t, rows, fitRows(header, rows, 1000), "a table that fits is left alone")
+	assert.Equal(t, "x", got[0][0])
+}

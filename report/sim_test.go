@@ -250,7 +250,10 @@ func TestRecordFixtures(t *testing.T) {
 			b = buf.Bytes()
 			path := filepath.Join("testdata", name, ResultsFile)
 			if *update {
-				require.NoError(t, os.WriteFile(path, b, 0o644))
+				// Atomically: TestGolden reads these files in parallel.
+				tmp := path + ".tmp"
+				require.NoError(t, os.WriteFile(tmp, b, 0o644))
+				require.NoError(t, os.Rename(tmp, path))
 				return
 			}
 			want, err := os.ReadFile(path)

@@ -58,35 +58,117 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, left
 	for _, i := range left {
 		align[i] = tw.AlignLeft
 	}
-	// Cells stay on one line when the table fits in 100 columns, and
-	// wrap at spaces only when it would not.
-	var out string
-	for _, wrap := range []int{tw.WrapNone, tw.WrapNormal} {
-		var b strings.Builder
-		tbl := tablewriter.NewTable(&b,
-			tablewriter.WithHeaderAutoFormat(tw.Off),
-			tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-			tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-			tablewriter.WithMaxWidth(maxColumns),
-			tablewriter.WithRowAutoWrap(wrap),
-		)
-		tbl.Header(toAny(header)...)
-		for _, row := range rows {
-			if err := tbl.Append(toAny(row)...); err != nil {
-				t.err = fmt.Errorf("table %s: %w", title, err)
-				return
-			}
-		}
-		if err := tbl.Render(); err != nil {
+	// Cells stay on one line when the table fits in 100 columns; when it
+	// would not, the widest columns are word-wrapped just enough.
+	rows = fitRows(header, rows, maxColumns)
+	var b strings.Builder
+	tbl := tablewriter.NewTable(&b,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+	)
+	tbl.Header(toAny(header)...)
+	for _, row := range rows {
+		if err := tbl.Append(toAny(row)...); err != nil {
 			t.err = fmt.Errorf("table %s: %w", title, err)
 			return
 		}
-		out = b.String()
-		if widest(out) <= maxColumns {
-			break
+	}
+	if err := tbl.Render(); err != nil {
+		t.err = fmt.Errorf("table %s: %w", title, err)
+		return
+	}
+	t.printf("%s", b.String())
+}
+
+// fitRows word-wraps cells so the rendered table (cells padded by one
+// space, separated by one rule) is at most limit columns wide: it narrows
+// the widest column, then the next, until the table fits or no column can
+// shrink (a single word is never broken).
+func fitRows(header []string, rows [][]string, limit int) [][]string {
+	rows = cloneRows(rows)
+	for range 64 { // bounded: each pass narrows a column or stops
+		widths := columnWidths(header, rows)
+		total := 1
+		for _, w := range widths {
+			total += w + 3
+		}
+		if total <= limit {
+			return rows
+		}
+		// The widest column gives up the excess, down to its longest word.
+		col, best := -1, 0
+		for c, w := range widths {
+			if w > best && w > longestWord(rows, c) && w > len(header[c]) {
+				col, best = c, w
+			}
+		}
+		if col < 0 {
+			return rows
+		}
+		target := max(best-(total-limit), longestWord(rows, col), utf8.RuneCountInString(header[col]), 8)
+		if target >= best {
+			target = best - 1
+		}
+		for _, row := range rows {
+			row[col] = wrapText(row[col], target)
 		}
 	}
-	t.printf("%s", out)
+	return rows
+}
+
+func cloneRows(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = append([]string(nil), r...)
+	}
+	return out
+}
+
+func columnWidths(header []string, rows [][]string) []int {
+	ws := make([]int, len(header))
+	for c, h := range header {
+		ws[c] = utf8.RuneCountInString(h)
+	}
+	for _, row := range rows {
+		for c, cell := range row {
+			ws[c] = max(ws[c], widest(cell))
+		}
+	}
+	return ws
+}
+
+func longestWord(rows [][]string, col int) int {
+	n := 0
+	for _, row := range rows {
+		for _, w := range strings.Fields(row[col]) {
+			n = max(n, utf8.RuneCountInString(w))
+		}
+	}
+	return n
+}
+
+// wrapText breaks each line of s at spaces so lines are at most width
+// runes, except single words longer than that.
+func wrapText(s string, width int) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		var cur string
+		for _, w := range strings.Fields(line) {
+			switch {
+			case cur == "":
+				cur = w
+			case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w) <= width:
+				cur += " " + w
+			default:
+				out = append(out, cur)
+				cur = w
+			}
+		}
+		out = append(out, cur)
+	}
+	return strings.Join(out, "\n")
 }
 
 // maxColumns is the width the table report fits in.
