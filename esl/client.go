@@ -969,7 +969,7 @@ func firstWord(line string) string {
 func (s *session) readLoop(c *Conn) {
 	defer close(s.readerDone)
 	for {
-		f, err := s.r.ReadFrame()
+		f, e, decodeErr, err := s.r.next()
 		if err != nil {
 			select {
 			case <-s.dead:
@@ -999,8 +999,7 @@ func (s *session) readLoop(c *Conn) {
 			}
 			req.reply <- result{f: f}
 		case ContentEventPlain, ContentEventJSON:
-			e, err := DecodeEvent(f)
-			if err != nil {
+			if decodeErr != nil {
 				c.badEvents.Add(1)
 				continue
 			}

@@ -406,7 +406,7 @@ func TestEventEncodeDecodeEdgeCases(t *testing.T) {
 
 func TestParseEventJSONErrors(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":"b"`, `{"a":"b"}x`, `{"a":{"b":"c"}}`, `{"a":"\q"}`, `{"a":"` + "\x01" + `"}`, `[]`, `{"a":[1,}`} {
+	for _, in := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":"b"`, `{"a":"b"}x`, `{"a":{"b":"c"}}`, `{"a":"\q"}`, `[]`, `{"a":[1,}`} {
 		_, err := ParseEventJSON([]byte(in))
 		assert.ErrorIs(t, err, ErrMalformed, "%q", in)
 	}

@@ -1,0 +1,194 @@
+package esl
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchEvents concatenates the event frames of every fixture transcript:
+// the real mix of sizes (0.3 to 10 kB) FreeSWITCH sends a load tester.
+func benchEvents(b *testing.B) ([]byte, int) {
+	b.Helper()
+	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	n := 0
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".sent.txt") {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := NewReader(bytes.NewReader(data))
+		for {
+			f, err := r.ReadFrame()
+			if err != nil {
+				break
+			}
+			if IsEvent(f.ContentType()) {
+				buf.Write(f.AppendTo(nil))
+				n++
+			}
+		}
+	}
+	return buf.Bytes(), n
+}
+
+// routingConn is a Conn as the runner uses it, without a socket: per-call
+// subscriptions by Unique-ID, one by event name, and one for everything.
+func routingConn(b *testing.B, data []byte) (*Conn, []*Subscription) {
+	b.Helper()
+	c := &Conn{events: map[string]bool{}, jobs: map[string]*Job{}}
+	subs := []*Subscription{c.Events(), c.Events("CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT")}
+	seen := map[string]bool{}
+	r := NewReader(bytes.NewReader(data))
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			break
+		}
+		e, err := DecodeEvent(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if id := e.UniqueID(); id != "" && !seen[id] {
+			seen[id] = true
+			subs = append(subs, c.ChannelEvents(id))
+		}
+	}
+	return c, subs
+}
+
+// BenchmarkDecodeAndRoute reads every event frame of the fixtures from a
+// stream, decodes it and routes it through a Conn's dispatch to per-call,
+// per-name and catch-all subscriptions, whose consumers drain them: the
+// reader goroutine's whole job, minus the socket.
+func BenchmarkDecodeAndRoute(b *testing.B) {
+	for _, format := range []string{"plain", "json", "mixed"} {
+		b.Run(format, func(b *testing.B) {
+			data, n := benchEvents(b)
+			if format != "mixed" {
+				data, n = filterFormat(b, data, format)
+			}
+			c, subs := routingConn(b, data)
+			ctx := context.Background()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			src := bytes.NewReader(data)
+			r := NewReader(src)
+			for range b.N {
+				// One Reader, as on a connection: its buffer is reused.
+				src.Reset(data)
+				r.br.Reset(src)
+				for {
+					_, e, decodeErr, err := r.next()
+					if err != nil {
+						break
+					}
+					if decodeErr != nil {
+						b.Fatal(decodeErr)
+					}
+					c.dispatch(e)
+				}
+				for _, s := range subs {
+					for s.Len() > 0 {
+						if _, err := s.Next(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			elapsed := time.Since(start)
+			b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "events/s")
+			b.ReportMetric(float64(elapsed.Nanoseconds())/float64(n*b.N), "ns/event")
+		})
+	}
+}
+
+// filterFormat keeps the frames of one format.
+func filterFormat(b *testing.B, data []byte, format string) ([]byte, int) {
+	b.Helper()
+	want := ContentEventPlain
+	if format == "json" {
+		want = ContentEventJSON
+	}
+	var buf bytes.Buffer
+	n := 0
+	r := NewReader(bytes.NewReader(data))
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			break
+		}
+		if f.ContentType() == want {
+			buf.Write(f.AppendTo(nil))
+			n++
+		}
+	}
+	return buf.Bytes(), n
+}
+
+// channelAnswerFrame is the first plain CHANNEL_ANSWER of fixture 01.
+func channelAnswerFrame(b *testing.B) []byte {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtureDir, "01-loopback-call-plain-all.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := NewReader(bytes.NewReader(data))
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			b.Fatal("no CHANNEL_ANSWER in fixture 01")
+		}
+		if f.ContentType() == ContentEventPlain && bytes.HasPrefix(f.Body, []byte("Event-Name: CHANNEL_ANSWER\n")) {
+			return f.AppendTo(nil)
+		}
+	}
+}
+
+// BenchmarkDecodeChannelAnswer decodes and routes the realistic CHANNEL_ANSWER
+// event the go-eventsocket figure (about 24k events/s) refers to.
+func BenchmarkDecodeChannelAnswer(b *testing.B) {
+	frame := channelAnswerFrame(b)
+	const batch = 1000
+	data := bytes.Repeat(frame, batch)
+	c, subs := routingConn(b, frame)
+	ctx := context.Background()
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	events := 0
+	src := bytes.NewReader(data)
+	r := NewReader(src)
+	for events < b.N {
+		src.Reset(data)
+		r.br.Reset(src)
+		for i := 0; i < batch && events < b.N; i++ {
+			_, e, decodeErr, err := r.next()
+			if err != nil || decodeErr != nil {
+				b.Fatal(err, decodeErr)
+			}
+			c.dispatch(e)
+			events++
+		}
+		for _, s := range subs {
+			for s.Len() > 0 {
+				_, _ = s.Next(ctx)
+			}
+		}
+	}
+	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+}
