@@ -30,7 +30,7 @@ type peerProc struct {
 	err  error
 }
 
-func startPeer(t *testing.T, name string, args ...string) *peerProc {
+func startPeer(t testing.TB, name string, args ...string) *peerProc {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	require.NoErrorf(t, err, "%s is needed for the e2e tests (make deps-e2e)", name)
@@ -46,17 +46,7 @@ func startPeer(t *testing.T, name string, args ...string) *peerProc {
 		close(p.done)
 	}()
 	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(5 * time.Second):
-				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-				<-p.done
-			}
-		}
+		p.stop()
 		if t.Failed() {
 			t.Logf("%s output:\n%s", name, p.out.String())
 		}
@@ -64,8 +54,25 @@ func startPeer(t *testing.T, name string, args ...string) *peerProc {
 	return p
 }
 
+// stop ends the process group this test started (by its id), politely
+// first.
+func (p *peerProc) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
 // wait returns the exit code once the process ends (within d).
-func (p *peerProc) wait(t *testing.T, d time.Duration) int {
+func (p *peerProc) wait(t testing.TB, d time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -81,7 +88,7 @@ func (p *peerProc) wait(t *testing.T, d time.Duration) int {
 }
 
 // freePort finds a loopback port free for both UDP and TCP.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -100,7 +107,7 @@ func freePort(t *testing.T) int {
 
 // waitBound waits until something has bound port (a bind of our own
 // fails), i.e. the peer is listening.
-func waitBound(t *testing.T, p *peerProc, network string, port int) {
+func waitBound(t testing.TB, p *peerProc, network string, port int) {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.Now().Add(10 * time.Second)

@@ -110,6 +110,17 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting sip profile %s: %w", cfg.Name, err)
 	}
+	// Bursts of thousands of requests a second overflow the default socket
+	// buffer (about 200 kB) while the reader is busy parsing; a drop costs a
+	// 500 ms retransmission, or, when SIPp takes a retransmitted 200 for the
+	// answer to its BYE, a call left up until Timer H. The kernel caps the
+	// request at net.core.rmem_max.
+	if err := udp.SetReadBuffer(udpBuffer); err != nil {
+		log.Debug("enlarging udp receive buffer", "error", err)
+	}
+	if err := udp.SetWriteBuffer(udpBuffer); err != nil {
+		log.Debug("enlarging udp send buffer", "error", err)
+	}
 	la := udp.LocalAddr().(*net.UDPAddr).AddrPort()
 	ip := la.Addr().Unmap()
 	mediaIP := ip
@@ -463,6 +474,9 @@ func (p *Profile) onStrayResponse(res *sipmsg.Response) {
 		out.reAck()
 	}
 }
+
+// udpBuffer is the socket buffer size asked for the SIP UDP listener.
+const udpBuffer = 8 << 20
 
 const allowHeader = "INVITE, ACK, BYE, CANCEL, OPTIONS"
 
