@@ -125,7 +125,14 @@ func parseEventPlain(buf []byte) (*Event, error) {
 			break
 		}
 		line := buf[pos:lineEnd]
-		i := bytes.IndexByte(line, ':')
+		// Names are short: a plain loop beats a SIMD search's call here.
+		i := 0
+		for i < len(line) && line[i] != ':' {
+			i++
+		}
+		if i == len(line) {
+			i = -1
+		}
 		if i <= 0 {
 			return nil, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
 		}
@@ -236,7 +243,8 @@ func parseEventJSONOwned(buf []byte) (*Event, error) { return parseEventJSON(byt
 
 func parseEventJSON(s string) (*Event, error) {
 	p := jsonParser{s: s}
-	e := &Event{Headers: make(Headers, 0, 64)}
+	// One header per `","` give or take: size the slice once.
+	e := &Event{Headers: make(Headers, 0, strings.Count(s, `","`)+2)}
 	p.ws()
 	if !p.eat('{') {
 		return nil, p.errf("want '{'")
@@ -390,19 +398,23 @@ func (p *jsonParser) str() (string, error) {
 }
 
 func (p *jsonParser) strSlow(start int) (string, error) {
-	out := make([]byte, 0, p.i-start+16)
+	out := make([]byte, 0, p.i-start+64)
 	out = append(out, p.s[start:p.i]...)
 	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(out), nil
-		case c != '\\':
-			out = append(out, c)
-			p.i++
-			continue
+		// Copy the run up to the next quote or backslash in one go.
+		rest := p.s[p.i:]
+		q := strings.IndexByte(rest, '"')
+		if q < 0 {
+			break
 		}
+		b := strings.IndexByte(rest[:q], '\\')
+		if b < 0 {
+			out = append(out, rest[:q]...)
+			p.i += q + 1
+			return string(out), nil
+		}
+		out = append(out, rest[:b]...)
+		p.i += b
 		if p.i+1 >= len(p.s) {
 			break
 		}
