@@ -935,9 +935,17 @@ func (s *session) roundTrip(ctx context.Context, cmd *Command, writeTimeout time
 		deadline = time.Now().Add(writeTimeout)
 	}
 	_ = s.nc.SetWriteDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = s.nc.SetWriteDeadline(time.Unix(1, 0)) })
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = s.nc.SetWriteDeadline(time.Unix(1, 0))
+		close(fired)
+	})
 	_, werr := s.nc.Write(b)
-	stop()
+	if !stop() {
+		// The cancel callback is running: let it finish before the next
+		// writer sets its own deadline, or it would clobber it.
+		<-fired
+	}
 	s.wmu.Unlock()
 	if werr != nil {
 		// A partial write leaves the peer mid-command: the session cannot

@@ -753,3 +753,35 @@ func TestCloseFailsWaitingCallers(t *testing.T) {
 		t.Fatal("waiting caller not released by Close")
 	}
 }
+
+// A peer that stops reading must not block a writer forever: the context
+// bounds the write, and the session (now out of step) is dropped.
+func TestStalledPeerCannotBlockWriter(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	addr := rawServer(t, func(c net.Conn) {
+		_, _ = c.Write([]byte("Content-Type: auth/request\n\n"))
+		r := esl.NewReader(c)
+		if _, err := r.ReadCommand(); err != nil {
+			return
+		}
+		_, _ = c.Write([]byte("Content-Type: command/reply\nReply-Text: +OK accepted\n\n"))
+		<-release // never read again
+	})
+	t.Cleanup(func() { close(release) })
+	c, err := esl.Dial(testCtx(t), addr, "ClueCon")
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.SendMsg(ctx, "u", esl.Headers{{Name: "call-command", Value: "execute"}}, make([]byte, 64<<20))
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	select {
+	case <-c.Done():
+		assert.ErrorIs(t, c.Err(), esl.ErrDisconnected)
+	case <-testCtx(t).Done():
+		t.Fatal("session with a half-written command not dropped")
+	}
+}
