@@ -84,8 +84,8 @@ func TestEmitFollowsSubscriptionsAndFilters(t *testing.T) {
 	emit := func(name, id string, extra ...esl.Header) {
 		require.NoError(t, sc.Emit(srv.NewEvent(name, append([]esl.Header{{Name: "Unique-ID", Value: id}}, extra...)...)))
 	}
-	emit("CHANNEL_PARK", "keep")   // not subscribed
-	emit("CHANNEL_ANSWER", "other") // filtered out
+	emit("CHANNEL_PARK", "keep")                                                           // not subscribed
+	emit("CHANNEL_ANSWER", "other")                                                        // filtered out
 	emit("CUSTOM", "keep", esl.Header{Name: "Event-Subclass", Value: "mod_bert::timeout"}) // other subclass
 	emit("CUSTOM", "keep", esl.Header{Name: "Event-Subclass", Value: "mod_bert::in_sync"})
 	emit("CHANNEL_ANSWER", "KEEP") // filters ignore case
