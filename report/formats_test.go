@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/xml"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -293,4 +294,27 @@ func TestFitRows(t *testing.T) {
 	assert.Equal(t, strings.Fields(rows[0][1]), strings.Fields(got[0][1]), "wrapping keeps every word")
 	assert.Equal(t, rows, fitRows(header, rows, 1000), "a table that fits is left alone")
 	assert.Equal(t, "x", got[0][0])
+}
+
+func TestDownsample(t *testing.T) {
+	t.Parallel()
+	short := []float64{1, 2, 3}
+	assert.Equal(t, short, downsample(short), "series that fit are left alone")
+
+	// An hour and a bit: 3 seconds per point, means over each bucket,
+	// gaps (NaN) skipped, all-gap buckets stay gaps.
+	long := make([]float64, maxPoints*3)
+	for i := range long {
+		long[i] = float64(i % 3) // 0, 1, 2 → mean 1
+	}
+	long[3], long[4], long[5] = math.NaN(), math.NaN(), math.NaN()
+	long[6] = math.NaN()
+	got := downsample(long)
+	require.Len(t, got, maxPoints)
+	assert.Equal(t, 1.0, got[0])
+	assert.True(t, math.IsNaN(got[1]))
+	assert.Equal(t, 1.5, got[2], "mean of the two seconds with data")
+
+	// A damaged file cannot make the charts allocate without bound.
+	assert.Len(t, perSecond([]metrics.Second{{Index: -1}, {Index: maxSeconds}, {Index: 2}}), 3)
 }

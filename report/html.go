@@ -126,21 +126,27 @@ func newPage(r *Results) page {
 }
 
 // perSecond lays the series out by second index (seconds are contiguous
-// from 0 in a collector's output, but a hand-made results file need not
-// be).
+// from 0 in a collector's output, but a report.json from elsewhere need not
+// be). Indexes outside [0, maxSeconds) are dropped so a damaged file cannot
+// make the charts allocate without bound.
 func perSecond(secs []metrics.Second) []*metrics.Second {
 	n := 0
 	for _, s := range secs {
-		n = max(n, s.Index+1)
+		if s.Index >= 0 && s.Index < maxSeconds {
+			n = max(n, s.Index+1)
+		}
 	}
 	out := make([]*metrics.Second, n)
 	for i := range secs {
-		if secs[i].Index >= 0 {
-			out[secs[i].Index] = &secs[i]
+		if idx := secs[i].Index; idx >= 0 && idx < maxSeconds {
+			out[idx] = &secs[i]
 		}
 	}
 	return out
 }
+
+// maxSeconds is the longest series charted: 30 days.
+const maxSeconds = 30 * 24 * 3600
 
 // targetSeries is the plan's calls per second for each second of the
 // series. The collector's clock starts before the first stage (preflight
@@ -182,9 +188,9 @@ func charts(r *Results) []chart {
 			}
 			out[i] = f(s)
 		}
-		return out
+		return downsample(out)
 	}
-	target := targetSeries(r.Plan, by)
+	target := downsample(targetSeries(r.Plan, by))
 	out := []chart{
 		{"Calls per second: target and achieved", template.HTML(lineChart("calls per second", "calls/s", n, []series{
 			{name: "target", values: target, dashed: true},
@@ -230,6 +236,9 @@ func charts(r *Results) []chart {
 			named += s.Reasons[k]
 		}
 		values[len(cats)-1][i] = float64(max(s.Failed-named, 0))
+	}
+	for c := range values {
+		values[c] = downsample(values[c])
 	}
 	out = append(out, chart{"Failed calls by reason", template.HTML(stackedBars("failed calls by reason", "calls", n, cats, values))})
 	lat := func(f func(metrics.Latency) time.Duration, h func(*metrics.Second) metrics.WindowHist) []float64 {

@@ -87,6 +87,37 @@ func legend(b *strings.Builder, names []string, dashed []bool) {
 	}
 }
 
+// maxPoints bounds the points of one chart series: longer runs are shown
+// as means over buckets of whole seconds (see downsample).
+const maxPoints = 1800
+
+// downsample averages values over buckets of k seconds so at most
+// maxPoints remain; NaN values (no data) are skipped, and a bucket with no
+// data stays NaN. It returns the values unchanged when they fit.
+func downsample(values []float64) []float64 {
+	if len(values) <= maxPoints {
+		return values
+	}
+	k := (len(values) + maxPoints - 1) / maxPoints
+	out := make([]float64, 0, (len(values)+k-1)/k)
+	for i := 0; i < len(values); i += k {
+		var sum float64
+		n := 0
+		for _, v := range values[i:min(i+k, len(values))] {
+			if !math.IsNaN(v) {
+				sum += v
+				n++
+			}
+		}
+		if n == 0 {
+			out = append(out, math.NaN())
+		} else {
+			out = append(out, sum/float64(n))
+		}
+	}
+	return out
+}
+
 // lineChart draws series over n seconds.
 func lineChart(title, unit string, n int, ss []series) string {
 	var b strings.Builder
@@ -100,7 +131,11 @@ func lineChart(title, unit string, n int, ss []series) string {
 	}
 	ymax = niceMax(ymax)
 	frame(&b, title, unit, n, ymax)
-	xOf := func(i int) float64 { return float64(padL) + float64(plotW)*(float64(i)+0.5)/float64(max(n, 1)) }
+	points := 0
+	for _, s := range ss {
+		points = max(points, len(s.values))
+	}
+	xOf := func(i int) float64 { return float64(padL) + float64(plotW)*(float64(i)+0.5)/float64(max(points, 1)) }
 	yOf := func(v float64) float64 { return float64(padT+plotH) - float64(plotH)*v/ymax }
 	names := make([]string, len(ss))
 	dashed := make([]bool, len(ss))
@@ -139,7 +174,11 @@ func lineChart(title, unit string, n int, ss []series) string {
 func stackedBars(title, unit string, n int, cats []string, values [][]float64) string {
 	var b strings.Builder
 	ymax := 0.0
-	for i := 0; i < n; i++ {
+	points := 0
+	if len(values) > 0 {
+		points = len(values[0])
+	}
+	for i := 0; i < points; i++ {
 		var sum float64
 		for c := range cats {
 			sum += values[c][i]
@@ -148,8 +187,9 @@ func stackedBars(title, unit string, n int, cats []string, values [][]float64) s
 	}
 	ymax = niceMax(ymax)
 	frame(&b, title, unit, n, ymax)
-	bw := float64(plotW) / float64(max(n, 1))
-	for i := 0; i < n; i++ {
+	bw := float64(plotW) / float64(max(points, 1))
+	secsPer := max(n/max(points, 1), 1)
+	for i := 0; i < points; i++ {
 		base := 0.0
 		for c, name := range cats {
 			v := values[c][i]
@@ -159,7 +199,7 @@ func stackedBars(title, unit string, n int, cats []string, values [][]float64) s
 			h := float64(plotH) * v / ymax
 			y := float64(padT+plotH) - float64(plotH)*base/ymax - h
 			fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%ds %s: %s</title></rect>`,
-				f1(float64(padL)+bw*float64(i)), f1(y), f1(max(bw-0.5, 0.5)), f1(h), palette[c%len(palette)], i, html.EscapeString(name), fmtTick(v))
+				f1(float64(padL)+bw*float64(i)), f1(y), f1(max(bw-0.5, 0.5)), f1(h), palette[c%len(palette)], i*secsPer, html.EscapeString(name), fmtTick(v))
 			base += v
 		}
 	}
