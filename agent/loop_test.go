@@ -300,6 +300,10 @@ func TestManyClients(t *testing.T) {
 		for i := range cs {
 			cs[i] = dialTest(t, a.Addr())
 			cs[i].auth()
+			// Only this client's legs (both carry the run header) and jobs;
+			// filters first, so nothing else is ever queued.
+			cs[i].send(fmt.Sprintf("filter variable_sip_h_X-callplan-run run%d", i))
+			cs[i].send("filter Event-Name BACKGROUND_JOB")
 			cs[i].send("event json BACKGROUND_JOB CHANNEL_PARK CHANNEL_HANGUP_COMPLETE")
 		}
 		for i, c := range cs {
@@ -307,9 +311,6 @@ func TestManyClients(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				run := fmt.Sprintf("run%d", i)
-				// Only this client's legs (both carry the run header) and jobs.
-				c.send("filter variable_sip_h_X-callplan-run " + run)
-				c.send("filter Event-Name BACKGROUND_JOB")
 				for range calls {
 					id, job := originateLoop(t, c, "test", sipAddr, "sip_h_X-callplan-run="+run)
 					jobs <- job
