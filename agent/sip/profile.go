@@ -187,7 +187,7 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 	p.serve.Add(2)
 	go func() {
 		defer p.serve.Done()
-		if err := p.srv.ServeUDP(udp); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := p.srv.ServeUDP(newQueuedConn(udp)); err != nil && !errors.Is(err, net.ErrClosed) {
 			p.log.Debug("udp listener stopped", "error", err)
 		}
 	}()
