@@ -277,7 +277,9 @@ func TestLiveAbort(t *testing.T) {
 	assert.Nil(t, l.Check(6*time.Second, good, okSecs))
 	assert.Nil(t, l.Check(6*time.Second, summary(metrics.Group{}), okSecs), "no calls yet: nothing to judge")
 
-	v := l.Check(6*time.Second, bad, okSecs)
+	badSecs := []metrics.Second{sec(0, "warm", 5, 0), sec(1, "warm", 5, 1)}
+	assert.Nil(t, l.Check(6*time.Second, bad, okSecs), "live asr counts answers as they happen")
+	v := l.Check(6*time.Second, bad, badSecs)
 	require.NotNil(t, v)
 	assert.Equal(t, "keep asr", v.Name)
 	assert.True(t, v.Aborted)
@@ -292,7 +294,7 @@ func TestLiveAbort(t *testing.T) {
 	require.NotNil(t, v)
 	assert.Equal(t, "windowed", v.Name)
 	assert.Equal(t, "asr = 0.3333, in [0s, 3s)", v.ObservedText())
-	assert.Nil(t, l.Check(5*time.Second, good, secs))
+	assert.Nil(t, l.Check(4*time.Second, good, secs)) // before keep asr's abort_delay
 	// Younger than the window: the seconds so far are the window.
 	v = l.Check(time.Second, good, secs[:1])
 	require.NotNil(t, v)
@@ -341,4 +343,23 @@ func TestFormat(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, format(tc.in), "format(%v)", tc.in)
 	}
+}
+
+// TestLiveCountsAnswersAsTheyHappen: with long holds the summary has
+// answered only the calls that ended; live asr must not read that as a
+// failure.
+func TestLiveCountsAnswersAsTheyHappen(t *testing.T) {
+	t.Parallel()
+	s, err := Compile(planWith(t, "  - {name: run, expr: asr >= 0.9, abort: true}\n  - {name: warm, expr: asr >= 0.9, stage: warm, abort: true}\n"))
+	require.NoError(t, err)
+	held := summary(metrics.Group{Calls: 20, Answered: 2, ASR: 0.1}) // 18 calls answered, still held
+	held.Stages["warm"] = metrics.Group{Calls: 20, Answered: 2, ASR: 0.1}
+	secs := []metrics.Second{sec(0, "warm", 10, 9), sec(1, "warm", 10, 10)}
+	assert.Nil(t, s.Live().Check(time.Minute, held, secs))
+
+	// Answers really missing: abort, showing the series' figures.
+	secs = []metrics.Second{sec(0, "warm", 10, 2), sec(1, "warm", 10, 3)}
+	v := s.Live().Check(time.Minute, held, secs)
+	require.NotNil(t, v)
+	assert.Equal(t, "asr = 0.25", v.ObservedText())
 }

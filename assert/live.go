@@ -39,7 +39,9 @@ func (l *Live) Len() int { return len(l.items) }
 //
 // An assertion is not judged before its abort_delay has passed: early in a
 // run most calls are still ringing, so ratios such as asr are low for
-// reasons that are not failures. Nor is it judged while its scope has no
+// reasons that are not failures. answered and asr are read from the
+// per-second series (answers as they happen), not from ended records; see
+// liveEnv. Nor is it judged while its scope has no
 // calls (a stage that has not started). A windowed assertion is judged on
 // the latest window only: the last `window` sealed seconds (fewer while
 // the run is younger than the window).
@@ -67,7 +69,7 @@ func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics
 			if sum == nil || c.scopeGroup(sum).Calls == 0 {
 				continue
 			}
-			c.run(&v, c.envFor(sum, c.names()))
+			c.run(&v, c.liveEnv(sum, secs))
 		}
 		if !v.Pass {
 			v.Aborted = true
@@ -78,6 +80,27 @@ func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics
 		}
 	}
 	return nil
+}
+
+// liveEnv is the environment of a whole-run (or stage) assertion judged
+// live. The summary counts a call answered only when its record ends, so
+// while calls are being held its asr is answered-and-ended over
+// originated, far below the truth for most of a run with long holds. The
+// per-second series counts answers as they happen, so answered and asr
+// come from the sealed seconds instead (answers / originates in them);
+// everything else is the live summary. Flow and node scopes have no
+// series: for them abort_delay must cover the hold time.
+func (c *compiled) liveEnv(sum *metrics.Summary, secs []metrics.Second) map[string]any {
+	env := c.envFor(sum, c.names())
+	if c.a.Flow != "" || c.a.Node != "" {
+		return env
+	}
+	g := metrics.Window(c.series(secs))
+	if g.Calls == 0 {
+		return env
+	}
+	env[metrics.NameAnswered], env[metrics.NameASR] = g.Answered, g.ASR
+	return env
 }
 
 // scopeGroup is the group the assertion's scope names.
