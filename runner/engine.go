@@ -247,7 +247,10 @@ func (e *engine) pace(ctx context.Context) error {
 	defer timer.Stop()
 	sleepUntil := func(at time.Duration) error {
 		wait := at - time.Since(e.started)
-		if wait <= 0 {
+		// Go's timers wake about a millisecond late at best, so a sleep
+		// shorter than that would cap the rate near 1000/s: arrivals due
+		// within the next millisecond go now (at most 1 ms early).
+		if wait <= time.Millisecond {
 			return ctx.Err()
 		}
 		timer.Reset(wait)
@@ -911,7 +914,12 @@ func (e *engine) ticker(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			e.mu.Lock()
+			for _, n := range e.nodes {
+				n.tick(now, e.cfg.Guard)
+			}
+			e.mu.Unlock()
 			e.col.Tick()
 			e.publishHealth()
 			if e.cfg.Progress != nil {

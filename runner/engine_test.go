@@ -97,7 +97,7 @@ func TestRunMixedFlowsOnARamp(t *testing.T) {
 	require.NoError(t, err)
 	s := res.Summary
 	assert.Equal(t, int64(60), s.Calls)
-	assert.Equal(t, int64(60), s.OK, "reasons %v", s.Reasons)
+	assert.Equal(t, int64(60), s.OK, "reasons %v unknown %d active %d failed %d", s.Reasons, s.Unknown, s.Active, s.Failed)
 	assert.Equal(t, int64(30), s.Stages["ramp"].Calls)
 	assert.Equal(t, int64(30), s.Stages["flat"].Calls)
 	// Smooth weighted round-robin: exact shares.
@@ -337,4 +337,22 @@ func TestPreflight(t *testing.T) {
 	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{})
 	require.ErrorIs(t, err, ErrPreflight)
 	assert.ErrorContains(t, err, "version")
+}
+
+func TestGuardRecoversWhenLatencyGoesStale(t *testing.T) {
+	t.Parallel()
+	g := Guard{MaxReplyLatency: 100 * time.Millisecond}
+	n := newNode(0, NodeSpec{Name: "a", Caller: true})
+	n.reply.add(time.Second)
+	n.checkGuard(g)
+	require.True(t, n.saturated)
+	ok, _ := n.canTake()
+	assert.False(t, ok, "a saturated node takes no calls")
+	// No samples come while it is held back; the stale figure decays.
+	now := n.reply.last
+	for i := 1; i <= 5 && n.saturated; i++ {
+		n.tick(now.Add(time.Duration(i)*time.Second), g)
+	}
+	assert.False(t, n.saturated, "the node recovers once its stale latency has decayed")
+	assert.True(t, n.saturatedEver, "and the run still reports it was saturated")
 }

@@ -84,11 +84,13 @@ func newNode(i int, s NodeSpec) *node {
 
 // ewma is an exponentially weighted moving average of a latency.
 type ewma struct {
-	v   float64 // seconds
-	set bool
+	v    float64 // seconds
+	set  bool
+	last time.Time // when the last sample came
 }
 
 func (e *ewma) add(d time.Duration) {
+	e.last = time.Now()
 	x := d.Seconds()
 	if !e.set {
 		e.v, e.set = x, true
@@ -98,6 +100,22 @@ func (e *ewma) add(d time.Duration) {
 }
 
 func (e *ewma) dur() time.Duration { return time.Duration(e.v * float64(time.Second)) }
+
+// decay halves a latency that has had no sample for a second. A throttled
+// node gets no new calls and so no new samples; without this, one slow
+// spell would hold it back for the rest of the run.
+func (e *ewma) decay(now time.Time) {
+	if e.set && now.Sub(e.last) >= time.Second {
+		e.v /= 2
+	}
+}
+
+// tick re-evaluates the guard once a second, with stale latencies decayed.
+func (n *node) tick(now time.Time, g Guard) {
+	n.reply.decay(now)
+	n.create.decay(now)
+	n.checkGuard(g)
+}
 
 // capacity is the node's session cap for this run, 0 when unknown.
 func (n *node) capacity() int {

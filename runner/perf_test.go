@@ -85,7 +85,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 		return m.HeapAlloc
 	}
 	cfg := baseConfig(t, "mem", n.spec())
-	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Second, From: 5000, To: 5000, Hold: time.Millisecond, Limit: 100000}}
+	cfg.Stages = []Stage{{Name: "s", Duration: 260 * time.Second, From: 4000, To: 4000, Hold: time.Millisecond, Limit: 100000}}
 	col := cfg.Collector
 	var samples []string
 	stop := make(chan struct{})
@@ -110,6 +110,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 	for _, s := range samples {
 		t.Log(s)
 	}
+	t.Logf("summary: dropped %d reasons %v generators %+v", res.Summary.Dropped, res.Summary.Reasons, res.Summary.Generators)
 	t.Logf("%d calls (%d ok, %d throttled) in %v; heap after %d KiB",
 		res.Summary.Calls, res.Summary.OK, res.Summary.Throttled, time.Since(start).Round(time.Second), heap()/1024)
 }
