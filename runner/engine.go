@@ -781,11 +781,6 @@ func (e *engine) maybeFinish(c *call) *call {
 	if c.calleeID != "" {
 		delete(e.byCallee, c.calleeID)
 	}
-	e.active--
-	if e.active == 0 && e.idle != nil {
-		close(e.idle)
-		e.idle = nil
-	}
 	c.judge()
 	return c
 }
@@ -798,6 +793,15 @@ func (e *engine) end(c *call) {
 	if !c.smoke {
 		_ = e.col.End(&c.rec) // a write error surfaces from Collector.Close
 	}
+	// The call leaves the active count only once its record is in: the
+	// run must not close the books between the two.
+	e.mu.Lock()
+	e.active--
+	if e.active == 0 && e.idle != nil {
+		close(e.idle)
+		e.idle = nil
+	}
+	e.mu.Unlock()
 	close(c.done)
 }
 
