@@ -270,6 +270,13 @@ up the run's calls, and the run ends with exit 1 and ` + "`aborted by <name>`" +
 that assertion's verdict is the live one (marked aborted), whatever the
 final figures say.
 
+Live, ` + "`answered`" + ` and ` + "`asr`" + ` of a run- or stage-scoped assertion come from the
+per-second series (answers counted as they happen, over originates in the
+sealed seconds), because the summary counts a call answered only when its
+record ends: with long holds its asr would sit far below the truth for most
+of the run. Flow and node scopes have no series, so for them choose an
+` + "`abort_delay`" + ` longer than the hold time.
+
 ## Verdicts
 
 Each assertion yields a verdict: its name, expression, scope and window,
