@@ -363,3 +363,20 @@ func TestLiveCountsAnswersAsTheyHappen(t *testing.T) {
 	require.NotNil(t, v)
 	assert.Equal(t, "asr = 0.25", v.ObservedText())
 }
+
+func TestFailing(t *testing.T) {
+	t.Parallel()
+	s, err := Compile(planWith(t, `  - {name: answers, expr: asr >= 0.9}
+  - {name: windowed, expr: asr >= 0.9, window: 2s}
+  - {name: ramp only, expr: asr >= 0.9, stage: ramp}
+  - {name: delayed abort, expr: calls > 100, abort: true, abort_delay: 1h}
+`))
+	require.NoError(t, err)
+	sum := summary(metrics.Group{Calls: 20})
+	sum.Stages["ramp"] = metrics.Group{} // not started: not judged
+	secs := []metrics.Second{sec(0, "warm", 10, 10), sec(1, "warm", 10, 2), sec(2, "warm", 10, 2)}
+	assert.Equal(t, []string{"answers", "windowed", "delayed abort"}, s.Failing(time.Second, sum, secs))
+	assert.Nil(t, s.Live().Check(time.Second, sum, secs), "abort_delay still holds for aborting")
+	var none *Set
+	assert.Nil(t, none.Failing(time.Second, sum, secs))
+}

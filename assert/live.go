@@ -50,28 +50,8 @@ func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics
 		if elapsed < c.a.AbortDelay.D() {
 			continue
 		}
-		v := c.verdict()
-		v.At = Sec(elapsed)
-		if c.window > 0 {
-			series := c.series(secs)
-			if len(series) == 0 {
-				continue
-			}
-			win := series[max(len(series)-c.window, 0):]
-			g := metrics.Window(win)
-			if g.Calls == 0 {
-				continue
-			}
-			c.run(&v, groupValue(g))
-			v.Span = &Span{From: win[0].Index, To: win[len(win)-1].Index + 1}
-			v.Windows = 1
-		} else {
-			if sum == nil || c.scopeGroup(sum).Calls == 0 {
-				continue
-			}
-			c.run(&v, c.liveEnv(sum, secs))
-		}
-		if !v.Pass {
+		v, judged := c.judgeLive(elapsed, sum, secs)
+		if judged && !v.Pass {
 			v.Aborted = true
 			if c.window > 0 {
 				v.FailedWindows = 1
@@ -80,6 +60,50 @@ func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics
 		}
 	}
 	return nil
+}
+
+// Failing names the assertions that fail as of elapsed, judged as Check
+// judges (latest window, answers as they happen), every assertion and
+// without abort_delay: the progress line's "failing: ..." so a long run
+// shows trouble before its end. Scopes with no calls yet are left out.
+func (s *Set) Failing(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range s.items {
+		if v, judged := c.judgeLive(elapsed, sum, secs); judged && !v.Pass {
+			out = append(out, c.a.Name)
+		}
+	}
+	return out
+}
+
+// judgeLive evaluates c on the run so far; judged is false when there was
+// nothing to judge (no calls in its scope or window yet).
+func (c *compiled) judgeLive(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) (Verdict, bool) {
+	v := c.verdict()
+	v.At = Sec(elapsed)
+	if c.window > 0 {
+		series := c.series(secs)
+		if len(series) == 0 {
+			return v, false
+		}
+		win := series[max(len(series)-c.window, 0):]
+		g := metrics.Window(win)
+		if g.Calls == 0 {
+			return v, false
+		}
+		c.run(&v, groupValue(g))
+		v.Span = &Span{From: win[0].Index, To: win[len(win)-1].Index + 1}
+		v.Windows = 1
+		return v, true
+	}
+	if sum == nil || c.scopeGroup(sum).Calls == 0 {
+		return v, false
+	}
+	c.run(&v, c.liveEnv(sum, secs))
+	return v, true
 }
 
 // liveEnv is the environment of a whole-run (or stage) assertion judged

@@ -18,6 +18,7 @@ import (
 // failure by cancelling the run's context: the runner then stops
 // originating and hangs up this run's calls, as for Ctrl-C.
 type abortGuard struct {
+	set    *assert.Set
 	live   *assert.Live
 	col    *metrics.Collector
 	cancel context.CancelFunc
@@ -28,17 +29,18 @@ type abortGuard struct {
 }
 
 func newAbortGuard(set *assert.Set, col *metrics.Collector, cancel context.CancelFunc, next func(runner.Progress)) *abortGuard {
-	return &abortGuard{live: set.Live(), col: col, cancel: cancel, next: next}
+	return &abortGuard{set: set, live: set.Live(), col: col, cancel: cancel, next: next}
 }
 
 func (g *abortGuard) progress(p runner.Progress) {
 	g.mu.Lock()
-	if g.verdict == nil && g.live.Len() > 0 {
-		sum := g.col.Summary()
-		if v := g.live.Check(p.Elapsed, &sum, g.col.Seconds()); v != nil {
+	if g.verdict == nil && g.set.Len() > 0 {
+		sum, secs := g.col.Summary(), g.col.Seconds()
+		if v := g.live.Check(p.Elapsed, &sum, secs); v != nil {
 			g.verdict = v
 			g.cancel()
 		}
+		p.FailingAsserts = append(p.FailingAsserts, g.set.Failing(p.Elapsed, &sum, secs)...)
 	}
 	if g.verdict != nil {
 		p.FailingAsserts = append(p.FailingAsserts, "aborted by "+g.verdict.Name)

@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	verdict "github.com/callplan/callplan/assert"
+	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
+	"github.com/callplan/callplan/runner"
 )
 
 // TestRunFailingAssertions runs plans that must fail, one per kind of
@@ -77,4 +80,41 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestAbortGuard drives the guard as the runner's ticker does, on a real
+// collector with a fake clock: it lists failing assertions on the
+// progress line, and cancels the run once an abort assertion fails after
+// its delay.
+func TestAbortGuard(t *testing.T) {
+	t.Parallel()
+	p, err := plan.Parse("g.yaml", []byte(`stages: [{name: s, duration: 10s, rate: 2, limit: 5}]
+assertions:
+  - {name: no drops, expr: dropped == 0}
+  - {name: answers, expr: asr >= 0.9, abort: true, abort_delay: 3s}
+`), plan.Options{Check: verdict.Check})
+	require.NoError(t, err)
+	set, err := verdict.Compile(p)
+	require.NoError(t, err)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	col := metrics.NewCollector("r", "g", metrics.WithClock(func() time.Time { return now }))
+	col.SetStage("s")
+	cancelled := 0
+	var seen []runner.Progress
+	g := newAbortGuard(set, col, func() { cancelled++ }, func(p runner.Progress) { seen = append(seen, p) })
+
+	for sec := 0; sec < 5; sec++ {
+		col.Offered("s", "park")
+		col.Originated("s", "park", "embedded") // never answered
+		now = now.Add(time.Second)
+		col.Tick()
+		g.progress(runner.Progress{Elapsed: time.Duration(sec+1) * time.Second})
+	}
+	require.Len(t, seen, 5)
+	assert.Equal(t, []string{"answers"}, seen[0].FailingAsserts, "failing is shown before abort_delay")
+	require.NotNil(t, g.aborted())
+	assert.Equal(t, "answers", g.aborted().Name)
+	assert.Equal(t, verdict.Sec(3*time.Second), g.aborted().At, "aborted as soon as the delay passed")
+	assert.Equal(t, 1, cancelled, "cancelled once")
+	assert.Contains(t, seen[4].FailingAsserts, "aborted by answers")
 }
