@@ -17,6 +17,7 @@
 //		// stop originating, hang up; v.Name is the assertion, v.String()
 //		// says "ABORT <name> (...): <observed>"
 //	}
+//	failing := set.Failing(elapsed, &liveSummary, collector.Seconds()) // progress line
 //	sum, _ := collector.Close()
 //	verdicts := set.Evaluate(&sum, collector.Seconds(), abortVerdict) // plan order
 //	assert.Passed(verdicts) // false: exit 1

@@ -277,6 +277,10 @@ record ends: with long holds its asr would sit far below the truth for most
 of the run. Flow and node scopes have no series, so for them choose an
 ` + "`abort_delay`" + ` longer than the hold time.
 
+While a run goes, its progress line names every assertion failing so far,
+judged the same live way (abort or not, without the delay):
+` + "`failing: answer-seizure ratio`" + `.
+
 ## Verdicts
 
 Each assertion yields a verdict: its name, expression, scope and window,
