@@ -142,12 +142,10 @@ func parseEventPlain(buf []byte) (*Event, error) {
 		}
 		v := line[vs:]
 		var value string
-		switch {
-		case string(v) == undef:
-		case bytes.IndexByte(v, '%') >= 0:
-			n := decodeInPlace(v)
-			value = bytesToString(v[:n])
-		default:
+		if string(v) != undef {
+			if j := bytes.IndexByte(v, '%'); j >= 0 {
+				v = v[:j+decodeInPlace(v[j:])]
+			}
 			value = bytesToString(v)
 		}
 		e.Headers = append(e.Headers, Header{Name: bytesToString(line[:i]), Value: value})
