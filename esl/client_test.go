@@ -633,7 +633,9 @@ func TestReconnectRetriesUntilNodeIsBack(t *testing.T) {
 	first := serverConn(t, srv)
 	srv.SetPassword("changed") // the node refuses us for a while
 	first.Close()
-	time.Sleep(100 * time.Millisecond)
+	require.Eventually(t, func() bool { return c.State() == esl.StateDisconnected }, 5*time.Second, time.Millisecond)
+	// Several attempts are refused meanwhile; it stays disconnected.
+	require.Eventually(t, func() bool { return len(srv.Conns()) >= 4 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, esl.StateDisconnected, c.State())
 	_, err := c.Api(ctx, "status")
 	assert.ErrorIs(t, err, esl.ErrDisconnected, "commands fail fast while disconnected")
