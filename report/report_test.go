@@ -83,6 +83,14 @@ func TestJSONRoundTrip(t *testing.T) {
 	assert.Equal(t, r, r2)
 	assert.Equal(t, StatusFailed, r.Status)
 
+	// A name spelling the series marker does not confuse the encoder.
+	r.Plan.Name = "\x00seconds\x00"
+	b.Reset()
+	require.NoError(t, JSON(r)(&b))
+	r3, err := Decode(&b)
+	require.NoError(t, err)
+	assert.Equal(t, r, r3)
+
 	_, err = Decode(strings.NewReader(`{"schema": "callplan.report/v0"}`))
 	assert.ErrorIs(t, err, ErrSchema)
 }
