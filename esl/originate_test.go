@@ -8,188 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The functions below are a line-by-line port of how FreeSWITCH parses an
-// "originate" API command (switch_utils.c: switch_separate_string,
-// separate_string_blank_delim, separate_string_char_delim,
-// cleanup_separated_string, unescape_char, switch_find_end_paren;
-// switch_event.c: switch_event_create_brackets; mod_commands.c:
-// originate_function). They are the oracle the escaping is proved against:
-// whatever Command produces must parse back to exactly the variables,
-// endpoint and app that went in.
-
-const escapeMeta = '\\'
-
-func fsUnescapeChar(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case 's':
-		return ' '
-	}
-	return c
-}
-
-// fsCleanup is cleanup_separated_string on a NUL-free Go string.
-func fsCleanup(str string, delim byte) string {
-	p := 0
-	for p < len(str) && str[p] == ' ' {
-		p++
-	}
-	var dest []byte
-	end := -1
-	inside := false
-	for ; p < len(str); p++ {
-		esc := false
-		if str[p] == escapeMeta {
-			var e byte
-			if p+1 < len(str) {
-				e = str[p+1]
-			}
-			if e != 0 && (e == '\'' || e == '"' || (delim != 0 && e == delim) || e == escapeMeta || fsUnescapeChar(e) != e) {
-				if e != '\'' && e != '"' && e != delim && e != escapeMeta {
-					e = fsUnescapeChar(e)
-				}
-				p++
-				dest = append(dest, e)
-				end = len(dest)
-				esc = true
-			}
-		}
-		if !esc {
-			if str[p] == '\'' && (inside || strings.IndexByte(str[p+1:], '\'') >= 0) {
-				inside = !inside
-				if inside {
-					end = len(dest)
-				}
-			} else {
-				dest = append(dest, str[p])
-				if str[p] != ' ' || inside {
-					end = len(dest)
-				}
-			}
-		}
-	}
-	if end >= 0 {
-		dest = dest[:end]
-	}
-	return string(dest)
-}
-
-// fsSeparate is switch_separate_string.
-func fsSeparate(buf string, delim byte, arraylen int) []string {
-	if strings.HasPrefix(buf, "^^") && len(buf) >= 4 {
-		delim = buf[2]
-		buf = buf[3:]
-	}
-	var parts []string
-	if delim == ' ' {
-		// separate_string_blank_delim
-		const (
-			start = iota
-			skipInitial
-			findDelim
-			skipEnding
-		)
-		state, inside := start, false
-		b := []byte(buf)
-		var starts []int
-		p := 0
-		for p < len(b) && b[p] != 0 && len(starts) < arraylen {
-			switch state {
-			case start:
-				starts = append(starts, p)
-				state = skipInitial
-			case skipInitial:
-				if b[p] == ' ' {
-					p++
-				} else {
-					state = findDelim
-				}
-			case findDelim:
-				if b[p] == escapeMeta {
-					p++
-				} else if b[p] == '\'' {
-					inside = !inside
-				} else if b[p] == ' ' && !inside {
-					b[p] = 0
-					state = skipEnding
-				}
-				p++
-			case skipEnding:
-				if b[p] == ' ' {
-					p++
-				} else {
-					state = start
-				}
-			}
-		}
-		for _, s := range starts {
-			parts = append(parts, fsCleanup(cstr(b[s:]), 0))
-		}
-		return parts
-	}
-	// separate_string_char_delim
-	b := []byte(buf)
-	var starts []int
-	findDelim, inside := false, false
-	p := 0
-	for p < len(b) && b[p] != 0 && len(starts) < arraylen {
-		if !findDelim {
-			starts = append(starts, p)
-			findDelim = true
-			continue
-		}
-		if b[p] == escapeMeta {
-			p++
-		} else if b[p] == '\'' && (inside || strings.IndexByte(cstr(b[p+1:]), '\'') >= 0) {
-			inside = !inside
-		} else if b[p] == delim && !inside {
-			b[p] = 0
-			findDelim = false
-		}
-		p++
-	}
-	for _, s := range starts {
-		parts = append(parts, fsCleanup(cstr(b[s:]), delim))
-	}
-	return parts
-}
-
-// cstr cuts at the first NUL, as C would see the string.
-func cstr(b []byte) string {
-	if i := strings.IndexByte(string(b), 0); i >= 0 {
-		return string(b[:i])
-	}
-	return string(b)
-}
-
-// fsFindEndParen is switch_find_end_paren: brace counting that ignores
-// quotes and escapes. It returns the index of the closing byte or -1.
-func fsFindEndParen(s string, open, close byte) int {
-	i := 0
-	for i < len(s) && s[i] == ' ' {
-		i++
-	}
-	if i >= len(s) || s[i] != open {
-		return -1
-	}
-	depth := 1
-	for e := i + 1; e < len(s); e++ {
-		if s[e] == open {
-			depth++
-		} else if s[e] == close {
-			depth--
-			if depth == 0 {
-				return e
-			}
-		}
-	}
-	return -1
-}
+// fsParseOriginate below parses with SeparateString, FindEndParen and
+// ParseVarBlock, the line-by-line port of FreeSWITCH's parser in
+// dialstring.go: whatever Command produces must parse back to exactly the
+// variables, endpoint and app that went in.
 
 type fsOriginate struct {
 	vars     []Var
@@ -209,7 +31,7 @@ func fsParseOriginate(cmd string) fsOriginate {
 		out.parseErr = "not an originate"
 		return out
 	}
-	argv := fsSeparate(rest, ' ', 10)
+	argv := SeparateString(rest, ' ', 10)
 	out.argc = len(argv)
 	if len(argv) < 2 || len(argv) > 7 {
 		out.parseErr = "usage"
@@ -217,24 +39,13 @@ func fsParseOriginate(cmd string) fsOriginate {
 	}
 	data := argv[0]
 	if strings.HasPrefix(data, "{") {
-		end := fsFindEndParen(data, '{', '}')
+		end := FindEndParen(data, '{', '}')
 		if end < 0 {
 			out.parseErr = "unclosed {"
 			return out
 		}
-		vdata := data[1:end]
+		out.vars = ParseVarBlock(data[1:end])
 		data = data[end+1:]
-		delim := byte(',')
-		if strings.HasPrefix(vdata, "^^") && len(vdata) > 2 {
-			delim = vdata[2]
-			vdata = vdata[3:]
-		}
-		for _, item := range fsSeparate(vdata, delim, 1024) {
-			kv := fsSeparate(item, '=', 2)
-			if len(kv) == 2 {
-				out.vars = append(out.vars, Var{kv[0], kv[1]})
-			}
-		}
 	}
 	out.dial = data
 	target := argv[1]
