@@ -133,8 +133,9 @@ func WithReconnect(min, max time.Duration) Option {
 	return func(o *options) { o.reconnect, o.backoffMin, o.backoffMax = true, min, max }
 }
 
-// WithStateHandler is called, in order, from the Conn's supervisor
-// goroutine (never from the reader) on every state change.
+// WithStateHandler is called, in order, on every state change, from a
+// goroutine of the Conn's own (never the reader), which ends after
+// StateClosed. The handler may call the Conn, Close included.
 func WithStateHandler(fn func(StateChange)) Option { return func(o *options) { o.onState = fn } }
 
 // WithHeartbeatTimeout drops the connection (and reconnects, if enabled)
@@ -174,6 +175,11 @@ type Conn struct {
 	events  map[string]bool // subscribed names, replayed after reconnect
 	filters []Header        // filters in order, replayed after reconnect
 	jobs    map[string]*Job
+
+	// State changes wait here for the state handler's goroutine.
+	stateMu     sync.Mutex
+	stateQ      []StateChange
+	stateNotify chan struct{}
 
 	hb       atomic.Pointer[Heartbeat]
 	closing  chan struct{}
@@ -219,6 +225,10 @@ func Dial(ctx context.Context, addr, password string, opts ...Option) (*Conn, er
 		return nil, err
 	}
 	c.sess, c.state = s, StateConnected
+	if o.onState != nil {
+		c.stateNotify = make(chan struct{}, 1)
+		go c.notifyLoop()
+	}
 	go c.supervise(s)
 	return c, nil
 }
@@ -700,9 +710,40 @@ func (c *Conn) stop(cause error) {
 	c.notify(StateChange{State: StateClosed, Err: cause})
 }
 
+// notify queues sc for the state handler. The handler runs on a goroutine
+// of its own, so it may call anything on the Conn, Close included, without
+// stalling the supervisor.
 func (c *Conn) notify(sc StateChange) {
-	if c.opts.onState != nil {
-		c.opts.onState(sc)
+	if c.opts.onState == nil {
+		return
+	}
+	c.stateMu.Lock()
+	c.stateQ = append(c.stateQ, sc)
+	c.stateMu.Unlock()
+	select {
+	case c.stateNotify <- struct{}{}:
+	default:
+	}
+}
+
+// notifyLoop delivers state changes in order and ends after StateClosed.
+func (c *Conn) notifyLoop() {
+	for {
+		<-c.stateNotify
+		for {
+			c.stateMu.Lock()
+			if len(c.stateQ) == 0 {
+				c.stateMu.Unlock()
+				break
+			}
+			sc := c.stateQ[0]
+			c.stateQ = c.stateQ[1:]
+			c.stateMu.Unlock()
+			c.opts.onState(sc)
+			if sc.State == StateClosed {
+				return
+			}
+		}
 	}
 }
 

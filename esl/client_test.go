@@ -787,3 +787,30 @@ func TestStalledPeerCannotBlockWriter(t *testing.T) {
 		t.Fatal("session with a half-written command not dropped")
 	}
 }
+
+// The state handler may call Close (say, on giving up a node) without
+// deadlocking the Conn.
+func TestStateHandlerMayClose(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	var c *esl.Conn
+	ready := make(chan struct{})
+	closed := make(chan struct{})
+	c = dial(t, srv, esl.WithReconnect(time.Millisecond, 5*time.Millisecond), esl.WithStateHandler(func(sc esl.StateChange) {
+		<-ready
+		switch sc.State {
+		case esl.StateDisconnected:
+			_ = c.Close()
+		case esl.StateClosed:
+			close(closed)
+		}
+	}))
+	close(ready)
+	serverConn(t, srv).Close()
+	select {
+	case <-closed:
+	case <-testCtx(t).Done():
+		t.Fatal("Close from the state handler deadlocked")
+	}
+	assert.ErrorIs(t, c.Err(), esl.ErrClosed)
+}

@@ -45,6 +45,9 @@
 // (blank split, ',' split, '=' split), proven against a port of that parser
 // in the tests; what cannot be escaped (CR, LF, NUL, braces in values, "${",
 // dial-string syntax in the endpoint) is refused with [ErrDialString].
+// That port is exported for the agent, so it parses exactly as FreeSWITCH
+// does: [SeparateString] (API arguments, quotes and escapes),
+// [FindEndParen] and [ParseVarBlock] ({} and [] variable blocks).
 //
 // # Client
 //
