@@ -184,14 +184,15 @@ func newEngine(cfg Config) (*engine, error) {
 
 // stagePacer paces stage i on its own: its arrivals start at the stage's
 // start, uniform or Poisson as the stage says (each stage its own seeded
-// stream, so changing one stage does not move another's arrivals).
-func (e *engine) stagePacer(i int) Pacer {
+// stream, so changing one stage does not move another's arrivals). It also
+// returns the stage's own schedule.
+func (e *engine) stagePacer(i int) (Pacer, *Schedule) {
 	st := e.cfg.Stages[i]
 	s, _ := NewSchedule(Segment{Duration: st.Duration, From: st.From, To: st.To}) // checked in newEngine
 	if st.Poisson {
-		return NewPoissonPacer(s, e.cfg.Seed+uint64(i)*104729)
+		return NewPoissonPacer(s, e.cfg.Seed+uint64(i)*104729), s
 	}
-	return UniformPacer{s}
+	return UniformPacer{s}, s
 }
 
 func (e *engine) run(ctx context.Context) (Result, error) {
@@ -268,14 +269,21 @@ func (e *engine) pace(ctx context.Context) error {
 			return err
 		}
 		e.enterStage(si)
-		p := e.stagePacer(si)
+		p, ss := e.stagePacer(si)
 		uniform := !e.cfg.Stages[si].Poisson
 		for hits := uint64(0); ; hits++ {
 			wait, stop := p.Pace(time.Since(e.started)-start, hits)
 			if stop {
 				break
 			}
-			if err := e.paceSend(&pg, uniform, time.Since(e.started)+wait, sleepUntil); err != nil {
+			// The rate the arrival was scheduled at (not the rate now,
+			// which is 0 past the stage's end when the runner is behind).
+			rate := 0.0
+			if uniform {
+				at, _ := ss.ArrivalTime(float64(hits))
+				rate = ss.Rate(at)
+			}
+			if err := e.paceSend(&pg, uniform, rate, time.Since(e.started)+wait, sleepUntil); err != nil {
 				return err
 			}
 			full, done := e.arrive(si)
@@ -306,12 +314,10 @@ const paceWindow = 100 * time.Millisecond
 // rate, and no 100 ms window gets more than ⌈rate/10⌉+1 calls. The count
 // stays exact; the stragglers are a little late instead of a burst that
 // would hit the SUT with a spike the plan never asked for.
-func (e *engine) paceSend(pg *pacing, uniform bool, due time.Duration, sleepUntil func(time.Duration) error) error {
+func (e *engine) paceSend(pg *pacing, uniform bool, rate float64, due time.Duration, sleepUntil func(time.Duration) error) error {
 	at := due
-	if uniform && pg.last >= 0 {
-		if r := e.sched.Rate(due); r > 0 {
-			at = max(at, pg.last+time.Duration(0.5/r*float64(time.Second)))
-		}
+	if uniform && pg.last >= 0 && rate > 0 {
+		at = max(at, pg.last+time.Duration(0.5/rate*float64(time.Second)))
 	}
 	for {
 		if err := sleepUntil(at); err != nil {
@@ -325,7 +331,7 @@ func (e *engine) paceSend(pg *pacing, uniform bool, due time.Duration, sleepUnti
 		if w != pg.window {
 			pg.window, pg.inWin = w, 0
 		}
-		r := max(e.sched.Rate(time.Duration(w)*paceWindow), e.sched.Rate(time.Duration(w+1)*paceWindow-1), e.sched.Rate(due))
+		r := max(rate, e.sched.Rate(time.Duration(w)*paceWindow), e.sched.Rate(time.Duration(w+1)*paceWindow-1))
 		if pg.inWin < int(math.Ceil(r*paceWindow.Seconds()))+1 {
 			pg.inWin++
 			pg.last = now
