@@ -110,6 +110,9 @@ func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(bytes.Cl
 func parseEventPlain(buf []byte) (*Event, error) {
 	e := &Event{Headers: make(Headers, 0, bytes.Count(buf, []byte{'\n'}))}
 	pos := 0
+	// pct is the next '%' at or after the current value (len(buf) if none):
+	// one search per encoded value instead of one per header.
+	pct := -1
 	for pos < len(buf) {
 		end := len(buf)
 		next := end
@@ -143,7 +146,14 @@ func parseEventPlain(buf []byte) (*Event, error) {
 		v := line[vs:]
 		var value string
 		if string(v) != undef {
-			if j := bytes.IndexByte(v, '%'); j >= 0 {
+			start := pos + vs
+			if pct < start {
+				pct = len(buf)
+				if j := bytes.IndexByte(buf[start:], '%'); j >= 0 {
+					pct = start + j
+				}
+			}
+			if j := pct - start; j < len(v) {
 				v = v[:j+decodeInPlace(v[j:])]
 			}
 			value = bytesToString(v)
