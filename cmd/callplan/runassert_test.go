@@ -36,7 +36,6 @@ func TestRunFailingAssertions(t *testing.T) {
 		{"abort-window", []string{"keep answering"}, report.StatusAborted},
 	} {
 		t.Run(tc.plan, func(t *testing.T) {
-			t.Parallel()
 			dir := t.TempDir()
 			start := time.Now()
 			code, out, errOut := runCLI(t, "run", filepath.Join("testdata", "assert", tc.plan+".yaml"), "--out", dir, "--quiet", "--no-smoke-call")
