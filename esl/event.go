@@ -108,7 +108,9 @@ func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(bytes.Cl
 // become strings pointing into buf, which is never written again. An event
 // of 150 headers thus costs two allocations: buf and the header slice.
 func parseEventPlain(buf []byte) (*Event, error) {
-	e := &Event{Headers: make(Headers, 0, bytes.Count(buf, []byte{'\n'}))}
+	// A local slice: appending to e.Headers would store the slice header
+	// into the heap (a write barrier) on every line.
+	hs := make(Headers, 0, bytes.Count(buf, []byte{'\n'}))
 	pos := 0
 	// pct is the next '%' at or after the current value (len(buf) if none):
 	// one search per encoded value instead of one per header.
@@ -128,14 +130,7 @@ func parseEventPlain(buf []byte) (*Event, error) {
 			break
 		}
 		line := buf[pos:lineEnd]
-		// Names are short: a plain loop beats a SIMD search's call here.
-		i := 0
-		for i < len(line) && line[i] != ':' {
-			i++
-		}
-		if i == len(line) {
-			i = -1
-		}
+		i := bytes.IndexByte(line, ':')
 		if i <= 0 {
 			return nil, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
 		}
@@ -158,9 +153,10 @@ func parseEventPlain(buf []byte) (*Event, error) {
 			}
 			value = bytesToString(v)
 		}
-		e.Headers = append(e.Headers, Header{Name: bytesToString(line[:i]), Value: value})
+		hs = append(hs, Header{Name: bytesToString(line[:i]), Value: value})
 		pos = next
 	}
+	e := &Event{Headers: hs}
 	// The inner Content-Length frames the body; it is not a header.
 	if n := len(e.Headers); n > 0 && e.Headers[n-1].Name == "Content-Length" {
 		cl, err := parseContentLength(e.Headers[n-1].Value)
@@ -186,28 +182,38 @@ func bytesToString(b []byte) string {
 }
 
 // decodeInPlace %XX-decodes v into itself and returns the decoded length.
-// Writing never overtakes reading, so no input byte is lost.
+// Writing never overtakes reading, so no input byte is lost. A plain byte
+// loop: in the values that need decoding (SDP, dates) escapes are dense.
 func decodeInPlace(v []byte) int {
 	w := 0
-	for r := 0; r < len(v); {
-		j := bytes.IndexByte(v[r:], '%')
-		if j < 0 {
-			w += copy(v[w:], v[r:])
-			break
+	for r := 0; r < len(v); r++ {
+		c := v[r]
+		if c == '%' && r+2 < len(v) {
+			if h, l := unhexTable[v[r+1]], unhexTable[v[r+2]]; h|l >= 0 {
+				c = byte(h<<4 | l)
+				r += 2
+			}
 		}
-		w += copy(v[w:], v[r:r+j])
-		r += j
-		if r+2 < len(v) && isHex(v[r+1]) && isHex(v[r+2]) {
-			v[w] = unhex(v[r+1])<<4 | unhex(v[r+2])
-			r += 3
-		} else {
-			v[w] = '%'
-			r++
-		}
+		v[w] = c
 		w++
 	}
 	return w
 }
+
+// unhexTable maps a hex digit to its value and anything else to -1.
+var unhexTable = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = int8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = int8(c - 'a' + 10)
+		t[c-'a'+'A'] = int8(c - 'a' + 10)
+	}
+	return t
+}()
 
 // undef is FreeSWITCH's plain spelling of a present but empty value.
 const undef = "_undef_"
