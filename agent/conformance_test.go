@@ -296,6 +296,7 @@ func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 	}
 	dp.mu.Unlock()
 	compareLegs(t, cc, want.events, got.events, agentToFix)
+	compareEndVars(t, want.events, got.events, agentToFix)
 	compareJobs(t, want.events, got.events)
 	compareHeaderSets(t, want.events, got.events)
 }
@@ -336,6 +337,54 @@ func compareLegs(t *testing.T, cc conformanceCase, want, got []*esl.Event, agent
 		assert.Equal(t, seq, g, "events of %s leg %s (%s)", info[id][0], short(id), info[id][1])
 	}
 	assert.Len(t, gotSeq, len(wantSeq), "number of legs with events")
+}
+
+// endVars are the end-of-call variables (3.9) whose values must match leg
+// by leg on CHANNEL_HANGUP_COMPLETE; presentVars must exist whenever
+// FreeSWITCH has them.
+var (
+	endVars     = []string{"hangup_cause", "hangup_cause_q850", "sip_hangup_disposition", "sip_term_status", "sip_invite_failure_status"}
+	presentVars = []string{"sip_term_cause", "proto_specific_hangup_cause", "sip_invite_failure_phrase", "sip_reason",
+		"duration", "billsec", "progresssec", "progress_mediasec", "answersec", "waitsec", "mduration", "billmsec",
+		"progressmsec", "progress_mediamsec", "answermsec", "start_epoch", "answer_epoch", "end_epoch", "start_uepoch",
+		"answer_uepoch", "end_uepoch", "progress_uepoch", "progress_media_uepoch", "sip_h_X-originating_session_uuid",
+		"call_uuid", "uuid", "direction", "origination_uuid"}
+)
+
+func compareEndVars(t *testing.T, want, got []*esl.Event, agentToFix map[string]string) {
+	t.Helper()
+	ends := func(evs []*esl.Event, rename map[string]string) map[string]*esl.Event {
+		m := map[string]*esl.Event{}
+		for _, e := range evs {
+			if e.Name() == "CHANNEL_HANGUP_COMPLETE" {
+				id := e.UniqueID()
+				if r, ok := rename[id]; ok {
+					id = r
+				}
+				m[id] = e
+			}
+		}
+		return m
+	}
+	g := ends(got, agentToFix)
+	for id, w := range ends(want, nil) {
+		ge := g[id]
+		if ge == nil {
+			continue // compareLegs reports it
+		}
+		for _, v := range endVars {
+			wv, wok := w.LookupVar(v)
+			gv, gok := ge.LookupVar(v)
+			assert.Equal(t, wok, gok, "leg %s: presence of variable_%s", short(id), v)
+			assert.Equal(t, wv, gv, "leg %s: variable_%s", short(id), v)
+		}
+		for _, v := range presentVars {
+			if _, ok := w.LookupVar(v); ok {
+				_, gok := ge.LookupVar(v)
+				assert.True(t, gok, "leg %s: variable_%s missing on CHANNEL_HANGUP_COMPLETE", short(id), v)
+			}
+		}
+	}
 }
 
 func compareJobs(t *testing.T, want, got []*esl.Event) {

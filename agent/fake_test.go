@@ -110,7 +110,9 @@ func (l *fakeLeg) Answer() error {
 func (l *fakeLeg) Reject(code int, phrase string, cause Cause) error {
 	return l.live(func(c *fakeCall) {
 		c.ended = true
-		c.calleeEv.Ended(legEnd{Cause: cause, Disposition: "send_refuse"})
+		if c.calleeEv != nil { // refused before it became a channel (limits)
+			c.calleeEv.Ended(legEnd{Cause: cause, Disposition: "send_refuse"})
+		}
 		c.callerEv.Ended(legEnd{Cause: sipToCause(code), Disposition: "recv_refuse",
 			TermStatus: code, FailStatus: code, FailPhrase: phrase})
 	})

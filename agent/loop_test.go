@@ -341,3 +341,39 @@ func TestManyClients(t *testing.T) {
 			5*time.Second, 10*time.Millisecond)
 	})
 }
+
+// TestLimits: max_sessions and sps are enforced per leg as FreeSWITCH does:
+// originate fails DESTINATION_OUT_OF_ORDER, an inbound INVITE gets 503
+// (which the calling leg reports as NORMAL_TEMPORARY_FAILURE).
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
+		c := dialTest(t, a.Addr())
+		c.auth()
+		c.send("event plain BACKGROUND_JOB CHANNEL_PARK")
+		assert.Equal(t, "+OK max sessions: 3\n", c.api("fsctl max_sessions 3"))
+		id, _ := originateLoop(t, c, "test", sipAddr, "")
+		inboundOf(c, id)
+		// The third leg is allowed, the callee's fourth is refused with 503.
+		_, job := originateLoop(t, c, "test", sipAddr, "")
+		bg := c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))
+		assert.Equal(t, "-ERR NORMAL_TEMPORARY_FAILURE\n", bg.Body)
+		assert.Equal(t, "+OK max sessions: 2\n", c.api("fsctl max_sessions 2"))
+		assert.Equal(t, "-ERR DESTINATION_OUT_OF_ORDER\n",
+			c.api("originate sofia/external/test@"+sipAddr+" &park()"))
+		c.api("hupall")
+		assert.Eventually(t, func() bool { return a.API(t.Context(), "show channels count") == "\n0 total.\n" },
+			5*time.Second, 10*time.Millisecond)
+
+		// sps: the budget of the current second is what HEARTBEAT calls
+		// Session-Per-Sec; once spent, new legs fail until the next second.
+		c.api("fsctl max_sessions 100")
+		assert.Equal(t, "+OK sessions per second: 1\n", c.api("fsctl sps 1"))
+		var refused bool
+		for i := 0; i < 5 && !refused; i++ {
+			refused = c.api("originate {originate_timeout=1}sofia/external/test@"+sipAddr+" &park()") == "-ERR DESTINATION_OUT_OF_ORDER\n"
+		}
+		assert.True(t, refused, "sps 1 never refused an originate")
+		c.api("hupall")
+	})
+}
