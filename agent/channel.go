@@ -77,6 +77,7 @@ type channel struct {
 	answered    time.Time
 	hungup      time.Time
 	hangup      *hangupInfo
+	pending     *hangupInfo // requested, not yet processed by the goroutine
 	app         string // running app
 	appArg      string
 	leg         sipLeg
@@ -378,7 +379,17 @@ func (c *channel) do(op func() error) error {
 
 // requestHangup starts hanging the channel up (from any goroutine): the
 // CHANNEL_HANGUP event and the signalling happen on the channel goroutine.
+//
+// The request is recorded at once, as FreeSWITCH marks a channel hung up in
+// the caller's thread: when the peer's BYE for the same call overtakes it
+// (hupall ends both legs of a loop call), the leg still ends as the agent's
+// own hangup (send_bye, captured: 05, 11).
 func (c *channel) requestHangup(h hangupInfo) {
+	c.mu.Lock()
+	if c.pending == nil && c.hangup == nil {
+		c.pending = &h
+	}
+	c.mu.Unlock()
 	c.mbox.post(func() { c.doHangup(h) })
 }
 
@@ -394,6 +405,10 @@ func (c *channel) doHangup(h hangupInfo) {
 		}
 		c.mu.Unlock()
 		return
+	}
+	if c.pending != nil && !h.sendSignal {
+		// Our own hangup was requested first; the peer's end only raced it.
+		h = *c.pending
 	}
 	answered := !c.answered.IsZero()
 	if h.sendSignal {

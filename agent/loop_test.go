@@ -377,3 +377,56 @@ func TestLimits(t *testing.T) {
 		c.api("hupall")
 	})
 }
+
+// TestChannelCommands: variables, dumps, show channels, sendmsg execute and
+// hangup on live legs.
+func TestChannelCommands(t *testing.T) {
+	t.Parallel()
+	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
+		c := dialTest(t, a.Addr())
+		c.auth()
+		c.send("event plain BACKGROUND_JOB CHANNEL_PARK CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP_COMPLETE PRIVATE_COMMAND")
+		id, _ := originateLoop(t, c, "test", sipAddr, "origination_caller_id_number=1112223333,flow=park")
+		in := inboundOf(c, id)
+		inID := in.UniqueID()
+		assert.Equal(t, "1112223333", in.Get("Caller-Caller-ID-Number"))
+		assert.Equal(t, "test", in.Get("Caller-Destination-Number"))
+
+		assert.Equal(t, "park", c.api("uuid_getvar "+id+" flow"))
+		assert.Equal(t, "_undef_", c.api("uuid_getvar "+id+" nothing"))
+		assert.Equal(t, "+OK\n", c.api("uuid_setvar "+inID+" mark 42"))
+		assert.Equal(t, "42", c.api("uuid_getvar "+inID+" mark"))
+		assert.Equal(t, "+OK\n", c.api("uuid_setvar_multi "+inID+" a=1;b=2"))
+		assert.Equal(t, "2", c.api("uuid_getvar "+inID+" b"))
+
+		dump := c.api("uuid_dump " + inID)
+		assert.Contains(t, dump, "Event-Name: CHANNEL_DATA\n")
+		assert.Contains(t, dump, "Unique-ID: "+inID+"\n")
+		assert.Contains(t, dump, "variable_mark: 42\n")
+		assert.Contains(t, c.api("uuid_dump "+inID+" json"), `"variable_sip_h_X-callplan-call":"`+id+`"`)
+
+		csv := c.api("show channels")
+		assert.True(t, strings.HasPrefix(csv, "uuid,direction,created,created_epoch,name,state,"), csv)
+		assert.Contains(t, csv, id+",outbound,")
+		assert.Contains(t, csv, inID+",inbound,")
+		assert.True(t, strings.HasSuffix(csv, "\n2 total.\n"), csv)
+		js := c.api("show channels as json")
+		assert.True(t, strings.HasPrefix(js, `{"row_count":2,"rows":[{"uuid":"`), js)
+
+		// sendmsg execute on the parked inbound leg runs nested in park.
+		r := c.send("sendmsg "+inID, "call-command: execute", "execute-app-name: set",
+			"execute-app-arg: answered_by=sendmsg", "Event-UUID: app-1")
+		assert.Equal(t, "+OK", r.ReplyText())
+		done := c.waitEvent(nameAnd("CHANNEL_EXECUTE_COMPLETE", "Application-UUID", "app-1"))
+		assert.Equal(t, "set", done.Get("Application"))
+		pc := c.waitEvent(nameAnd("PRIVATE_COMMAND", "Unique-ID", inID))
+		assert.Equal(t, "sendmsg "+inID, pc.Get("Command"))
+		assert.Equal(t, "sendmsg", c.api("uuid_getvar "+inID+" answered_by"))
+
+		r = c.send("sendmsg "+inID, "call-command: hangup", "hangup-cause: USER_BUSY")
+		assert.Equal(t, "+OK", r.ReplyText())
+		end := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", id))
+		assert.Equal(t, "USER_BUSY", end.Get("Hangup-Cause"))
+		assert.Equal(t, "486", end.Var("sip_term_status"))
+	})
+}
