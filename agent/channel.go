@@ -78,7 +78,7 @@ type channel struct {
 	hungup      time.Time
 	hangup      *hangupInfo
 	pending     *hangupInfo // requested, not yet processed by the goroutine
-	app         string // running app
+	app         string      // running app
 	appArg      string
 	leg         sipLeg
 	lastAppResp string
