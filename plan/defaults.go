@@ -22,15 +22,16 @@ const DefaultDestination = "callplan@{{node.sip_host}}:{{node.sip_port}}"
 
 // Other static defaults.
 const (
-	DefaultSeed           = 1
-	DefaultProfile        = "external"
-	DefaultCallerIDName   = "callplan"
-	DefaultCallerIDNumber = "0000000000"
-	DefaultTimeout        = 60 * time.Second // FreeSWITCH's own originate default
-	DefaultApp            = "park"
-	DefaultSIPPort        = 5080 // FreeSWITCH's external profile
-	DefaultFlow           = "park"
-	DefaultReportDir      = "results"
+	DefaultSeed            = 1
+	DefaultProfile         = "external"
+	DefaultCallerIDName    = "callplan"
+	DefaultCallerIDNumber  = "0000000000"
+	DefaultTimeout         = 60 * time.Second // FreeSWITCH's own originate default
+	DefaultApp             = "park"
+	DefaultSIPPort         = 5080 // FreeSWITCH's external profile
+	DefaultFlow            = "park"
+	DefaultReportDir       = "results"
+	DefaultReportTolerance = 0.10
 	// limitFactor is SIPp's default concurrency cap (-l): 3 x rate x hold.
 	limitFactor = 3
 )
@@ -62,6 +63,7 @@ func (o *Originate) setDefaults() {
 func (r *Report) setDefaults() {
 	r.Formats = []ReportFormat{FormatTable}
 	r.Dir = DefaultReportDir
+	r.Tolerance = DefaultReportTolerance
 }
 
 func (n *Node) setDefaults() {

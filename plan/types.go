@@ -186,6 +186,10 @@ type Assertion struct {
 type Report struct {
 	Formats []ReportFormat `yaml:"formats" doc:"Report formats to write."`
 	Dir     string         `yaml:"dir" doc:"Directory under which each run writes <name>-<timestamp>/."`
+	// Tolerance is how far a metric may move the wrong way, relative to a
+	// baseline run, before `callplan report --baseline` calls it a
+	// regression. It lives in the plan so a team agrees on it once.
+	Tolerance float64 `yaml:"tolerance" doc:"With callplan report --baseline: relative change allowed before a metric counts as regressed (0.1 = 10%)."`
 
 	Pos    Pos       `yaml:"-"`
 	Fields Positions `yaml:"-"`

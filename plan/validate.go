@@ -401,6 +401,9 @@ func (d *decoder) checkReport(p *Plan) {
 	if strings.TrimSpace(r.Dir) == "" {
 		d.errAt(r.Fields.Get("dir", r.Pos), "report.dir", "must not be empty")
 	}
+	if r.Tolerance < 0 {
+		d.errAt(r.Fields.Get("tolerance", r.Pos), "report.tolerance", "must be >= 0 (a relative change: 0.1 = 10%%), got %g", r.Tolerance)
+	}
 }
 
 // TotalDuration is the sum of the stages' durations.

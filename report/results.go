@@ -56,6 +56,9 @@ type PlanInfo struct {
 	Name   string      `json:"name"`
 	File   string      `json:"file,omitempty"`
 	Stages []StageInfo `json:"stages"`
+	// Tolerance is the plan's report.tolerance: what `callplan report
+	// --baseline` allows when no --tolerance is given.
+	Tolerance float64 `json:"tolerance,omitempty"`
 }
 
 // StageInfo is one stage's targets.
@@ -125,7 +128,7 @@ func New(p *plan.Plan, sum metrics.Summary, secs []metrics.Second, verdicts []as
 
 // PlanOf extracts what a report needs from a plan.
 func PlanOf(p *plan.Plan) PlanInfo {
-	info := PlanInfo{Name: p.Name, File: p.File, Stages: make([]StageInfo, 0, len(p.Stages))}
+	info := PlanInfo{Name: p.Name, File: p.File, Stages: make([]StageInfo, 0, len(p.Stages)), Tolerance: p.Report.Tolerance}
 	for _, s := range p.Stages {
 		info.Stages = append(info.Stages, StageInfo{
 			Name: s.Name, Duration: assert.Sec(s.Duration.D()), RateFrom: s.Rate.From, RateTo: s.Rate.To,

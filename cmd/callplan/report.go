@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
 )
 
@@ -23,7 +25,7 @@ func runReport(_ context.Context, env Env, args []string) error {
 	format := fs.String("format", string(report.FormatTable), "report `format`: table, json, junit, csv or html")
 	out := fs.String("out", "", "write the report to `file` instead of stdout")
 	baseline := fs.String("baseline", "", "compare with the results in `dir` and fail (exit 1) on a regression")
-	tolerance := fs.Float64("tolerance", 0.10, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%)")
+	tolerance := fs.Float64("tolerance", plan.DefaultReportTolerance, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%; default: the plan's report.tolerance)")
 	if err := parseFlags(fs, reorderReportFlags(args)); err != nil {
 		return err
 	}
@@ -42,6 +44,9 @@ func runReport(_ context.Context, env Env, args []string) error {
 		base, err := report.Read(*baseline)
 		if err != nil {
 			return withCode(ExitInvalid, fmt.Errorf("baseline: %w", err))
+		}
+		if !flagSet(fs, "tolerance") && res.Plan.Tolerance > 0 {
+			*tolerance = res.Plan.Tolerance
 		}
 		res.Baseline = report.Compare(base, res, *tolerance)
 	}
@@ -105,4 +110,11 @@ func reorderReportFlags(args []string) []string {
 		}
 	}
 	return append(flagsPart, pos...)
+}
+
+// flagSet reports whether name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

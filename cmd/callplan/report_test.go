@@ -64,6 +64,12 @@ func TestReportBaseline(t *testing.T) {
 	base.Summary.Run = "run-better"
 	base.Summary.PDD.P95 /= 2
 	require.NoError(t, report.WriteDir(better, base, nil))
+	// The same passing run, saved by a plan that tolerates doubling.
+	lenient := t.TempDir()
+	cur, err := report.Read(pass)
+	require.NoError(t, err)
+	cur.Plan.Tolerance = 1.5
+	require.NoError(t, report.WriteDir(lenient, cur, nil))
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -74,6 +80,8 @@ func TestReportBaseline(t *testing.T) {
 		{"same run", []string{pass, "--baseline", pass}, ExitPassed, "Against baseline run-pass (tolerance 10.0%)", ""},
 		{"passing run regressed", []string{pass, "--baseline", better}, ExitAssertionsFailed, "✗ │ pdd.p95", "regressed against baseline run-better"},
 		{"within tolerance", []string{pass, "--baseline", better, "--tolerance", "1.5"}, ExitPassed, "+100.0%", ""},
+		{"plan's tolerance when no flag", []string{lenient, "--baseline", better}, ExitPassed, "(tolerance 150.0%)", ""},
+		{"flag overrides the plan", []string{lenient, "--baseline", better, "--tolerance", "0.1"}, ExitAssertionsFailed, "(tolerance 10.0%)", "regressed"},
 		{"failed run keeps its own code", []string{fail, "--baseline", pass}, ExitAssertionsFailed, "✗", ""},
 		{"json carries the comparison", []string{pass, "--baseline", pass, "--format", "json"}, ExitPassed, `"baseline": {`, ""},
 	} {
