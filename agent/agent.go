@@ -75,8 +75,10 @@ type Agent struct {
 	channels map[string]*channel
 	stats    sessionStats
 
-	ln      net.Listener
-	sipAddr string
+	ln net.Listener
+	// sipAddr is the profile's bound address, known once sip.Start returns;
+	// INVITEs may already be arriving then, hence atomic.
+	sipAddr atomic.Pointer[string]
 	closeFn []func()
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
@@ -168,7 +170,8 @@ func (a *Agent) Start(ctx context.Context) error {
 			cancel()
 			return fmt.Errorf("starting sip: %w", err)
 		}
-		a.sig, a.sipAddr = sig, addr
+		a.sig = sig
+		a.sipAddr.Store(&addr)
 		a.closeFn = append(a.closeFn, closeFn)
 	}
 	ln, err := net.Listen("tcp", a.cfg.ESLAddr)
@@ -188,7 +191,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		<-ctx.Done()
 		a.shutdown()
 	}()
-	a.log.Info("agent started", "esl", ln.Addr().String(), "sip", a.sipAddr)
+	a.log.Info("agent started", "esl", ln.Addr().String(), "sip", a.SIPAddr())
 	return nil
 }
 
@@ -201,7 +204,12 @@ func (a *Agent) Addr() string {
 }
 
 // SIPAddr is the external profile's SIP address.
-func (a *Agent) SIPAddr() string { return a.sipAddr }
+func (a *Agent) SIPAddr() string {
+	if p := a.sipAddr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 
 // Close hangs up every call, disconnects ESL clients and stops the agent.
 // It waits for the agent's goroutines.

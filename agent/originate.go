@@ -272,8 +272,8 @@ func (a *Agent) sipHost() string {
 }
 
 func (a *Agent) sipAddrOrDefault() string {
-	if a.sipAddr != "" {
-		return a.sipAddr
+	if addr := a.SIPAddr(); addr != "" {
+		return addr
 	}
 	return a.cfg.SIPAddr
 }
