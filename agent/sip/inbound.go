@@ -188,7 +188,7 @@ func (in *Inbound) CallID() string { return in.c.callID }
 func (in *Inbound) FromUser() string { return in.req.From().Address.User }
 
 // FromName is the From display name (Caller-Caller-ID-Name).
-func (in *Inbound) FromName() string { return in.req.From().DisplayName }
+func (in *Inbound) FromName() string { return unquoteDisplayName(in.req.From().DisplayName) }
 
 // ToUser is the To header's user.
 func (in *Inbound) ToUser() string { return in.req.To().Address.User }

@@ -90,7 +90,7 @@ func TestLoopCallAnsweredEchoAndHangup(t *testing.T) {
 			p, calls := testProfile(t)
 			out, err := p.Dial(context.Background(), Offer{
 				Target:   target(p, "1000", tc.transport),
-				FromUser: "5551234", FromName: "Load Test",
+				FromUser: "5551234", FromName: `Load "Test" \ 1`,
 				Headers: []Header{{"X-callplan-call", "abc-123"}, {"X-Case", "MiXeD"}},
 				Codecs:  []string{"PCMA", "PCMU"},
 			})
@@ -100,7 +100,7 @@ func TestLoopCallAnsweredEchoAndHangup(t *testing.T) {
 			assert.Equal(t, out.CallID(), in.CallID())
 			assert.Equal(t, "1000", in.RequestUser())
 			assert.Equal(t, "5551234", in.FromUser())
-			assert.Equal(t, "Load Test", in.FromName())
+			assert.Equal(t, `Load "Test" \ 1`, in.FromName())
 			assert.Equal(t, tc.transport, in.Transport())
 			assert.Equal(t, []Header{{"X-callplan-call", "abc-123"}, {"X-Case", "MiXeD"}}, in.Headers())
 			assert.Equal(t, "PCMA", in.Codec().Name, "answerer takes the offer's first codec")
@@ -303,6 +303,9 @@ func TestDialErrors(t *testing.T) {
 		{Offer{Target: "nouser.example"}, "INVALID_URL"},
 		{Offer{Target: "1000@127.0.0.1:5080;transport=sctp"}, "INVALID_URL"},
 		{Offer{Target: "1000@127.0.0.1:5080", Codecs: []string{"G729"}}, "INCOMPATIBLE_DESTINATION"},
+		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A", "x\r\nBYE sip:x SIP/2.0"}}}, "INVALID_MSG_UNSPECIFIED"},
+		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A: b", "c"}}}, "INVALID_MSG_UNSPECIFIED"},
+		{Offer{Target: "1000@127.0.0.1:5080", FromName: "a\nb"}, "INVALID_MSG_UNSPECIFIED"},
 	}
 	for _, tt := range tests {
 		_, err := p.Dial(context.Background(), tt.offer)

@@ -93,6 +93,9 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 		}
 		proxy = &u
 	}
+	if err := checkOffer(o); err != nil {
+		return nil, &DialError{Cause: "INVALID_MSG_UNSPECIFIED", Err: err}
+	}
 	codecs := p.codecs
 	if len(o.Codecs) > 0 {
 		if codecs, err = parseCodecs(o.Codecs); err != nil {
@@ -127,7 +130,7 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 	c.sess = sess
 	c.sessID = randomID()
 	c.local = sipmsg.Uri{Scheme: "sip", User: fromUser, Host: p.host}
-	c.localName = o.FromName
+	c.localName = quoteDisplayName(o.FromName)
 	c.remote = sipmsg.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port}
 	c.target = target
 	c.transport = transport
@@ -142,7 +145,7 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 	}
 
 	req := sipmsg.NewRequest(sipmsg.INVITE, target)
-	from := &sipmsg.FromHeader{DisplayName: o.FromName, Address: c.local}
+	from := &sipmsg.FromHeader{DisplayName: c.localName, Address: c.local}
 	from.Params.Add("tag", c.localTag)
 	req.AppendHeader(from)
 	req.AppendHeader(&sipmsg.ToHeader{Address: c.remote})
@@ -245,12 +248,14 @@ func (o *Outbound) Hangup(cause string) error {
 		c.sendBye(cause)
 		return nil
 	}
-	if !c.finish(End{Cause: cause, Disposition: DispSendCancel, FailureStatus: 487, FailurePhrase: "CANCEL"}) {
-		return ErrEnded
-	}
+	// The cause is noted before the leg ends so that a 200 crossing the
+	// CANCEL is hung up with it.
 	o.mu.Lock()
 	o.cancelCause = cause
 	o.mu.Unlock()
+	if !c.finish(End{Cause: cause, Disposition: DispSendCancel, FailureStatus: 487, FailurePhrase: "CANCEL"}) {
+		return ErrEnded
+	}
 	select {
 	case o.wake <- struct{}{}:
 	default:
@@ -532,6 +537,68 @@ func (o *Outbound) sendCancel(cause string) {
 	req.SetTransport(inv.Transport())
 	req.Laddr = inv.Laddr
 	o.c.p.request(req, keepAsIs)
+}
+
+// checkOffer refuses values that would break the INVITE's framing: a CR or
+// LF anywhere, a header name that is not an RFC 3261 token.
+func checkOffer(o Offer) error {
+	for _, v := range []string{o.FromUser, o.FromName, o.CallID} {
+		if strings.ContainsAny(v, "\r\n") {
+			return fmt.Errorf("value %q holds a line break", v)
+		}
+	}
+	for _, h := range o.Headers {
+		if h.Name == "" || strings.IndexFunc(h.Name, func(r rune) bool { return !isTokenChar(r) }) >= 0 {
+			return fmt.Errorf("header name %q is not a token", h.Name)
+		}
+		if strings.ContainsAny(h.Value, "\r\n") {
+			return fmt.Errorf("header %s: value holds a line break", h.Name)
+		}
+	}
+	return nil
+}
+
+// isTokenChar reports whether r may appear in an RFC 3261 token.
+func isTokenChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-.!%*_+`'~", r)
+}
+
+// quoteDisplayName escapes a display name for a quoted-string (RFC 3261
+// 25.1): backslash and double quote get a backslash.
+func quoteDisplayName(s string) string {
+	if !strings.ContainsAny(s, `"\`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unquoteDisplayName undoes quoteDisplayName on a received display name.
+func unquoteDisplayName(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	escaped := false
+	for _, r := range s {
+		if r == '\\' && !escaped {
+			escaped = true
+			continue
+		}
+		escaped = false
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // keepAsIs stops sipgo from completing a request we built whole (a CANCEL
