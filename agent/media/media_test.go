@@ -187,6 +187,38 @@ func TestSessionEchoAndWrite(t *testing.T) {
 	assert.ErrorIs(t, s.Start(far.LocalAddr().(*net.UDPAddr).AddrPort(), PCMA), ErrClosed)
 }
 
+// Jitter follows RFC 3550: packets that arrive exactly as their timestamps
+// say show none; a stream whose spacing alternates does.
+func TestSessionJitter(t *testing.T) {
+	t.Parallel()
+	ports, err := NewPorts(42400, 42500)
+	require.NoError(t, err)
+	s, err := ports.Open(loopback)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Start(netip.MustParseAddrPort("127.0.0.1:9"), PCMU))
+	base := time.Now()
+	s.mu.Lock()
+	for i := range 50 {
+		// 20 ms apart on the clock and in timestamps: transit constant.
+		s.updateJitter(uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond))
+	}
+	steady := s.in.Jitter
+	for i := 50; i < 100; i++ {
+		// Alternately 10 ms early and on time.
+		late := time.Duration(0)
+		if i%2 == 0 {
+			late = -10 * time.Millisecond
+		}
+		s.updateJitter(uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond+late))
+	}
+	jittery := s.in.Jitter
+	s.mu.Unlock()
+	assert.InDelta(t, 0, steady, 0.01, "no jitter for perfectly spaced packets")
+	// |D| is 10 ms on every packet, so J converges to 10 ms.
+	assert.InDelta(t, 10, jittery, 1, "jitter converges to the transit variation")
+}
+
 func TestCodecByName(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -44,6 +44,9 @@ type Stats struct {
 	OutDTMFPackets  uint64    // rtp_audio_out_dtmf_packet_count
 	FirstIn         time.Time // arrival of the first packet, zero if none
 	LastIn          time.Time // arrival of the latest packet
+	// Jitter is the RFC 3550 interarrival jitter of the audio packets (the
+	// smoothed variation of transit time), in milliseconds.
+	Jitter float64
 }
 
 // Session is one call leg's RTP socket. Its methods are safe for concurrent
@@ -67,6 +70,10 @@ type Session struct {
 	// receive-side sequence tracking
 	haveSeq bool
 	maxSeq  uint16
+	// jitter state (RFC 3550 A.8), in timestamp units
+	haveTransit bool
+	transit     float64
+	jitter      float64
 
 	echo atomic.Bool
 	tap  atomic.Pointer[Tap]
@@ -282,6 +289,27 @@ func (s *Session) receive() {
 	}
 }
 
+// updateJitter folds one audio packet into the RFC 3550 jitter estimate:
+// J += (|D| - J) / 16, D the change in transit time (arrival minus RTP
+// timestamp, both in samples) between consecutive packets. s.mu is held.
+func (s *Session) updateJitter(ts uint32, now time.Time) {
+	rate := float64(s.codec.ClockRate)
+	if rate == 0 {
+		return
+	}
+	arrival := float64(now.UnixNano()) * rate / 1e9
+	transit := arrival - float64(ts)
+	if s.haveTransit {
+		d := transit - s.transit
+		if d < 0 {
+			d = -d
+		}
+		s.jitter += (d - s.jitter) / 16
+		s.in.Jitter = s.jitter * 1000 / rate
+	}
+	s.transit, s.haveTransit = transit, true
+}
+
 func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,6 +326,7 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
 	case h.PayloadType == s.codec.PayloadType:
 		st.InMediaPackets++
 		st.InMediaBytes += uint64(payload)
+		s.updateJitter(h.Timestamp, now)
 	default:
 		st.InSkipped++
 	}
