@@ -253,3 +253,50 @@ func TestKamailioProxyLoop(t *testing.T) {
 	assert.Equal(t, "USER_BUSY", end.Cause)
 	assert.Equal(t, 486, end.FailureStatus)
 }
+
+func scenario(t testing.TB, name string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("testdata", "sipp", name))
+	require.NoError(t, err)
+	return p
+}
+
+// A SIPp UAS that sends 183 with SDP, then 486 with a Q.850 Reason: early
+// media first, then USER_BUSY.
+func TestSIPpEarlyMediaThenBusy(t *testing.T) {
+	p, _ := testProfile(t)
+	port := freePort(t)
+	sipp := startPeer(t, "sipp", "-sf", scenario(t, "uas_early_media_busy.xml"), "-i", "127.0.0.1",
+		"-p", strconv.Itoa(port), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+	waitBound(t, sipp, "udp", port)
+
+	out, err := p.Dial(context.Background(), Offer{Target: "busy@127.0.0.1:" + strconv.Itoa(port)})
+	require.NoError(t, err)
+	ev := waitKind(t, out.Events(), EventEarlyMedia)
+	assert.Equal(t, 183, ev.Status)
+	assert.Equal(t, "PCMA", out.Codec().Name)
+	assert.True(t, out.Media().Started())
+	end := nextEvent(t, out.Events()).End
+	require.NotNil(t, end)
+	assert.Equal(t, "USER_BUSY", end.Cause)
+	assert.Equal(t, DispRecvRefuse, end.Disposition)
+	assert.Equal(t, 486, end.FailureStatus)
+	assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, end.Reason)
+	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+}
+
+// A SIPp UAC that CANCELs while the profile rings it.
+func TestSIPpCancelWhileRinging(t *testing.T) {
+	p, calls := testProfile(t)
+	port := freePort(t)
+	sipp := startPeer(t, "sipp", "-sf", scenario(t, "uac_cancel.xml"), p.Addr(), "-s", "3000", "-i", "127.0.0.1",
+		"-p", strconv.Itoa(port), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
+	in := waitInbound(t, calls)
+	assert.Equal(t, []Header{{"X-Scenario", "uac_cancel"}}, in.Headers())
+	require.NoError(t, in.Ringing())
+	end := waitKind(t, in.Events(), EventHangup).End
+	assert.Equal(t, "ORIGINATOR_CANCEL", end.Cause)
+	assert.Equal(t, DispRecvCancel, end.Disposition)
+	assert.Equal(t, `Q.850;cause=19;text="NO_ANSWER"`, end.Reason)
+	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+}
