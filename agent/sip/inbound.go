@@ -20,6 +20,7 @@ type Inbound struct {
 	req     *sipmsg.Request
 	tx      sipmsg.ServerTransaction
 	offer   sdpMedia
+	late    bool // the INVITE had no SDP: our 200 offers, the ACK answers
 	headers []Header
 
 	// final is closed once the INVITE has its final response (or the call
@@ -29,6 +30,7 @@ type Inbound struct {
 	finalOnce sync.Once
 	ack       chan struct{}
 	ackOnce   sync.Once
+	ackSDP    []byte        // the ACK's body, the answer to a late offer
 	answered  chan struct{} // closed when EventAnswered is delivered
 
 	mu        sync.Mutex
@@ -59,18 +61,26 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.log.Debug("sending 100 Trying", "error", err)
 		return
 	}
-	// Late offers (INVITE without SDP) are not supported: refuse them as
-	// FreeSWITCH does an offer it cannot meet.
-	offer, err := parseSDP(req.Body())
-	if err != nil {
-		p.log.Debug("refusing INVITE: bad or missing sdp", "call_id", req.CallID().Value(), "error", err)
-		refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
-		return
-	}
-	codec, ok := pickCodec(offer.codecs, p.codecs)
-	if !ok {
-		refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
-		return
+	// An INVITE without SDP is a late offer: we offer in the 200 and the
+	// answer comes in the ACK. An offer we cannot meet is refused as
+	// FreeSWITCH does.
+	var (
+		offer sdpMedia
+		codec media.Codec
+		late  = len(req.Body()) == 0
+	)
+	if !late {
+		var err error
+		if offer, err = parseSDP(req.Body()); err != nil {
+			p.log.Debug("refusing INVITE: bad sdp", "call_id", req.CallID().Value(), "error", err)
+			refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
+			return
+		}
+		var ok bool
+		if codec, ok = pickCodec(offer.codecs, p.codecs); !ok {
+			refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
+			return
+		}
 	}
 
 	c := newCall(p, false, req.CallID().Value(), sipmsg.GenerateTagN(12))
@@ -95,6 +105,7 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		c:        c,
 		req:      req,
 		tx:       tx,
+		late:     late,
 		offer:    offer,
 		headers:  xHeaders(req),
 		final:    make(chan struct{}),
@@ -157,7 +168,12 @@ func (in *Inbound) onCancel(r *sipmsg.Request) {
 	in.finalOnce.Do(func() { close(in.final) })
 }
 
-func (in *Inbound) acked() { in.ackOnce.Do(func() { close(in.ack) }) }
+func (in *Inbound) acked(sdp []byte) {
+	in.ackOnce.Do(func() {
+		in.ackSDP = sdp
+		close(in.ack)
+	})
+}
 
 // respond sends a response to the INVITE with our To tag (and Contact on
 // dialog-creating responses).
@@ -296,11 +312,15 @@ func (in *Inbound) openMedia() error {
 	c.sess = sess
 	codec := c.codec
 	c.mu.Unlock()
+	if in.late {
+		return nil // started when the ACK brings the answer
+	}
 	return c.startMedia(in.offer, codec)
 }
 
 // PreAnswer sends 183 Session Progress with SDP and starts media
-// (uuid_pre_answer). A second call is a no-op.
+// (uuid_pre_answer). A second call is a no-op. A late offer cannot be
+// pre-answered (that needs PRACK): ErrState.
 func (in *Inbound) PreAnswer() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -309,6 +329,11 @@ func (in *Inbound) PreAnswer() error {
 	}
 	if in.early {
 		return nil
+	}
+	if in.late {
+		// Early media would need an offer in the 183 and an answer in a
+		// PRACK (RFC 3262), which the profile does not do.
+		return fmt.Errorf("pre-answer of a call without an sdp offer: %w", ErrState)
 	}
 	if err := in.openMedia(); err != nil {
 		return err
@@ -325,7 +350,10 @@ func (in *Inbound) PreAnswer() error {
 }
 
 // Answer sends 200 OK with SDP, starts media and returns once the ACK
-// arrives (the 200 is retransmitted over UDP meanwhile). If no ACK comes
+// arrives (the 200 is retransmitted over UDP meanwhile). For a late offer
+// (INVITE without SDP) the 200 offers the profile's codecs and media starts
+// from the answer in the ACK; an ACK without a usable answer hangs up with
+// INCOMPATIBLE_DESTINATION. If no ACK comes
 // within 32 s the call is hung up with a BYE, RECOVERY_ON_TIMER_EXPIRE. ctx
 // bounds the wait only; the call stays answered if ctx ends first.
 func (in *Inbound) Answer(ctx context.Context) error {
@@ -343,7 +371,11 @@ func (in *Inbound) Answer(ctx context.Context) error {
 	c.mu.Lock()
 	c.answered = true
 	c.mu.Unlock()
-	res, err := in.respond(200, "OK", c.localSDP([]media.Codec{in.Codec()}))
+	codecs := []media.Codec{in.Codec()}
+	if in.late {
+		codecs = c.p.codecs
+	}
+	res, err := in.respond(200, "OK", c.localSDP(codecs))
 	in.mu.Unlock()
 	in.finalOnce.Do(func() { close(in.final) })
 	if err != nil {
@@ -377,6 +409,9 @@ func (in *Inbound) awaitAck(res *sipmsg.Response) {
 	for {
 		select {
 		case <-in.ack:
+			if in.late && !in.lateAnswer() {
+				return
+			}
 			c.mu.Lock()
 			c.emitLocked(Event{Kind: EventAnswered, Status: res.StatusCode, Phrase: res.Reason})
 			c.mu.Unlock()
@@ -401,6 +436,29 @@ func (in *Inbound) awaitAck(res *sipmsg.Response) {
 			return
 		}
 	}
+}
+
+// lateAnswer starts media from the SDP answer carried by the ACK of a late
+// offer; without a usable answer the call is hung up
+// INCOMPATIBLE_DESTINATION.
+func (in *Inbound) lateAnswer() bool {
+	c := in.c
+	m, err := parseSDP(in.ackSDP)
+	codec, ok := media.Codec{}, false
+	if err == nil {
+		codec, ok = pickCodec(m.codecs, c.p.codecs)
+	}
+	if !ok {
+		c.p.log.Debug("late offer: no usable answer in the ACK", "call_id", c.callID, "error", err)
+		if c.finish(End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}) {
+			c.sendBye("INCOMPATIBLE_DESTINATION")
+		}
+		return false
+	}
+	if err := c.startMedia(m, codec); err != nil {
+		c.p.log.Debug("late offer: starting media", "call_id", c.callID, "error", err)
+	}
+	return true
 }
 
 // Reject refuses the unanswered call with a final response (respond <code>

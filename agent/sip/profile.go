@@ -428,7 +428,7 @@ func (p *Profile) onAck(req *sipmsg.Request, _ sipmsg.ServerTransaction) {
 	in := p.inbound[c]
 	p.mu.Unlock()
 	if in != nil {
-		in.acked()
+		in.acked(req.Body())
 	}
 }
 

@@ -130,22 +130,8 @@ func TestRawAnswerRetransmitsUntilAck(t *testing.T) {
 	require.NoError(t, err)
 
 	port := peer.conn.LocalAddr().(*net.UDPAddr).Port
-	inv := sipmsg.NewRequest(sipmsg.INVITE, sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1", Port: to.Port})
-	via := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
-	via.Params.Add("branch", sipmsg.GenerateBranch())
-	inv.AppendHeader(via)
-	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}}
-	from.Params.Add("tag", "raw-tag")
-	inv.AppendHeader(from)
-	inv.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1"}})
-	cid := sipmsg.CallIDHeader("raw-call")
-	inv.AppendHeader(&cid)
-	inv.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.INVITE})
-	inv.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: port}})
-	inv.AppendHeader(sipmsg.NewHeader("X-Foo", "bar"))
-	inv.AppendHeader(sipmsg.NewHeader("X-Foo", "baz"))
-	inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	inv.SetBody([]byte(fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\n", port)))
+	inv := peer.invite(to, "raw-call", fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\n", port),
+		sipmsg.NewHeader("X-Foo", "bar"), sipmsg.NewHeader("X-Foo", "baz"))
 	peer.send(inv, to)
 
 	in := waitInbound(t, calls)
@@ -167,19 +153,7 @@ func TestRawAnswerRetransmitsUntilAck(t *testing.T) {
 		require.FailNowf(t, "Answer returned before the ACK", "%v", err)
 	default:
 	}
-	tag, _ := last.To().Params.Get("tag")
-	ack := sipmsg.NewRequest(sipmsg.ACK, last.Contact().Address)
-	ackVia := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
-	ackVia.Params.Add("branch", sipmsg.GenerateBranch())
-	ack.AppendHeader(ackVia)
-	ack.AppendHeader(sipmsg.HeaderClone(inv.From()))
-	ackTo := &sipmsg.ToHeader{Address: inv.To().Address}
-	ackTo.Params.Add("tag", tag)
-	ack.AppendHeader(ackTo)
-	ack.AppendHeader(&cid)
-	ack.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.ACK})
-	ack.SetBody(nil)
-	peer.send(ack, to)
+	peer.send(peer.ack(inv, last, ""), to)
 	select {
 	case err := <-answered:
 		require.NoError(t, err)
@@ -192,4 +166,114 @@ func TestRawAnswerRetransmitsUntilAck(t *testing.T) {
 	assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, headerValue(bye, "Reason"))
 	assert.Equal(t, "sip:raw@127.0.0.1:"+fmt.Sprint(port), bye.Recipient.String(), "BYE goes to the caller's Contact")
 	peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
+}
+
+// invite builds an INVITE from the peer to the profile at to; body "" makes
+// a late offer.
+func (r *rawPeer) invite(to *net.UDPAddr, callID, body string, extra ...sipmsg.Header) *sipmsg.Request {
+	port := r.conn.LocalAddr().(*net.UDPAddr).Port
+	inv := sipmsg.NewRequest(sipmsg.INVITE, sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1", Port: to.Port})
+	via := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
+	via.Params.Add("branch", sipmsg.GenerateBranch())
+	inv.AppendHeader(via)
+	from := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1"}}
+	from.Params.Add("tag", "raw-tag")
+	inv.AppendHeader(from)
+	inv.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: "2000", Host: "127.0.0.1"}})
+	cid := sipmsg.CallIDHeader(callID)
+	inv.AppendHeader(&cid)
+	inv.AppendHeader(&sipmsg.CSeqHeader{SeqNo: 1, MethodName: sipmsg.INVITE})
+	inv.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "raw", Host: "127.0.0.1", Port: port}})
+	for _, h := range extra {
+		inv.AppendHeader(h)
+	}
+	if body != "" {
+		inv.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
+	inv.SetBody([]byte(body))
+	r.send(inv, to)
+	return inv
+}
+
+// ack builds the ACK for the 200 ok to inv, with an optional SDP body.
+func (r *rawPeer) ack(inv *sipmsg.Request, ok *sipmsg.Response, body string) *sipmsg.Request {
+	port := r.conn.LocalAddr().(*net.UDPAddr).Port
+	tag, _ := ok.To().Params.Get("tag")
+	ack := sipmsg.NewRequest(sipmsg.ACK, ok.Contact().Address)
+	via := &sipmsg.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: "UDP", Host: "127.0.0.1", Port: port}
+	via.Params.Add("branch", sipmsg.GenerateBranch())
+	ack.AppendHeader(via)
+	ack.AppendHeader(sipmsg.HeaderClone(inv.From()))
+	to := &sipmsg.ToHeader{Address: inv.To().Address}
+	to.Params.Add("tag", tag)
+	ack.AppendHeader(to)
+	cid := sipmsg.CallIDHeader(inv.CallID().Value())
+	ack.AppendHeader(&cid)
+	ack.AppendHeader(&sipmsg.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sipmsg.ACK})
+	if body != "" {
+		ack.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	}
+	ack.SetBody([]byte(body))
+	return ack
+}
+
+// read200 returns the next 200 OK.
+func (r *rawPeer) read200(d time.Duration) *sipmsg.Response {
+	r.t.Helper()
+	for {
+		msg, _ := r.read(d)
+		if res, ok := msg.(*sipmsg.Response); ok && res.StatusCode == 200 {
+			return res
+		}
+	}
+}
+
+// A late offer (INVITE without SDP): the 200 carries our offer, the ACK the
+// answer, and media starts from it; an ACK without an answer ends the call.
+func TestRawLateOffer(t *testing.T) {
+	t.Parallel()
+	p, calls := testProfile(t)
+	to, err := net.ResolveUDPAddr("udp", p.Addr())
+	require.NoError(t, err)
+
+	t.Run("answer in ACK", func(t *testing.T) {
+		peer := newRawPeer(t)
+		port := peer.conn.LocalAddr().(*net.UDPAddr).Port
+		inv := peer.invite(to, "late-1", "")
+		in := waitInbound(t, calls)
+		assert.ErrorIs(t, in.PreAnswer(), ErrState)
+		answered := make(chan error, 1)
+		go func() { answered <- in.Answer(context.Background()) }()
+		ok := peer.read200(5 * time.Second)
+		assert.Contains(t, string(ok.Body()), "RTP/AVP 0 8 101\r\n", "the 200 offers the profile's codecs")
+		answer := fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio %d RTP/AVP 8\r\n", port)
+		peer.send(peer.ack(inv, ok, answer), to)
+		select {
+		case err := <-answered:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			require.FailNow(t, "Answer did not return after the ACK")
+		}
+		assert.Equal(t, "PCMA", in.Codec().Name)
+		assert.Equal(t, answer, in.RemoteSDP())
+		assert.Equal(t, uint16(port), in.Media().Remote().Port(), "media goes where the ACK's answer says")
+		require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
+		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
+	})
+	t.Run("no answer in ACK", func(t *testing.T) {
+		peer := newRawPeer(t)
+		inv := peer.invite(to, "late-2", "")
+		in := waitInbound(t, calls)
+		answered := make(chan error, 1)
+		go func() { answered <- in.Answer(context.Background()) }()
+		ok := peer.read200(5 * time.Second)
+		peer.send(peer.ack(inv, ok, ""), to)
+		end := waitKind(t, in.Events(), EventHangup).End
+		assert.Equal(t, End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}, *end)
+		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
+		assert.Equal(t, `Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"`, headerValue(bye, "Reason"))
+		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
+		assert.ErrorIs(t, <-answered, ErrEnded)
+	})
 }
