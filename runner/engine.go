@@ -751,10 +751,16 @@ func (e *engine) act(c *call) {
 		e.mu.Unlock()
 		if err := c.flow.On(c.ctx, &c.fc, ev); err != nil && c.ctx.Err() == nil {
 			e.mu.Lock()
-			if c.flowErr == nil {
+			// A command on a leg that has just ended fails for that reason;
+			// the call's own end says what happened, not the flow.
+			gone := c.callerDone || c.calleeDone
+			if c.flowErr == nil && !gone {
 				c.flowErr = fmt.Errorf("%s: %w", ev, err)
 			}
 			e.mu.Unlock()
+			if gone {
+				continue
+			}
 			// End both legs: the flow cannot carry on.
 			_ = c.fc.Callee.Hangup(e.ctx, "NORMAL_CLEARING")
 			_ = c.fc.Caller.Hangup(e.ctx, "NORMAL_CLEARING")

@@ -5,7 +5,10 @@ package runner
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"testing"
@@ -131,6 +134,10 @@ func TestPerfMemoryPerLiveCall(t *testing.T) {
 		time.Sleep(6 * time.Second)
 		active = cfg.Collector.Summary().Active
 		during = heap()
+		if f, err := os.Create(filepath.Join(os.TempDir(), "callplan-live.heap")); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
 		cancel()
 	}()
 	_, err := Run(ctx, cfg)
