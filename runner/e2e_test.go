@@ -286,3 +286,44 @@ func TestE2ENeverAboveMaxSessions(t *testing.T) {
 	assert.Equal(t, int64(7), s.Throttled)
 	assert.Equal(t, int64(3), s.OK, "no call hit the node's own limit (reasons %v)", s.Reasons)
 }
+
+func TestE2EESLReconnects(t *testing.T) {
+	t.Parallel()
+	a := testAgent(t, agent.Config{})
+	proxy := newCutter(t, a.Addr())
+	conn, err := DialESL(context.Background(), proxy.ln.Addr().String(), "ClueCon")
+	require.NoError(t, err)
+	defer conn.Close()
+	body, err := conn.API(context.Background(), "version")
+	require.NoError(t, err)
+	assert.Contains(t, body, "FreeSWITCH")
+
+	// Cut the connection but let the next dial through: the client
+	// reports the loss, reconnects and works again.
+	proxy.mu.Lock()
+	for _, nc := range proxy.conns {
+		nc.Close()
+	}
+	proxy.conns = nil
+	proxy.mu.Unlock()
+	var sawDown, sawUp bool
+	timeout := time.After(10 * time.Second)
+	for !sawUp {
+		select {
+		case ev := <-conn.Events():
+			sawDown = sawDown || ev.Down
+			sawUp = sawUp || ev.Up
+		case <-timeout:
+			t.Fatalf("no reconnect (down seen: %v)", sawDown)
+		}
+	}
+	assert.True(t, sawDown)
+	body, err = conn.API(context.Background(), "status")
+	require.NoError(t, err)
+	assert.Contains(t, body, "session(s) max")
+	// A refusal is a reply body the runner checks, not a transport error.
+	body, err = conn.API(context.Background(), "uuid_kill no-such-uuid")
+	require.NoError(t, err)
+	_, err = checkReply("uuid_kill", body, nil)
+	assert.ErrorIs(t, err, errReply)
+}
