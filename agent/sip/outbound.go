@@ -344,41 +344,8 @@ func (o *Outbound) onResponse(res *sipmsg.Response) (final bool) {
 	}
 
 	switch {
-	case code == 100:
-		c.mu.Lock()
-		c.emitLocked(Event{Kind: EventTrying, Status: code, Phrase: res.Reason})
-		c.mu.Unlock()
-		return false
 	case code < 200:
-		if tag, ok := res.To().Params.Get("tag"); ok {
-			c.mu.Lock()
-			c.remoteTag = tag
-			c.mu.Unlock()
-		}
-		ev := Event{Kind: EventRinging, Status: code, Phrase: res.Reason, Headers: xHeaders(res)}
-		if len(res.Body()) > 0 {
-			m, codec, err := o.answerMedia(res.Body())
-			if err != nil {
-				p.log.Debug("ignoring early media sdp", "call_id", c.callID, "error", err)
-			} else {
-				c.mu.Lock()
-				first := c.seen&(1<<uint(EventEarlyMedia)) == 0 && !c.ended
-				c.mu.Unlock()
-				if first {
-					if err := c.startMedia(m, codec); err != nil {
-						p.log.Debug("early media", "call_id", c.callID, "error", err)
-					}
-				}
-				ev.Kind = EventEarlyMedia
-			}
-		}
-		c.mu.Lock()
-		// sipgo hands responses up on separate goroutines, so a 180 can
-		// overtake the 183 sent after it; ringing after early media is stale.
-		if ev.Kind == EventEarlyMedia || c.seen&(1<<uint(EventEarlyMedia)) == 0 {
-			c.emitLocked(ev)
-		}
-		c.mu.Unlock()
+		o.onProvisional(res)
 		return false
 	case code < 300:
 		o.onAnswer(res)
@@ -396,6 +363,53 @@ func (o *Outbound) onResponse(res *sipmsg.Response) (final bool) {
 			FailureStatus: code, FailurePhrase: res.Reason, Reason: reason})
 		return true
 	}
+}
+
+// onProvisional turns a 1xx into EventTrying, EventRinging or
+// EventEarlyMedia (starting media). It runs twice per response: from the
+// profile's wire hook, in arrival order, and from the transaction pump;
+// the event dedup makes the second run a no-op. The wire hook matters
+// because sipgo hands each response to its transaction on a goroutine of its
+// own, so a 200 sent right after a 180 can overtake it, and the transaction
+// then drops the 180.
+func (o *Outbound) onProvisional(res *sipmsg.Response) {
+	c := o.c
+	code := res.StatusCode
+	if code == 100 {
+		c.mu.Lock()
+		c.emitLocked(Event{Kind: EventTrying, Status: code, Phrase: res.Reason})
+		c.mu.Unlock()
+		return
+	}
+	if tag, ok := res.To().Params.Get("tag"); ok {
+		c.mu.Lock()
+		c.remoteTag = tag
+		c.mu.Unlock()
+	}
+	ev := Event{Kind: EventRinging, Status: code, Phrase: res.Reason, Headers: xHeaders(res)}
+	if len(res.Body()) > 0 {
+		m, codec, err := o.answerMedia(res.Body())
+		if err != nil {
+			c.p.log.Debug("ignoring early media sdp", "call_id", c.callID, "error", err)
+		} else {
+			c.mu.Lock()
+			first := c.seen&(1<<uint(EventEarlyMedia)) == 0 && !c.ended
+			c.mu.Unlock()
+			if first {
+				if err := c.startMedia(m, codec); err != nil {
+					c.p.log.Debug("early media", "call_id", c.callID, "error", err)
+				}
+			}
+			ev.Kind = EventEarlyMedia
+		}
+	}
+	c.mu.Lock()
+	// Ringing after early media is stale (a 180 retransmitted or reordered
+	// behind the 183).
+	if ev.Kind == EventEarlyMedia || c.seen&(1<<uint(EventEarlyMedia)) == 0 {
+		c.emitLocked(ev)
+	}
+	c.mu.Unlock()
 }
 
 // answerMedia reads the peer's SDP answer and picks its first codec that

@@ -178,6 +178,7 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 		tcp.Close()
 		return nil, fmt.Errorf("starting sip profile %s: %w", cfg.Name, err)
 	}
+	p.ua.TransportLayer().OnMessage(p.onWire)
 	p.srv.OnInvite(p.onInvite)
 	p.srv.OnAck(p.onAck)
 	p.srv.OnBye(p.onBye)
@@ -452,6 +453,33 @@ func (p *Profile) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		cause = "NORMAL_CLEARING"
 	}
 	c.finish(End{Cause: cause, Disposition: DispRecvBye, TermStatus: 200, Reason: reason, Headers: xHeaders(req)})
+}
+
+// onWire sees every message on the goroutine that read it, in arrival
+// order, right after sipgo's transaction layer dispatched it (on a new
+// goroutine). It handles provisional responses to our INVITEs here so that
+// their events keep wire order (see Outbound.onProvisional). It must not
+// block.
+func (p *Profile) onWire(msg sipmsg.Message) {
+	res, ok := msg.(*sipmsg.Response)
+	if !ok || !res.IsProvisional() {
+		return
+	}
+	cseq, from, cid := res.CSeq(), res.From(), res.CallID()
+	if cseq == nil || cseq.MethodName != sipmsg.INVITE || from == nil || cid == nil {
+		return
+	}
+	tag, _ := from.Params.Get("tag")
+	c := p.lookup(cid.Value(), tag)
+	if c == nil {
+		return
+	}
+	p.mu.Lock()
+	out := p.outbound[c]
+	p.mu.Unlock()
+	if out != nil {
+		out.onProvisional(res)
+	}
 }
 
 // onStrayResponse sees responses that match no live transaction. A 200 to

@@ -277,3 +277,38 @@ func TestRawLateOffer(t *testing.T) {
 		assert.ErrorIs(t, <-answered, ErrEnded)
 	})
 }
+
+// A 180 sent right before the 200 must still give EventRinging before
+// EventAnswered, although sipgo dispatches each response on its own
+// goroutine (SIPp's UAS does exactly this).
+func TestRawRingingThenAnswerKeepsOrder(t *testing.T) {
+	t.Parallel()
+	p, _ := testProfile(t)
+	peer := newRawPeer(t)
+	sdp := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+	for i := range 30 {
+		out, err := p.Dial(context.Background(), Offer{Target: "order@" + peer.addr(), CallID: fmt.Sprintf("order-%d", i)})
+		require.NoError(t, err)
+		inv, from := peer.readRequest(sipmsg.INVITE, 5*time.Second)
+		ringing := sipmsg.NewResponseFromRequest(inv, 180, "Ringing", nil)
+		ringing.To().Params.Add("tag", "t")
+		ok := sipmsg.NewResponseFromRequest(inv, 200, "OK", []byte(sdp))
+		ok.To().Params.Add("tag", "t")
+		ok.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", Host: "127.0.0.1", Port: peer.conn.LocalAddr().(*net.UDPAddr).Port}})
+		ok.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		peer.send(ringing, from)
+		peer.send(ok, from)
+		var kinds []EventKind
+		for ev := range out.Events() {
+			kinds = append(kinds, ev.Kind)
+			if ev.Kind == EventAnswered {
+				break
+			}
+		}
+		require.Equal(t, []EventKind{EventRinging, EventAnswered}, kinds, "call %d", i)
+		peer.readRequest(sipmsg.ACK, 5*time.Second)
+		require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
+		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), from)
+	}
+}
