@@ -419,7 +419,7 @@ func headerSets(events []*esl.Event) map[string]map[string]bool {
 			set = map[string]bool{}
 			out[e.Name()] = set
 		}
-		for _, h := range e.Headers {
+		for _, h := range e.Headers() {
 			if !strings.HasPrefix(h.Name, "variable_") {
 				set[h.Name] = true
 			}

@@ -11,7 +11,7 @@ import (
 // event in the same format shares one encoded frame.
 type eventWire struct {
 	once      sync.Once
-	ev        esl.Event
+	ev        *esl.Event
 	plainOnce sync.Once
 	plain     []byte
 	jsonOnce  sync.Once
@@ -24,9 +24,9 @@ func (e *event) wireEvent() *esl.Event {
 		for i, h := range e.Headers {
 			hs[i] = esl.Header{Name: h.Name, Value: h.Value}
 		}
-		e.wire.ev = esl.Event{Headers: hs, Body: e.Body}
+		e.wire.ev = esl.NewEvent(hs, e.Body)
 	})
-	return &e.wire.ev
+	return e.wire.ev
 }
 
 // frame returns the complete wire frame of the event in format f.

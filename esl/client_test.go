@@ -509,7 +509,7 @@ func TestEventHeaderSpellingFromRealTranscript(t *testing.T) {
 			assert.Regexp(t, `^\+OK [0-9a-f-]{36}\n$`, e.Body)
 		}
 		if e.Name() == "CHANNEL_ANSWER" {
-			assert.Equal(t, e.UniqueID(), e.Headers.Get("Unique-ID"))
+			assert.Equal(t, e.UniqueID(), e.Headers().Get("Unique-ID"))
 			assert.Equal(t, e.UniqueID(), e.Var("uuid"))
 			assert.False(t, e.Time().IsZero())
 		}

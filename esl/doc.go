@@ -30,11 +30,17 @@
 //     CR, LF and NUL anywhere ([ErrUnsafe]) so no value can inject a second
 //     command.
 //
-// Headers are an ordered [Headers] list looked up case-insensitively
-// ([Headers.Get] first, [Headers.Last] last, [Headers.Values] all, arrays
-// split). [Event] adds FreeSWITCH-named accessors: Name (the last
-// Event-Name), Subclass, UniqueID, JobUUID, Var ("variable_<name>"),
-// Sequence, and Time (Event-Date-Timestamp, microseconds).
+// Frame and command headers are an ordered [Headers] list looked up
+// case-insensitively ([Headers.Get] first, [Headers.Last] last,
+// [Headers.Values] all, arrays split). An [Event] holds its headers
+// compactly (one string and a pointer-free offset list, so a decoded event
+// is three allocations and nothing for the garbage collector to scan) and
+// offers the same lookups without allocating ([Event.Get], [Event.Last],
+// [Event.Values], [Event.Header] by index, [Event.Headers] for a copy of
+// the list), plus FreeSWITCH-named accessors: Name (the last Event-Name),
+// Subclass, UniqueID, JobUUID, Var ("variable_<name>"), Sequence, and Time
+// (Event-Date-Timestamp, microseconds). [NewEvent] builds one; an Event is
+// immutable, so subscribers may keep and share it.
 //
 // # Originate
 //

@@ -112,7 +112,8 @@ func EventFrame(e *Event, format EventFormat) *Frame {
 // (an empty value as "_undef_"), then, when e has a body, an inner
 // Content-Length, a blank line and the body; otherwise a blank line.
 func AppendEventPlain(dst []byte, e *Event) []byte {
-	for _, h := range e.Headers {
+	for i := range e.Len() {
+		h := e.Header(i)
 		dst = append(dst, h.Name...)
 		dst = append(dst, ": "...)
 		if h.Value == "" {
@@ -137,7 +138,8 @@ func AppendEventPlain(dst []byte, e *Event) []byte {
 // "_body" when e has a body; no trailing newline.
 func AppendEventJSON(dst []byte, e *Event) []byte {
 	dst = append(dst, '{')
-	for i, h := range e.Headers {
+	for i := range e.Len() {
+		h := e.Header(i)
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -157,7 +159,7 @@ func AppendEventJSON(dst []byte, e *Event) []byte {
 		dst = appendJSONString(dst, h.Value)
 	}
 	if e.Body != "" {
-		if len(e.Headers) > 0 {
+		if e.Len() > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"Content-Length":"`...)

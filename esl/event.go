@@ -18,24 +18,129 @@ import (
 // Body; the inner Content-Length that frames it is not a header. A JSON
 // array value is held in FreeSWITCH's plain multi-value form
 // "ARRAY::a|:b" (see Headers.Values), so both formats decode alike.
+//
+// The headers are held compactly: every name and value lives in one
+// string, and the list is a slice of offsets into it, which holds no
+// pointers. A decoded event thus costs the garbage collector two objects
+// to mark and none to scan, whatever its header count (a []Header of 150
+// headers is 300 pointers to scan). Names and values are returned as
+// substrings of that string: no lookup allocates. Build one with NewEvent;
+// an Event is never modified once built, so it may be shared.
 type Event struct {
-	Headers Headers
-	Body    string
+	// Body is the event body, "" when it has none.
+	Body string
+
+	raw  string // every name and value
+	idx  []span // header i is raw[idx[i].n0:idx[i].n1]: raw[idx[i].v0:idx[i].v1]
+	name string // the last Event-Name, found once when decoding
+}
+
+// span locates one header in Event.raw. uint32 offsets: a body is at most
+// DefaultMaxBody (or MaxBody, checked when decoding) bytes.
+type span struct{ n0, n1, v0, v1 uint32 }
+
+// NewEvent builds an event from hs (copied) and body.
+func NewEvent(hs Headers, body string) *Event {
+	n := 0
+	for _, h := range hs {
+		n += len(h.Name) + len(h.Value)
+	}
+	raw := make([]byte, 0, n)
+	idx := make([]span, len(hs))
+	for i, h := range hs {
+		s := &idx[i]
+		s.n0 = uint32(len(raw))
+		raw = append(raw, h.Name...)
+		s.n1 = uint32(len(raw))
+		s.v0 = s.n1
+		raw = append(raw, h.Value...)
+		s.v1 = uint32(len(raw))
+	}
+	e := &Event{Body: body, raw: bytesToString(raw), idx: idx}
+	e.name = e.Last("Event-Name")
+	return e
+}
+
+// Len is the number of headers.
+func (e *Event) Len() int { return len(e.idx) }
+
+// Header returns header i (0 <= i < Len) in wire order.
+func (e *Event) Header(i int) Header {
+	s := e.idx[i]
+	return Header{Name: e.raw[s.n0:s.n1], Value: e.raw[s.v0:s.v1]}
+}
+
+// Headers returns the headers as a new list in wire order (one allocation;
+// names and values share the event's memory). Get and Lookup do not
+// allocate; prefer them for single headers.
+func (e *Event) Headers() Headers {
+	hs := make(Headers, len(e.idx))
+	for i := range e.idx {
+		hs[i] = e.Header(i)
+	}
+	return hs
+}
+
+// find returns the index of the first (or, with last, the last) header
+// called name in any case, or -1.
+func (e *Event) find(name string, last bool) int {
+	n := len(e.idx)
+	for k := range n {
+		i := k
+		if last {
+			i = n - 1 - k
+		}
+		s := e.idx[i]
+		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Name is the event type (Event-Name). The last Event-Name wins: a
 // PRIVATE_COMMAND carries a whole COMMAND block before its own.
-func (e *Event) Name() string { return e.Headers.Last("Event-Name") }
+func (e *Event) Name() string { return e.name }
 
 // Subclass is the CUSTOM subclass (Event-Subclass), e.g. "mod_bert::in_sync".
-func (e *Event) Subclass() string { return e.Headers.Get("Event-Subclass") }
+func (e *Event) Subclass() string { return e.Get("Event-Subclass") }
 
 // Get returns the first header called name (any case), or "".
-func (e *Event) Get(name string) string { return e.Headers.Get(name) }
+func (e *Event) Get(name string) string {
+	v, _ := e.Lookup(name)
+	return v
+}
 
 // Lookup returns the first header called name (any case) and whether it is
 // present.
-func (e *Event) Lookup(name string) (string, bool) { return e.Headers.Lookup(name) }
+func (e *Event) Lookup(name string) (string, bool) {
+	if i := e.find(name, false); i >= 0 {
+		s := e.idx[i]
+		return e.raw[s.v0:s.v1], true
+	}
+	return "", false
+}
+
+// Last returns the last header called name (any case), or "".
+func (e *Event) Last(name string) string {
+	if i := e.find(name, true); i >= 0 {
+		s := e.idx[i]
+		return e.raw[s.v0:s.v1]
+	}
+	return ""
+}
+
+// Values returns every value of the headers called name, with FreeSWITCH's
+// multi-value form ("ARRAY::a|:b") split into its elements.
+func (e *Event) Values(name string) []string {
+	var out []string
+	for i, s := range e.idx {
+		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
+			out = append(out, SplitArray(e.Header(i).Value)...)
+		}
+	}
+	return out
+}
 
 // Var returns channel variable name, i.e. header "variable_<name>".
 func (e *Event) Var(name string) string {
@@ -46,10 +151,13 @@ func (e *Event) Var(name string) string {
 // LookupVar returns channel variable name and whether the event carries it.
 func (e *Event) LookupVar(name string) (string, bool) {
 	const prefix = "variable_"
-	for i := range e.Headers {
-		n := e.Headers[i].Name
-		if len(n) == len(prefix)+len(name) && strings.HasPrefix(n, prefix) && equalFoldASCII(n[len(prefix):], name) {
-			return e.Headers[i].Value, true
+	for _, s := range e.idx {
+		if int(s.n1-s.n0) != len(prefix)+len(name) {
+			continue
+		}
+		n := e.raw[s.n0:s.n1]
+		if strings.HasPrefix(n, prefix) && equalFoldASCII(n[len(prefix):], name) {
+			return e.raw[s.v0:s.v1], true
 		}
 	}
 	return "", false
@@ -57,22 +165,22 @@ func (e *Event) LookupVar(name string) (string, bool) {
 
 // UniqueID is the channel the event is about (Unique-ID), "" for events
 // about no channel (HEARTBEAT, BACKGROUND_JOB, API).
-func (e *Event) UniqueID() string { return e.Headers.Get("Unique-ID") }
+func (e *Event) UniqueID() string { return e.Get("Unique-ID") }
 
 // JobUUID is the bgapi job a BACKGROUND_JOB answers.
-func (e *Event) JobUUID() string { return e.Headers.Get("Job-UUID") }
+func (e *Event) JobUUID() string { return e.Get("Job-UUID") }
 
 // Sequence is Event-Sequence, or 0 when absent or not a number. It has gaps
 // and does not order events across legs (reference 3.10).
 func (e *Event) Sequence() uint64 {
-	n, _ := strconv.ParseUint(e.Headers.Get("Event-Sequence"), 10, 64)
+	n, _ := strconv.ParseUint(e.Get("Event-Sequence"), 10, 64)
 	return n
 }
 
 // Time is when FreeSWITCH created the event, from Event-Date-Timestamp
 // (microseconds since the Unix epoch); the zero Time when absent.
 func (e *Event) Time() time.Time {
-	us, err := strconv.ParseInt(e.Headers.Get("Event-Date-Timestamp"), 10, 64)
+	us, err := strconv.ParseInt(e.Get("Event-Date-Timestamp"), 10, 64)
 	if err != nil || us <= 0 {
 		return time.Time{}
 	}
@@ -104,13 +212,16 @@ func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(bytes.Cl
 
 // parseEventPlain decodes buf, which it takes ownership of: values are
 // URL-decoded in place (a decoded value is never longer than its encoded
-// form and stays inside its own line), then every name, value and the body
-// become strings pointing into buf, which is never written again. An event
-// of 150 headers thus costs two allocations: buf and the header slice.
+// form and stays inside its own line), then the event's names, values and
+// body are offsets into buf, which is never written again. An event of 150
+// headers thus costs three allocations: buf, the offsets and the Event.
 func parseEventPlain(buf []byte) (*Event, error) {
-	// A local slice: appending to e.Headers would store the slice header
-	// into the heap (a write barrier) on every line.
-	hs := make(Headers, 0, bytes.Count(buf, []byte{'\n'}))
+	if uint64(len(buf)) > maxEventBytes {
+		return nil, fmt.Errorf("event of %d bytes: %w", len(buf), ErrTooLarge)
+	}
+	// A local slice: appending to e.idx would store the slice header into
+	// the heap (a write barrier) on every line.
+	idx := make([]span, 0, bytes.Count(buf, []byte{'\n'}))
 	pos := 0
 	// pct is the next '%' at or after the current value (len(buf) if none):
 	// one search per encoded value instead of one per header.
@@ -139,9 +250,10 @@ func parseEventPlain(buf []byte) (*Event, error) {
 			vs++
 		}
 		v := line[vs:]
-		var value string
+		start := pos + vs
+		vEnd := start
 		if string(v) != undef {
-			start := pos + vs
+			vEnd = lineEnd
 			if pct < start {
 				pct = len(buf)
 				if j := bytes.IndexByte(buf[start:], '%'); j >= 0 {
@@ -149,28 +261,33 @@ func parseEventPlain(buf []byte) (*Event, error) {
 				}
 			}
 			if j := pct - start; j < len(v) {
-				v = v[:j+decodeInPlace(v[j:])]
+				vEnd = pct + decodeInPlace(v[j:])
 			}
-			value = bytesToString(v)
 		}
-		hs = append(hs, Header{Name: bytesToString(line[:i]), Value: value})
+		idx = append(idx, span{uint32(pos), uint32(pos + i), uint32(start), uint32(vEnd)})
 		pos = next
 	}
-	e := &Event{Headers: hs}
+	raw := bytesToString(buf)
+	e := &Event{raw: raw}
 	// The inner Content-Length frames the body; it is not a header.
-	if n := len(e.Headers); n > 0 && e.Headers[n-1].Name == "Content-Length" {
-		cl, err := parseContentLength(e.Headers[n-1].Value)
+	if n := len(idx); n > 0 && raw[idx[n-1].n0:idx[n-1].n1] == "Content-Length" {
+		cl, err := parseContentLength(raw[idx[n-1].v0:idx[n-1].v1])
 		if err != nil {
 			return nil, fmt.Errorf("event body: %w", err)
 		}
 		if cl > len(buf)-pos {
 			return nil, fmt.Errorf("event body of %d bytes, %d present: %w", cl, len(buf)-pos, ErrMalformed)
 		}
-		e.Body = bytesToString(buf[pos : pos+cl])
-		e.Headers = e.Headers[:n-1]
+		e.Body = raw[pos : pos+cl]
+		idx = idx[:n-1]
 	}
+	e.idx = idx
+	e.name = e.Last("Event-Name")
 	return e, nil
 }
+
+// maxEventBytes bounds an event body: header offsets are uint32.
+const maxEventBytes = 1<<32 - 1
 
 // bytesToString makes a string sharing b's memory. Only for bytes that
 // are never written again.
@@ -249,61 +366,76 @@ func unhex(c byte) byte {
 // strings or arrays of strings; "_body" is the body and the "Content-Length"
 // that precedes it is dropped. A hand-written scanner, because
 // encoding/json loses order and duplicates and is several times slower.
-func ParseEventJSON(b []byte) (*Event, error) { return parseEventJSON(string(b)) }
-
-// parseEventJSONOwned parses buf, which it takes ownership of and never
-// writes: strings may share its memory.
-func parseEventJSONOwned(buf []byte) (*Event, error) { return parseEventJSON(bytesToString(buf)) }
+// b is not retained: names, values and body are copied, unescaped, into
+// one buffer as they are scanned.
+func ParseEventJSON(b []byte) (*Event, error) { return parseEventJSON(bytesToString(b)) }
 
 func parseEventJSON(s string) (*Event, error) {
-	p := jsonParser{s: s}
-	// One header per `","` give or take: size the slice once.
-	e := &Event{Headers: make(Headers, 0, strings.Count(s, `","`)+2)}
+	if uint64(len(s)) > maxEventBytes/2 {
+		// An array may grow a little when joined; keep every offset in range.
+		return nil, fmt.Errorf("event of %d bytes: %w", len(s), ErrTooLarge)
+	}
+	// Unescaped text is never longer than its JSON form, except arrays
+	// ("ARRAY::" and "|:" against '[', ',' and quotes): a little slack.
+	p := jsonParser{s: s, out: make([]byte, 0, len(s)+64)}
+	// One header per `","` give or take: size the list once.
+	idx := make([]span, 0, strings.Count(s, `","`)+2)
+	var body [2]uint32
 	p.ws()
 	if !p.eat('{') {
 		return nil, p.errf("want '{'")
 	}
 	p.ws()
-	if p.eat('}') {
-		return e, p.end()
+	if !p.eat('}') {
+		for {
+			p.ws()
+			k0 := uint32(len(p.out))
+			if err := p.str(); err != nil {
+				return nil, err
+			}
+			k1 := uint32(len(p.out))
+			p.ws()
+			if !p.eat(':') {
+				return nil, p.errf("want ':'")
+			}
+			p.ws()
+			if err := p.value(); err != nil {
+				return nil, err
+			}
+			v1 := uint32(len(p.out))
+			switch string(p.out[k0:k1]) {
+			case "_body":
+				body = [2]uint32{k1, v1}
+			case "Content-Length":
+				// Frames the body in plain; in JSON it is informational.
+				p.out = p.out[:k0]
+			default:
+				idx = append(idx, span{k0, k1, k1, v1})
+			}
+			p.ws()
+			if p.eat(',') {
+				continue
+			}
+			if p.eat('}') {
+				break
+			}
+			return nil, p.errf("want ',' or '}'")
+		}
 	}
-	for {
-		p.ws()
-		k, err := p.str()
-		if err != nil {
-			return nil, err
-		}
-		p.ws()
-		if !p.eat(':') {
-			return nil, p.errf("want ':'")
-		}
-		p.ws()
-		v, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		switch k {
-		case "_body":
-			e.Body = v
-		case "Content-Length":
-			// Frames the body in plain; in JSON it is informational.
-		default:
-			e.Headers = append(e.Headers, Header{Name: k, Value: v})
-		}
-		p.ws()
-		if p.eat(',') {
-			continue
-		}
-		if p.eat('}') {
-			return e, p.end()
-		}
-		return nil, p.errf("want ',' or '}'")
+	if err := p.end(); err != nil {
+		return nil, err
 	}
+	raw := bytesToString(p.out)
+	e := &Event{raw: raw, idx: idx, Body: raw[body[0]:body[1]]}
+	e.name = e.Last("Event-Name")
+	return e, nil
 }
 
+// jsonParser scans s and appends every unescaped string it reads to out.
 type jsonParser struct {
-	s string
-	i int
+	s   string
+	i   int
+	out []byte
 }
 
 func (p *jsonParser) errf(what string) error {
@@ -337,37 +469,39 @@ func (p *jsonParser) end() error {
 	return nil
 }
 
-// value reads a string, an array of strings (joined into "ARRAY::a|:b") or
-// a bare scalar (number, true, false, null) kept as its literal text.
-func (p *jsonParser) value() (string, error) {
+// value appends a string, an array of strings (joined into "ARRAY::a|:b")
+// or a bare scalar (number, true, false; null is empty) kept as its
+// literal text.
+func (p *jsonParser) value() error {
 	if p.i >= len(p.s) {
-		return "", p.errf("want a value")
+		return p.errf("want a value")
 	}
 	switch c := p.s[p.i]; {
 	case c == '"':
 		return p.str()
 	case c == '[':
 		p.i++
-		var elems []string
+		p.out = append(p.out, arrayPrefix...)
 		p.ws()
 		if p.eat(']') {
-			return JoinArray(nil), nil
+			return nil
 		}
-		for {
-			p.ws()
-			v, err := p.value()
-			if err != nil {
-				return "", err
+		for first := true; ; first = false {
+			if !first {
+				p.out = append(p.out, "|:"...)
 			}
-			elems = append(elems, v)
+			p.ws()
+			if err := p.value(); err != nil {
+				return err
+			}
 			p.ws()
 			if p.eat(',') {
 				continue
 			}
 			if p.eat(']') {
-				return JoinArray(elems), nil
+				return nil
 			}
-			return "", p.errf("want ',' or ']'")
+			return p.errf("want ',' or ']'")
 		}
 	case c == '-' || '0' <= c && c <= '9' || c == 't' || c == 'f' || c == 'n':
 		start := p.i
@@ -376,44 +510,27 @@ func (p *jsonParser) value() (string, error) {
 		}
 		lit := p.s[start:p.i]
 		if lit == "null" {
-			return "", nil
+			return nil
 		}
 		if lit != "true" && lit != "false" {
 			if _, err := strconv.ParseFloat(lit, 64); err != nil {
-				return "", p.errf("bad literal")
+				return p.errf("bad literal")
 			}
 		}
-		return lit, nil
+		p.out = append(p.out, lit...)
+		return nil
 	default:
-		return "", p.errf("unsupported value")
+		return p.errf("unsupported value")
 	}
 }
 
-// str reads a JSON string. Strings without escapes are substrings of the
-// input (no allocation), found with SIMD byte searches. Raw control bytes
-// are accepted: FreeSWITCH never writes them and being lenient costs
-// nothing.
-func (p *jsonParser) str() (string, error) {
+// str appends a JSON string, unescaped. Runs without escapes are found
+// with SIMD byte searches and copied whole. Raw control bytes are
+// accepted: FreeSWITCH never writes them and being lenient costs nothing.
+func (p *jsonParser) str() error {
 	if !p.eat('"') {
-		return "", p.errf("want a string")
+		return p.errf("want a string")
 	}
-	start := p.i
-	j := strings.IndexByte(p.s[p.i:], '"')
-	if j < 0 {
-		return "", p.errf("unterminated string")
-	}
-	seg := p.s[p.i : p.i+j]
-	if k := strings.IndexByte(seg, '\\'); k >= 0 {
-		p.i += k
-		return p.strSlow(start)
-	}
-	p.i += j + 1
-	return seg, nil
-}
-
-func (p *jsonParser) strSlow(start int) (string, error) {
-	out := make([]byte, 0, p.i-start+64)
-	out = append(out, p.s[start:p.i]...)
 	for p.i < len(p.s) {
 		// Copy the run up to the next quote or backslash in one go.
 		rest := p.s[p.i:]
@@ -423,11 +540,11 @@ func (p *jsonParser) strSlow(start int) (string, error) {
 		}
 		b := strings.IndexByte(rest[:q], '\\')
 		if b < 0 {
-			out = append(out, rest[:q]...)
+			p.out = append(p.out, rest[:q]...)
 			p.i += q + 1
-			return string(out), nil
+			return nil
 		}
-		out = append(out, rest[:b]...)
+		p.out = append(p.out, rest[:b]...)
 		p.i += b
 		if p.i+1 >= len(p.s) {
 			break
@@ -436,21 +553,21 @@ func (p *jsonParser) strSlow(start int) (string, error) {
 		p.i += 2
 		switch esc {
 		case '"', '\\', '/':
-			out = append(out, esc)
+			p.out = append(p.out, esc)
 		case 'b':
-			out = append(out, '\b')
+			p.out = append(p.out, '\b')
 		case 'f':
-			out = append(out, '\f')
+			p.out = append(p.out, '\f')
 		case 'n':
-			out = append(out, '\n')
+			p.out = append(p.out, '\n')
 		case 'r':
-			out = append(out, '\r')
+			p.out = append(p.out, '\r')
 		case 't':
-			out = append(out, '\t')
+			p.out = append(p.out, '\t')
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
-				return "", p.errf("bad \\u escape")
+				return p.errf("bad \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := utf8.RuneError
@@ -462,12 +579,12 @@ func (p *jsonParser) strSlow(start int) (string, error) {
 				}
 				r = r2
 			}
-			out = utf8.AppendRune(out, r)
+			p.out = utf8.AppendRune(p.out, r)
 		default:
-			return "", p.errf("bad escape")
+			return p.errf("bad escape")
 		}
 	}
-	return "", p.errf("unterminated string")
+	return p.errf("unterminated string")
 }
 
 func (p *jsonParser) hex4() (rune, bool) {

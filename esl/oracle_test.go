@@ -149,7 +149,7 @@ func compareWithOracle(t *testing.T, where string, ours *esl.Event, theirs *even
 	t.Helper()
 	// Our values per capitalised name (all duplicates).
 	values := map[string][]string{}
-	for _, h := range ours.Headers {
+	for _, h := range ours.Headers() {
 		k := capitalize(h.Name)
 		values[k] = append(values[k], h.Value)
 	}

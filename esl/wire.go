@@ -343,14 +343,14 @@ func (r *Reader) next() (f *Frame, e *Event, decodeErr, err error) {
 					}
 					return nil, nil, nil, fmt.Errorf("reading %d-byte event: %w", n, err)
 				}
-				buf := make([]byte, n)
-				copy(buf, b)
-				_, _ = r.br.Discard(n)
 				if ct == ContentEventPlain {
-					e, decodeErr = parseEventPlain(buf)
+					// Decoded in place in its own copy (append: no zeroing).
+					e, decodeErr = parseEventPlain(append([]byte(nil), b...))
 				} else {
-					e, decodeErr = parseEventJSONOwned(buf)
+					// The JSON scanner copies as it unescapes.
+					e, decodeErr = ParseEventJSON(b)
 				}
+				_, _ = r.br.Discard(n)
 				return f, e, decodeErr, nil
 			}
 		}
@@ -362,7 +362,7 @@ func (r *Reader) next() (f *Frame, e *Event, decodeErr, err error) {
 	case ContentEventPlain:
 		e, decodeErr = parseEventPlain(f.Body)
 	case ContentEventJSON:
-		e, decodeErr = parseEventJSONOwned(f.Body)
+		e, decodeErr = ParseEventJSON(f.Body)
 	}
 	return f, e, decodeErr, nil
 }

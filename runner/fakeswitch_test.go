@@ -154,26 +154,26 @@ func (n *fakeNode) emit(name string, l *fakeLeg, extra ...string) {
 	for i := 0; i+1 < len(extra); i += 2 {
 		hs = append(hs, esl.Header{Name: extra[i], Value: extra[i+1]})
 	}
-	n.push(ConnEvent{Event: &esl.Event{Headers: hs}})
+	n.push(ConnEvent{Event: esl.NewEvent(hs, "")})
 }
 
 func (n *fakeNode) job(id, body string) {
 	if n.down || id == "" {
 		return
 	}
-	n.push(ConnEvent{Event: &esl.Event{Headers: esl.Headers{
+	n.push(ConnEvent{Event: esl.NewEvent(esl.Headers{
 		{Name: "Event-Name", Value: "BACKGROUND_JOB"}, {Name: "Job-UUID", Value: id},
 		{Name: "Event-Date-Timestamp", Value: strconv.FormatInt(time.Now().UnixMicro(), 10)},
-	}, Body: body + "\n"}})
+	}, body+"\n")})
 }
 
 func (n *fakeNode) heartbeat(sessions, maxSessions int, idle float64) {
-	n.push(ConnEvent{Event: &esl.Event{Headers: esl.Headers{
+	n.push(ConnEvent{Event: esl.NewEvent(esl.Headers{
 		{Name: "Event-Name", Value: "HEARTBEAT"},
 		{Name: "Session-Count", Value: strconv.Itoa(sessions)},
 		{Name: "Max-Sessions", Value: strconv.Itoa(maxSessions)},
 		{Name: "Idle-CPU", Value: strconv.FormatFloat(idle, 'f', 6, 64)},
-	}}})
+	}, "")})
 }
 
 // kill drops the node's ESL connection; restore brings it back.

@@ -178,7 +178,7 @@ func (s *Server) NewEvent(name string, headers ...esl.Header) *esl.Event {
 		{Name: "Event-Date-Timestamp", Value: strconv.FormatInt(now.UnixMicro(), 10)},
 		{Name: "Event-Sequence", Value: strconv.FormatUint(s.seq.Add(1), 10)},
 	}
-	return &esl.Event{Headers: append(hs, headers...)}
+	return esl.NewEvent(append(hs, headers...), "")
 }
 
 func (s *Server) acceptLoop() {
