@@ -129,14 +129,13 @@ func (a *eslClient) pump() {
 
 // withJobUUID is a copy of a BACKGROUND_JOB event with another Job-UUID.
 func withJobUUID(ev *esl.Event, id string) *esl.Event {
-	hs := make(esl.Headers, 0, len(ev.Headers))
-	for _, h := range ev.Headers {
-		if h.Name == "Job-UUID" {
-			h.Value = id
+	hs := ev.Headers()
+	for i := range hs {
+		if hs[i].Name == "Job-UUID" {
+			hs[i].Value = id
 		}
-		hs = append(hs, h)
 	}
-	return &esl.Event{Headers: hs, Body: ev.Body}
+	return esl.NewEvent(hs, ev.Body)
 }
 
 // emit queues an event without ever blocking the caller.
