@@ -31,7 +31,8 @@ type Inbound struct {
 	ack       chan struct{}
 	ackOnce   sync.Once
 	ackSDP    []byte        // the ACK's body, the answer to a late offer
-	answered  chan struct{} // closed when EventAnswered is delivered
+	answered  chan struct{} // closed when the ACK confirmed the answer
+	answerErr error         // why the call ended before the ACK, set by awaitAck before it ends the call
 
 	mu        sync.Mutex
 	ringing   bool
@@ -349,8 +350,10 @@ func (in *Inbound) PreAnswer() error {
 	return nil
 }
 
-// Answer sends 200 OK with SDP, starts media and returns once the ACK
-// arrives (the 200 is retransmitted over UDP meanwhile). For a late offer
+// Answer sends 200 OK with SDP, starts media, delivers EventAnswered (the
+// 200 is the answer, as for FreeSWITCH's CHANNEL_ANSWER) and returns once
+// the ACK arrives (the 200 is retransmitted over UDP meanwhile), or nil as
+// well if the peer hangs up before its ACK is seen. For a late offer
 // (INVITE without SDP) the 200 offers the profile's codecs and media starts
 // from the answer in the ACK; an ACK without a usable answer hangs up with
 // INCOMPATIBLE_DESTINATION. If no ACK comes
@@ -384,13 +387,20 @@ func (in *Inbound) Answer(ctx context.Context) error {
 		}
 		return err
 	}
+	// Answered when the 200 goes out, as FreeSWITCH fires CHANNEL_ANSWER:
+	// a BYE that overtakes the ACK then ends an answered call.
+	c.mu.Lock()
+	c.emitLocked(Event{Kind: EventAnswered, Status: res.StatusCode, Phrase: res.Reason})
+	c.mu.Unlock()
 	c.p.bg.Add(1)
 	go in.awaitAck(res)
 	select {
 	case <-in.answered:
 		return nil
 	case <-c.done:
-		return ErrEnded
+		// Ended before the ACK: by the peer (a BYE racing the ACK: still a
+		// good answer), or by awaitAck, which says why.
+		return in.answerErr
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for ACK: %w", ctx.Err())
 	}
@@ -412,9 +422,6 @@ func (in *Inbound) awaitAck(res *sipmsg.Response) {
 			if in.late && !in.lateAnswer() {
 				return
 			}
-			c.mu.Lock()
-			c.emitLocked(Event{Kind: EventAnswered, Status: res.StatusCode, Phrase: res.Reason})
-			c.mu.Unlock()
 			close(in.answered)
 			return
 		case <-c.done:
@@ -430,6 +437,7 @@ func (in *Inbound) awaitAck(res *sipmsg.Response) {
 			interval = min(2*interval, sipmsg.T2)
 			resend.Reset(interval)
 		case <-giveUp.C:
+			in.answerErr = fmt.Errorf("no ACK within %s: %w", 64*sipmsg.T1, ErrEnded)
 			if c.finish(End{Cause: "RECOVERY_ON_TIMER_EXPIRE", Disposition: DispSendBye}) {
 				c.sendBye("RECOVERY_ON_TIMER_EXPIRE")
 			}
@@ -450,6 +458,7 @@ func (in *Inbound) lateAnswer() bool {
 	}
 	if !ok {
 		c.p.log.Debug("late offer: no usable answer in the ACK", "call_id", c.callID, "error", err)
+		in.answerErr = fmt.Errorf("late offer: no usable answer in the ACK: %w", ErrNoCodec)
 		if c.finish(End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}) {
 			c.sendBye("INCOMPATIBLE_DESTINATION")
 		}

@@ -274,7 +274,7 @@ func TestRawLateOffer(t *testing.T) {
 		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 		assert.Equal(t, `Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"`, headerValue(bye, "Reason"))
 		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
-		assert.ErrorIs(t, <-answered, ErrEnded)
+		assert.ErrorIs(t, <-answered, ErrNoCodec)
 	})
 }
 
