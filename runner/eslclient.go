@@ -25,7 +25,7 @@ type eslClient struct {
 	mu    sync.Mutex
 	ours  map[string]string   // esl Job-UUID → runner Job-UUID
 	early map[string]earlyJob // results that beat BgApi's return, or other clients' jobs
-	down  bool // the link is down (reported, not yet back)
+	down  bool                // the link is down (reported, not yet back)
 	queue []ConnEvent
 	wake  chan struct{}
 	out   chan ConnEvent

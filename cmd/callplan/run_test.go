@@ -18,6 +18,7 @@ import (
 
 	"github.com/callplan/callplan/agent"
 	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/runner"
 )
 
 func TestRunSmokeScenarioOnEmbeddedAgent(t *testing.T) {
@@ -140,4 +141,21 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestProgressPrinter(t *testing.T) {
+	t.Parallel()
+	var b syncBuffer
+	p := newProgressPrinter(&b, false, time.Hour) // not a terminal
+	p.update(runner.Progress{Stage: "s1", Calls: 1})
+	p.update(runner.Progress{Stage: "s1", Calls: 2}) // within the interval: not printed
+	p.done()
+	assert.Equal(t, 1, strings.Count(b.String(), "\n"))
+	assert.Contains(t, b.String(), "s1 0s/0s")
+
+	var q syncBuffer
+	quiet := newProgressPrinter(&q, true, 0)
+	quiet.update(runner.Progress{Stage: "s1"})
+	quiet.done()
+	assert.Empty(t, q.String())
 }

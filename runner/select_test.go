@@ -1,0 +1,115 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func testNodes(specs ...NodeSpec) []*node {
+	ns := make([]*node, len(specs))
+	for i, s := range specs {
+		s.Caller = true
+		ns[i] = newNode(i, s)
+	}
+	return ns
+}
+
+// picks runs n selections, each call taking its legs on the node.
+func picks(s *selector, nodes []*node, n int) map[string]int {
+	got := map[string]int{}
+	for range n {
+		p := s.pick(nodes)
+		if p == nil {
+			got["<none>"]++
+			continue
+		}
+		p.legs += p.legsPerCall()
+		got[p.Name]++
+	}
+	return got
+}
+
+func TestSelectorPolicies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		policy string
+		specs  []NodeSpec
+		n      int
+		want   map[string]int
+	}{
+		{PolicyRoundRobin, []NodeSpec{{Name: "a"}, {Name: "b"}, {Name: "c"}}, 9, map[string]int{"a": 3, "b": 3, "c": 3}},
+		{PolicyWeighted, []NodeSpec{{Name: "a", Weight: 3}, {Name: "b", Weight: 1}}, 8, map[string]int{"a": 6, "b": 2}},
+		{PolicyWeighted, []NodeSpec{{Name: "a", Weight: 5}, {Name: "b", Weight: 3}, {Name: "c", Weight: 2}}, 100, map[string]int{"a": 50, "b": 30, "c": 20}},
+		// least_loaded fills the emptier node first, then shares evenly.
+		{PolicyLeastLoaded, []NodeSpec{{Name: "a"}, {Name: "b"}}, 10, map[string]int{"a": 5, "b": 5}},
+		// Never above max_sessions (one leg per call here: calls do not
+		// come back to these nodes); then nothing can take a call.
+		{PolicyRoundRobin, []NodeSpec{{Name: "a", MaxSessions: 2}, {Name: "b", MaxSessions: 1}}, 5, map[string]int{"a": 2, "b": 1, "<none>": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.policy, len(tt.specs)), func(t *testing.T) {
+			t.Parallel()
+			nodes := testNodes(tt.specs...)
+			got := picks(newSelector(tt.policy, nodes), nodes, tt.n)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestLeastLoadedCountsHeartbeatLoad(t *testing.T) {
+	t.Parallel()
+	nodes := testNodes(NodeSpec{Name: "busy"}, NodeSpec{Name: "idle"})
+	nodes[0].hbSessions = 10 // other traffic on the node
+	got := picks(newSelector(PolicyLeastLoaded, nodes), nodes, 4)
+	assert.Equal(t, map[string]int{"idle": 4}, got)
+}
+
+func TestSelectorSkipsDownAndSaturatedNodes(t *testing.T) {
+	t.Parallel()
+	nodes := testNodes(NodeSpec{Name: "a"}, NodeSpec{Name: "b"}, NodeSpec{Name: "c"})
+	nodes[0].up = false
+	nodes[1].saturated = true
+	for _, policy := range []string{PolicyRoundRobin, PolicyWeighted, PolicyLeastLoaded} {
+		got := picks(newSelector(policy, nodes), nodes, 3)
+		assert.Equal(t, map[string]int{"c": 3}, got, policy)
+	}
+	nodes[2].Caller = false // a callee-only node never originates
+	assert.Nil(t, newSelector(PolicyRoundRobin, nodes).pick(nodes))
+}
+
+func TestSmoothWRRSpreadsPicks(t *testing.T) {
+	t.Parallel()
+	s := newSmoothWRR([]int{5, 1, 1})
+	var seq strings.Builder
+	for range 7 {
+		seq.WriteString(string(rune('a' + s.next(func(int) bool { return true }))))
+	}
+	// nginx's example: {a:5, b:1, c:1} gives a a b a c a a.
+	assert.Equal(t, "aabacaa", seq.String())
+}
+
+func TestHoldSource(t *testing.T) {
+	t.Parallel()
+	fixed := newHoldSource(2*time.Second, false, 1)
+	assert.Equal(t, 2*time.Second, fixed.next())
+	exp := newHoldSource(time.Second, true, 1)
+	var sum time.Duration
+	const n = 20000
+	for range n {
+		sum += exp.next()
+	}
+	assert.InDelta(t, float64(time.Second), float64(sum/n), float64(30*time.Millisecond), "mean of exponential holds")
+	a, b := newHoldSource(time.Second, true, 7), newHoldSource(time.Second, true, 7)
+	assert.Equal(t, a.next(), b.next(), "seeded")
+}
+
+func TestProgressLine(t *testing.T) {
+	t.Parallel()
+	p := Progress{Stage: "steady", Elapsed: 12500 * time.Millisecond, Total: time.Minute, TargetCPS: 10, AchievedCPS: 9,
+		Active: 40, Calls: 120, Answered: 118, Failed: 2, Dropped: 1, Saturated: []string{"fs1"}}
+	assert.Equal(t, "steady 12s/1m0s cps 9.0/10.0 active 40 calls 120 answered 118 failed 2 dropped 1 saturated: fs1", p.Line())
+}
