@@ -87,15 +87,16 @@ func TestE2EMixedFlowsRamp(t *testing.T) {
 		{Name: "busy", Flow: mustFlow(t, "reject", nil), Weight: 1},
 		{Name: "declined", Flow: mustFlow(t, "reject", map[string]string{"cause": "CALL_REJECTED"}), Weight: 1},
 		{Name: "ring", Flow: mustFlow(t, "ringback", map[string]string{"ring_for": "300ms"}), Weight: 1},
+		{Name: "early", Flow: mustFlow(t, "ringback", map[string]string{"ring_for": "300ms", "mode": "pre_answer"}), Weight: 1},
 		{Name: "cancel", Flow: mustFlow(t, "ringback", map[string]string{"ring_for": "300ms", "then": "caller_hangup"}), Weight: 1},
 	}
-	// 0 → 28/s over 2 s: exactly 28 calls, 4 per unit of weight.
-	cfg.Stages = []Stage{{Name: "ramp", Duration: 2 * time.Second, From: 0, To: 28, Hold: 200 * time.Millisecond}}
+	// 0 → 32/s over 2 s: exactly 32 calls, 4 per unit of weight.
+	cfg.Stages = []Stage{{Name: "ramp", Duration: 2 * time.Second, From: 0, To: 32, Hold: 200 * time.Millisecond}}
 	res, err := Run(context.Background(), cfg)
 	require.NoError(t, err)
 	s := res.Summary
-	assert.Equal(t, int64(28), s.Calls)
-	for name, want := range map[string]int64{"park": 12, "busy": 4, "declined": 4, "ring": 4, "cancel": 4} {
+	assert.Equal(t, int64(32), s.Calls)
+	for name, want := range map[string]int64{"park": 12, "busy": 4, "declined": 4, "ring": 4, "early": 4, "cancel": 4} {
 		g := s.Flows[name]
 		assert.Equal(t, want, g.Calls, "flow %s calls", name)
 		assert.Equal(t, want, g.OK, "flow %s ok; reasons %v causes %v sip %v", name, g.Reasons, g.Causes, g.SIP)
@@ -326,4 +327,24 @@ func TestE2EESLReconnects(t *testing.T) {
 	require.NoError(t, err)
 	_, err = checkReply("uuid_kill", body, nil)
 	assert.ErrorIs(t, err, errReply)
+}
+
+func TestE2ENoCalleeLeg(t *testing.T) {
+	t.Parallel()
+	// The SUT swallows the INVITE: a UDP socket that never answers.
+	hole, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer hole.Close()
+	a := testAgent(t, agent.Config{})
+	cfg := e2eConfig(t, "hole", agentNode(t, a, "embedded"))
+	cfg.Originate = originateTo(func(Origination) string { return hole.LocalAddr().String() }, 1)
+	cfg.OriginateTimeout = time.Second
+	cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 4, To: 4, Hold: time.Second}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, int64(2), s.Calls)
+	assert.Equal(t, int64(2), s.Failed)
+	assert.Equal(t, map[string]int64{"no_callee_leg": 2}, s.Reasons)
+	assert.True(t, s.Healthy(), "a SUT failure is not a generator failure")
 }
