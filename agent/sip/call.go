@@ -89,8 +89,9 @@ type End struct {
 	// cancels); 0 and "" for answered calls.
 	FailureStatus int
 	FailurePhrase string
-	// Reason is sip_reason: the Reason header received with the BYE, CANCEL
-	// or error response, "" if none.
+	// Reason is sip_reason: the Reason header received with the BYE or
+	// CANCEL, "" if none. A Reason on a final error response sets Cause but
+	// is not shown here, as FreeSWITCH does not show it.
 	Reason string
 	// Headers are the X-/P- headers received on the BYE (sip_bye_h_).
 	Headers []Header

@@ -472,9 +472,16 @@ func (in *Inbound) lateAnswer() bool {
 
 // Reject refuses the unanswered call with a final response (respond <code>
 // [reason]): phrase "" means the standard phrase, cause "" means
-// CauseForStatus(code). The response carries a Q.850 Reason header. The leg
-// ends with Disposition send_refuse.
+// CauseForStatus(code). Like FreeSWITCH's respond app it sends no Reason
+// header, so the caller's cause comes from the code. The leg ends with
+// Disposition send_refuse.
 func (in *Inbound) Reject(code int, phrase, cause string) error {
+	return in.refuse(code, phrase, cause, false)
+}
+
+// refuse sends the final error response. FreeSWITCH's respond app sends it
+// bare; a hangup of the unanswered leg (uuid_kill) adds the Q.850 Reason.
+func (in *Inbound) refuse(code int, phrase, cause string, withReason bool) error {
 	if code < 300 || code > 699 {
 		return fmt.Errorf("rejecting with %d: want a code from 300 to 699", code)
 	}
@@ -490,7 +497,11 @@ func (in *Inbound) Reject(code int, phrase, cause string) error {
 		return err
 	}
 	in.finalSent = true
-	_, err := in.respond(code, phrase, nil, sipmsg.NewHeader("Reason", ReasonHeader(cause)))
+	var extra []sipmsg.Header
+	if withReason {
+		extra = append(extra, sipmsg.NewHeader("Reason", ReasonHeader(cause)))
+	}
+	_, err := in.respond(code, phrase, nil, extra...)
 	in.mu.Unlock()
 	in.c.finish(End{Cause: cause, Disposition: DispSendRefuse})
 	in.finalOnce.Do(func() { close(in.final) })
@@ -498,8 +509,8 @@ func (in *Inbound) Reject(code int, phrase, cause string) error {
 }
 
 // Hangup ends the call with cause: before the answer it refuses the INVITE
-// with StatusForCause(cause) (uuid_kill <inbound> CALL_REJECTED → 603),
-// after it sends a BYE with a Q.850 Reason. The EventHangup is delivered
+// with StatusForCause(cause) and a Q.850 Reason (uuid_kill <inbound>
+// CALL_REJECTED → 603), after it sends a BYE with the Reason. The EventHangup is delivered
 // before Hangup returns. ErrEnded if the call already ended.
 func (in *Inbound) Hangup(cause string) error {
 	c := in.c
@@ -510,7 +521,7 @@ func (in *Inbound) Hangup(cause string) error {
 		return ErrEnded
 	}
 	if !answered {
-		err := in.Reject(StatusForCause(cause), "", cause)
+		err := in.refuse(StatusForCause(cause), "", cause, true)
 		if err == ErrState {
 			// Answer won the race: fall through to BYE.
 			return in.Hangup(cause)

@@ -182,6 +182,8 @@ func TestLoopCallRefused(t *testing.T) {
 		// NORMAL_CLEARING refuses with 480, but its Q.850 Reason tells the
 		// caller the real cause, as between two FreeSWITCH boxes.
 		{"kill NORMAL_CLEARING", func(in *Inbound) error { return in.Hangup("NORMAL_CLEARING") }, 480, "Temporarily Unavailable", "NORMAL_CLEARING", "NORMAL_CLEARING"},
+		// respond sends no Reason: the caller only has the code.
+		{"respond 480 with a cause", func(in *Inbound) error { return in.Reject(480, "", "NORMAL_CLEARING") }, 480, "Temporarily Unavailable", "NO_USER_RESPONSE", "NORMAL_CLEARING"},
 	}
 	p, calls := testProfile(t)
 	for _, tt := range tests {
@@ -198,7 +200,7 @@ func TestLoopCallRefused(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, end.TermStatus)
 			assert.Equal(t, tt.wantStatus, end.FailureStatus)
 			assert.Equal(t, tt.wantPhrase, end.FailurePhrase)
-			assert.Contains(t, end.Reason, "Q.850;cause=")
+			assert.Empty(t, end.Reason, "no sip_reason on a refused leg, as in fixture 03")
 		})
 	}
 }

@@ -359,8 +359,11 @@ func (o *Outbound) onResponse(res *sipmsg.Response) (final bool) {
 		if !ok {
 			cause = CauseForStatus(code)
 		}
+		// A Q.850 Reason sets the cause, but FreeSWITCH does not show it as
+		// sip_reason on a refused leg (esl-reference 3.9), so End.Reason
+		// stays empty.
 		c.finish(End{Cause: cause, Disposition: DispRecvRefuse, TermStatus: code,
-			FailureStatus: code, FailurePhrase: res.Reason, Reason: reason})
+			FailureStatus: code, FailurePhrase: res.Reason})
 		return true
 	}
 }
