@@ -117,10 +117,10 @@ func TestRunLimitDropsAndMaxCalls(t *testing.T) {
 	cl := newFakeCluster()
 	n := cl.node("a")
 	cfg := baseConfig(t, "r1", n.spec())
-	// 50/s for 1 s with 1 s holds and a limit of 10: the first 10 calls
+	// 50/s for 1 s with 2 s holds and a limit of 10: the first 10 calls
 	// fill the limit, the remaining 40 arrivals find it full.
 	cfg.Stages = []Stage{
-		{Name: "full", Duration: time.Second, From: 50, To: 50, Hold: time.Second, Limit: 10},
+		{Name: "full", Duration: time.Second, From: 50, To: 50, Hold: 2 * time.Second, Limit: 10},
 		{Name: "capped", Duration: time.Second, From: 20, To: 20, Hold: 10 * time.Millisecond, MaxCalls: 5},
 	}
 	res, err := Run(context.Background(), cfg)
