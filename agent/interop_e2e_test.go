@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -201,4 +202,90 @@ func TestKamailioInFSPath(t *testing.T) {
 	c.send("sendmsg "+in, "call-command: execute", "execute-app-name: respond", "execute-app-arg: 486")
 	bg = c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))
 	assert.Equal(t, "-ERR USER_BUSY\n", bg.Body)
+}
+
+// BenchmarkAgentVsSIPp runs SIPp's UAC against SIPp's UAS (the baseline:
+// INVITE, 200, ACK, BYE, no RTP), then the same number of agent → agent loop
+// calls driven over ESL (originate, park, answer, kill; RTP sockets open),
+// and reports both rates and their ratio. Run with -benchtime 1x; SIPP_CALLS
+// and SIPP_RATE override 10000 calls at up to 3000 calls/s.
+func BenchmarkAgentVsSIPp(b *testing.B) {
+	calls, rate := 10000, 3000
+	if n, err := strconv.Atoi(os.Getenv("SIPP_CALLS")); err == nil && n > 0 {
+		calls = n
+	}
+	if r, err := strconv.Atoi(os.Getenv("SIPP_RATE")); err == nil && r > 0 {
+		rate = r
+	}
+	for range b.N {
+		uasPort := freeUDPTCPPortB(b)
+		uas := startPeerB(b, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-nostdin")
+		time.Sleep(300 * time.Millisecond) // SIPp binds at once; no call is lost to this wait
+		uacPort := freeUDPTCPPortB(b)
+		start := time.Now()
+		uac := startPeerB(b, "sipp", "-sn", "uac", "127.0.0.1:"+strconv.Itoa(uasPort), "-i", "127.0.0.1",
+			"-p", strconv.Itoa(uacPort), "-r", strconv.Itoa(rate), "-m", strconv.Itoa(calls),
+			"-nostdin", "-timeout", "120s", "-timeout_error")
+		select {
+		case <-uac.done:
+		case <-time.After(150 * time.Second):
+			b.Fatalf("sipp uac did not finish")
+		}
+		base := float64(calls) / time.Since(start).Seconds()
+		if uac.err != nil {
+			b.Fatalf("sipp uac: %v\n%s", uac.err, uac.out.String())
+		}
+		_ = syscall.Kill(-uas.cmd.Process.Pid, syscall.SIGTERM)
+
+		a := startSIPAgent(b, func(c *Config) {
+			c.SPS, c.MaxSessions = 1000000, 100000
+			c.RTPPortMin, c.RTPPortMax = 20000, 60000
+		})
+		d := newLoopDriver(b, a, 500)
+		start = time.Now()
+		for range calls {
+			d.originate()
+		}
+		for d.ended.Load()+d.fail.Load() < int64(calls) {
+			if time.Since(start) > 5*time.Minute {
+				b.Fatalf("agent: %d of %d calls done", d.ended.Load(), calls)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		agentRate := float64(calls) / time.Since(start).Seconds()
+		b.ReportMetric(base, "sipp_calls/s")
+		b.ReportMetric(agentRate, "agent_calls/s")
+		b.ReportMetric(agentRate/base, "ratio")
+		b.ReportMetric(float64(d.fail.Load()), "agent_failed")
+	}
+}
+
+// The benchmark's process helpers (testing.TB versions of the ones above).
+
+func startPeerB(b *testing.B, name string, args ...string) *peer {
+	b.Helper()
+	path, err := exec.LookPath(name)
+	require.NoErrorf(b, err, "%s is needed for the e2e benchmarks (make deps-e2e)", name)
+	p := &peer{cmd: exec.Command(path, args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	p.cmd.Dir = b.TempDir()
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(b, p.cmd.Start())
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	b.Cleanup(func() {
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	})
+	return p
+}
+
+func freeUDPTCPPortB(b *testing.B) int {
+	b.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(b, err)
+	defer pc.Close()
+	return pc.LocalAddr().(*net.UDPAddr).Port
 }
