@@ -119,6 +119,8 @@ type eslConn struct {
 	cancel context.CancelFunc
 
 	writeMu sync.Mutex
+	drainMu sync.Mutex // held while taking events from queue and writing them
+	wbuf    []byte     // the writer's batch buffer, under drainMu
 	format  atomic.Value // esl.EventFormat
 	subs    atomic.Pointer[subscription]
 	filters atomic.Pointer[[]filter]
@@ -279,6 +281,9 @@ func (c *eslConn) serve() {
 }
 
 func (c *eslConn) exit() {
+	// Events queued before exit go out before the reply, as FreeSWITCH's
+	// connection thread writes them between commands.
+	_ = c.writeQueued(nil)
 	_ = c.write(esl.CommandReply("+OK bye"))
 	c.kill(esl.DisconnectGoodbye)
 }
@@ -286,33 +291,59 @@ func (c *eslConn) exit() {
 // writeEvents drains the queue in the connection's current format,
 // batching whatever is queued into one write.
 func (c *eslConn) writeEvents() {
-	const batch = 256 << 10
-	buf := make([]byte, 0, batch)
 	for {
 		select {
 		case <-c.closed:
 			return
 		case e := <-c.queue:
-			f, _ := c.format.Load().(esl.EventFormat)
-			buf = append(buf[:0], e.frame(f)...)
-		more:
-			for len(buf) < batch {
-				select {
-				case e := <-c.queue:
-					buf = append(buf, e.frame(f)...)
-				default:
-					break more
-				}
-			}
-			if err := c.writeBytes(buf); err != nil {
+			if err := c.writeQueued(e); err != nil {
 				c.close()
 				return
 			}
-			if cap(buf) > 4*batch {
-				buf = make([]byte, 0, batch)
-			}
 		}
 	}
+}
+
+// writeQueued writes first (when not nil) and everything queued after it
+// in batches. drainMu keeps batches in queue order when exit flushes the
+// queue while the writer goroutine holds an event.
+func (c *eslConn) writeQueued(first *event) error {
+	const batch = 256 << 10
+	c.drainMu.Lock()
+	defer c.drainMu.Unlock()
+	f, _ := c.format.Load().(esl.EventFormat)
+	buf := c.wbuf[:0]
+	if first != nil {
+		buf = append(buf, first.frame(f)...)
+	}
+	for {
+		for len(buf) < batch {
+			select {
+			case e := <-c.queue:
+				buf = append(buf, e.frame(f)...)
+				continue
+			default:
+			}
+			break
+		}
+		if len(buf) == 0 {
+			break
+		}
+		if err := c.writeBytes(buf); err != nil {
+			return err
+		}
+		full := len(buf) >= batch
+		buf = buf[:0]
+		if !full {
+			break
+		}
+	}
+	if cap(buf) <= 4*batch {
+		c.wbuf = buf
+	} else {
+		c.wbuf = nil
+	}
+	return nil
 }
 
 // handle answers one command after auth. A non-nil error closes the
