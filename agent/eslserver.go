@@ -119,8 +119,8 @@ type eslConn struct {
 	cancel context.CancelFunc
 
 	writeMu sync.Mutex
-	drainMu sync.Mutex // held while taking events from queue and writing them
-	wbuf    []byte     // the writer's batch buffer, under drainMu
+	drainMu sync.Mutex   // held while taking events from queue and writing them
+	wbuf    []byte       // the writer's batch buffer, under drainMu
 	format  atomic.Value // esl.EventFormat
 	subs    atomic.Pointer[subscription]
 	filters atomic.Pointer[[]filter]
