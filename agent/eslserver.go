@@ -390,7 +390,7 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		}
 		name, args, _ := strings.Cut(rest, " ")
 		args = strings.TrimSpace(args)
-		if strings.EqualFold(name, "originate") {
+		if strings.EqualFold(name, "originate") && !originateFailsAtOnce(args) {
 			c.a.runJob(jobID, name, args)
 			return nil
 		}

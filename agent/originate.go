@@ -123,6 +123,17 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	}
 }
 
+// originateFailsAtOnce reports whether originate args fail before any leg
+// exists (usage, dial string, endpoint), so a bgapi job can answer inline.
+func originateFailsAtOnce(args string) bool {
+	oc, err := parseOriginate(args)
+	if err != nil {
+		return true
+	}
+	_, cause := parseSofia(oc.Dial.Legs[0].Endpoint, profiles)
+	return cause != CauseNone
+}
+
 // runOutbound is an outbound leg's goroutine.
 func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarly bool, app, appArg string, res chan<- string, proceed <-chan struct{}) {
 	c.fire("CHANNEL_OUTGOING", nil)
