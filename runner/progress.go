@@ -66,6 +66,13 @@ func (e *engine) progress() Progress {
 	if len(secs) > 0 {
 		p.AchievedCPS = float64(secs[len(secs)-1].Calls)
 	}
+	// Answers as they happen (the summary counts them when calls end,
+	// which with long holds lags far behind).
+	var answered int64
+	for i := range secs {
+		answered += secs[i].Answered
+	}
+	p.Answered = max(p.Answered, answered)
 	for _, n := range e.nodes {
 		if n.saturated {
 			p.Saturated = append(p.Saturated, n.Name)
