@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -172,6 +173,8 @@ func (c *call) judge() {
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "node_lost"
 	case c.interrupted:
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "interrupted"
+	case errors.Is(c.flowErr, errBuild):
+		r.Outcome, r.Reason = metrics.OutcomeFailed, "originate_error"
 	case c.calleeID == "":
 		r.Outcome = metrics.OutcomeFailed
 		cause := r.Cause()

@@ -443,6 +443,9 @@ func (e *engine) originate(c *call) {
 	cmd, err := e.cfg.Originate(Origination{
 		CallID: c.id, RunID: e.cfg.RunID, Flow: c.flowName, Stage: c.rec.Stage, Node: c.node.NodeSpec,
 	})
+	if err != nil {
+		err = fmt.Errorf("%w: %w", errBuild, err)
+	}
 	sent := time.Now()
 	e.mu.Lock()
 	c.sentAt, c.rec.OriginateSent = sent, sent
@@ -454,8 +457,19 @@ func (e *engine) originate(c *call) {
 	c.node.reply.add(time.Since(sent))
 	c.node.checkGuard(e.cfg.Guard)
 	if err != nil {
-		c.jobDone, c.jobFailed = true, true
-		c.rec.OriginateResult = "-ERR " + sanitizeCause(err)
+		// Not sent, or sent on a connection that failed under it: whether
+		// the node started the call is unknown (node_lost), unless the
+		// command could not even be built (a plan problem: failed).
+		c.jobDone, c.jobFailed, c.callerDone = true, true, true
+		if errors.Is(err, errBuild) {
+			c.flowErr = err
+		} else {
+			c.unknown = true
+		}
+		if c.rec.Fields == nil {
+			c.rec.Fields = map[string]string{}
+		}
+		c.rec.Fields["originate_error"] = err.Error()
 		fin := e.maybeFinish(c)
 		e.mu.Unlock()
 		e.end(fin)
@@ -467,10 +481,8 @@ func (e *engine) originate(c *call) {
 	e.mu.Unlock()
 }
 
-func sanitizeCause(err error) string {
-	s := strings.ToUpper(strings.Fields(err.Error() + " ORIGINATE_SEND_FAILED")[0])
-	return strings.Trim(s, ":")
-}
+// errBuild marks an originate command that could not be built.
+var errBuild = errors.New("building originate")
 
 // noCallee ends a call whose callee leg never arrived.
 func (e *engine) noCallee(c *call) {

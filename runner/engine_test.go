@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -355,4 +356,28 @@ func TestGuardRecoversWhenLatencyGoesStale(t *testing.T) {
 	}
 	assert.False(t, n.saturated, "the node recovers once its stale latency has decayed")
 	assert.True(t, n.saturatedEver, "and the run still reports it was saturated")
+}
+
+func TestRunOriginateErrors(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	n := cl.node("a")
+	// A command that cannot be built is the plan's problem: failed.
+	cfg := baseConfig(t, "r1", n.spec())
+	cfg.Originate = func(Origination) (string, error) { return "", errors.New("bad destination") }
+	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"originate_error": 2}, res.Summary.Reasons)
+
+	// A connection that fails under the bgapi: the call's fate is unknown.
+	m := cl.node("b")
+	m.kill()
+	spec := m.spec()
+	cfg = baseConfig(t, "r2", spec)
+	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
+	res, err = Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), res.Summary.Failed)
+	assert.Equal(t, res.Summary.Calls, res.Summary.Unknown)
 }
