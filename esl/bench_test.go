@@ -93,7 +93,7 @@ func BenchmarkDecodeAndRoute(b *testing.B) {
 				src.Reset(data)
 				r.br.Reset(src)
 				for {
-					_, e, decodeErr, err := r.next()
+					_, _, e, decodeErr, err := r.next()
 					if err != nil {
 						break
 					}
@@ -182,7 +182,7 @@ func BenchmarkDecodeChannelAnswer(b *testing.B) {
 		src.Reset(data)
 		r.br.Reset(src)
 		for i := 0; i < batch && events < b.N; i++ {
-			_, e, decodeErr, err := r.next()
+			_, _, e, decodeErr, err := r.next()
 			if err != nil || decodeErr != nil {
 				b.Fatal(err, decodeErr)
 			}

@@ -1018,7 +1018,7 @@ func firstWord(line string) string {
 func (s *session) readLoop(c *Conn) {
 	defer close(s.readerDone)
 	for {
-		f, e, decodeErr, err := s.r.next()
+		ct, f, e, decodeErr, err := s.r.next()
 		if err != nil {
 			select {
 			case <-s.dead:
@@ -1032,7 +1032,7 @@ func (s *session) readLoop(c *Conn) {
 			return
 		}
 		s.lastFrame.Store(time.Now().UnixNano())
-		switch f.ContentType() {
+		switch ct {
 		case ContentCommandReply, ContentAPIResponse:
 			s.pmu.Lock()
 			var req *request

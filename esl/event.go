@@ -208,20 +208,28 @@ func DecodeEvent(f *Frame) (*Event, error) {
 // ParseEventPlain decodes a text/event-plain body: "Name: value" lines with
 // %XX-encoded values (a '+' stays a '+'; "_undef_" reads as empty), a blank
 // line, and when the block ends with Content-Length that many body bytes.
-func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(bytes.Clone(b)) }
+// b is not retained.
+func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(b) }
 
-// parseEventPlain decodes buf, which it takes ownership of: values are
-// URL-decoded in place (a decoded value is never longer than its encoded
-// form and stays inside its own line), then the event's names, values and
-// body are offsets into buf, which is never written again. An event of 150
-// headers thus costs three allocations: buf, the offsets and the Event.
-func parseEventPlain(buf []byte) (*Event, error) {
-	if uint64(len(buf)) > maxEventBytes {
-		return nil, fmt.Errorf("event of %d bytes: %w", len(buf), ErrTooLarge)
+// parseEventPlain copies src (make+copy: the copy is not zeroed first),
+// then URL-decodes values in place (a decoded value is never longer than
+// its encoded form and stays inside its own line); names, values and body
+// are offsets into that copy, which is never written again. An event of
+// 150 headers thus costs three allocations: the copy, the offsets (no
+// pointers) and the Event. Putting the offsets in the copy's allocation
+// saved one allocation but measured no faster: bytes, not allocation
+// count, are what the cost follows.
+func parseEventPlain(src []byte) (*Event, error) {
+	if uint64(len(src)) > maxEventBytes {
+		return nil, fmt.Errorf("event of %d bytes: %w", len(src), ErrTooLarge)
 	}
-	// A local slice: appending to e.idx would store the slice header into
-	// the heap (a write barrier) on every line.
-	idx := make([]span, 0, bytes.Count(buf, []byte{'\n'}))
+	buf := make([]byte, len(src))
+	copy(buf, src)
+	// At most one header per line.
+	idx := make([]span, 0, bytes.Count(src, []byte{'\n'})+1)
+	// idx is a local slice: appending to e.idx would store the slice
+	// header into the heap (a write barrier) on every line. It never
+	// grows: it has room for every line.
 	pos := 0
 	// pct is the next '%' at or after the current value (len(buf) if none):
 	// one search per encoded value instead of one per header.

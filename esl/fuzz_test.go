@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 )
 
@@ -34,9 +35,15 @@ func FuzzDecode(f *testing.F) {
 		r2.MaxBody = 1 << 20
 		for i := 0; i < 1000; i++ {
 			fr, err := r.ReadFrame()
-			_, e2, decodeErr2, err2 := r2.next()
+			ct2, f2, e2, decodeErr2, err2 := r2.next()
 			if (err == nil) != (err2 == nil) {
 				t.Fatalf("ReadFrame error %v, next error %v", err, err2)
+			}
+			if err == nil && ct2 != fr.ContentType() {
+				t.Fatalf("next content type %q, ReadFrame %q", ct2, fr.ContentType())
+			}
+			if err == nil && !IsEvent(ct2) && (f2 == nil || !reflect.DeepEqual(f2.Headers, fr.Headers) || !bytes.Equal(f2.Body, fr.Body)) {
+				t.Fatalf("next frame %+v, ReadFrame %+v", f2, fr)
 			}
 			if err == nil && IsEvent(fr.ContentType()) {
 				e1, decodeErr1 := DecodeEvent(fr)

@@ -66,6 +66,9 @@ func (f *Frame) ReplyText() string { return f.Headers.Get("Reply-Text") }
 // from a byte stream. It is not safe for concurrent use.
 type Reader struct {
 	br *bufio.Reader
+	// block and raw hold the last header block next read (scratch space).
+	block []byte
+	raw   []rawHeader
 	// MaxBody bounds a frame body; zero means DefaultMaxBody.
 	MaxBody int
 }
@@ -317,23 +320,29 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-// next reads one frame for the client's reader. An event whose body fits
-// in the read buffer is decoded straight from the buffer: one copy into a
-// string and no zeroed body slice, which is most of the cost of an event.
-// A frame that arrived whole but does not decode is returned with
-// decodeErr (the stream is still in step); err means the stream is not.
-func (r *Reader) next() (f *Frame, e *Event, decodeErr, err error) {
-	hs, err := r.readHeaderBlock(false)
-	if err != nil {
-		return nil, nil, nil, err
+// next reads one frame for the client's reader and returns its content
+// type. An event whose body fits in the read buffer is decoded straight
+// from the buffer: its outer headers are parsed into the Reader's scratch
+// space and no Frame is built (f is nil), and the event's bytes are copied
+// once, into the event. Any other frame is returned in f. A frame that
+// arrived whole but does not decode is returned with decodeErr (the
+// stream is still in step); err means the stream is not.
+func (r *Reader) next() (ct string, f *Frame, e *Event, decodeErr, err error) {
+	if err := r.readRawBlock(); err != nil {
+		return "", nil, nil, nil, err
 	}
-	f = &Frame{Headers: hs}
-	ct := hs.Get("Content-Type")
-	if IsEvent(ct) {
-		if cl, ok := hs.Lookup("Content-Length"); ok {
-			n, err := parseContentLength(cl)
+	ctb, _ := r.rawLookup("Content-Type")
+	switch string(ctb) {
+	case ContentEventPlain:
+		ct = ContentEventPlain
+	case ContentEventJSON:
+		ct = ContentEventJSON
+	}
+	if ct != "" {
+		if clb, ok := r.rawLookup("Content-Length"); ok {
+			n, err := parseContentLength(bytesToString(clb))
 			if err != nil {
-				return nil, nil, nil, err
+				return "", nil, nil, nil, err
 			}
 			if n <= r.br.Size() && n <= r.maxBody() {
 				b, err := r.br.Peek(n)
@@ -341,22 +350,26 @@ func (r *Reader) next() (f *Frame, e *Event, decodeErr, err error) {
 					if err == io.EOF {
 						err = io.ErrUnexpectedEOF
 					}
-					return nil, nil, nil, fmt.Errorf("reading %d-byte event: %w", n, err)
+					return "", nil, nil, nil, fmt.Errorf("reading %d-byte event: %w", n, err)
 				}
+				// Both parsers copy what they keep.
 				if ct == ContentEventPlain {
-					// Decoded in place in its own copy (append: no zeroing).
-					e, decodeErr = parseEventPlain(append([]byte(nil), b...))
+					e, decodeErr = parseEventPlain(b)
 				} else {
-					// The JSON scanner copies as it unescapes.
 					e, decodeErr = ParseEventJSON(b)
 				}
 				_, _ = r.br.Discard(n)
-				return f, e, decodeErr, nil
+				return ct, nil, e, decodeErr, nil
 			}
 		}
 	}
+	hs := make(Headers, len(r.raw))
+	for i, h := range r.raw {
+		hs[i] = Header{Name: internName(r.block[h.n0:h.n1]), Value: internValue(r.block[h.v0:h.v1])}
+	}
+	f = &Frame{Headers: hs}
 	if f.Body, err = r.readBody(hs, r.maxBody()); err != nil {
-		return nil, nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	switch ct {
 	case ContentEventPlain:
@@ -364,5 +377,54 @@ func (r *Reader) next() (f *Frame, e *Event, decodeErr, err error) {
 	case ContentEventJSON:
 		e, decodeErr = ParseEventJSON(f.Body)
 	}
-	return f, e, decodeErr, nil
+	return f.ContentType(), f, e, decodeErr, nil
+}
+
+// readRawBlock reads a frame's header block as readHeaderBlock does (same
+// limits and errors) into r.block and r.raw, reused from frame to frame.
+func (r *Reader) readRawBlock() error {
+	r.block, r.raw = r.block[:0], r.raw[:0]
+	total := 0
+	for {
+		line, err := r.readLine(&total)
+		if err != nil {
+			if err == io.EOF && len(r.raw) > 0 {
+				return fmt.Errorf("reading header block: %w", io.ErrUnexpectedEOF)
+			}
+			return err
+		}
+		if len(line) == 0 {
+			if len(r.raw) == 0 {
+				continue // stray blank line between frames
+			}
+			return nil
+		}
+		if len(r.raw) >= maxHeaderLines {
+			return fmt.Errorf("header block over %d lines: %w", maxHeaderLines, ErrTooLarge)
+		}
+		i := bytes.IndexByte(line, ':')
+		if i <= 0 {
+			return fmt.Errorf("header line %q: no name: %w", truncate(line), ErrMalformed)
+		}
+		v := i + 1
+		for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
+			v++
+		}
+		at := len(r.block)
+		r.block = append(r.block, line...)
+		r.raw = append(r.raw, rawHeader{at, at + i, at + v, at + len(line)})
+	}
+}
+
+// rawHeader locates one header line of a block in Reader.block.
+type rawHeader struct{ n0, n1, v0, v1 int }
+
+// rawLookup is Headers.Lookup on the block readRawBlock read.
+func (r *Reader) rawLookup(name string) ([]byte, bool) {
+	for _, h := range r.raw {
+		if equalFoldASCII(bytesToString(r.block[h.n0:h.n1]), name) {
+			return r.block[h.v0:h.v1], true
+		}
+	}
+	return nil, false
 }
