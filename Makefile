@@ -29,14 +29,21 @@ deps-e2e:
 	@command -v sipp >/dev/null && command -v kamailio >/dev/null && command -v chromium >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio chromium)
 
-# End-to-end tests against real peers (SIPp, Kamailio) and the embedded agent.
-e2e: deps-e2e build
-	$(GO) test -race -count=1 -tags e2e ./...
+# End-to-end tests against real peers (SIPp, Kamailio, Chromium) and the
+# embedded agent: only the tests in files built with the e2e tag, since
+# `make test` has already run the rest.
+E2E_TESTS = $(shell grep -h '^func Test' $$(grep -rl '^//go:build e2e' --include='*_test.go' .) | sed 's/^func \(Test[A-Za-z0-9_]*\).*/\1/' | sort -u | paste -sd'|')
 
-# Short fuzz pass over every parser (each target 20s).
+e2e: deps-e2e build
+	$(GO) test -race -count=1 -tags e2e -run '^($(E2E_TESTS))$$' ./...
+
+# Short fuzz pass over every fuzz target (FUZZTIME each).
+FUZZTIME ?= 15s
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!=""){print $$2":"f}; f=""}'); do \
-	  pkg=$${t%%:*}; for f in $${t#*:}; do $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; done; done
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
