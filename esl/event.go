@@ -234,6 +234,8 @@ func parseEventPlain(src []byte) (*Event, error) {
 	// pct is the next '%' at or after the current value (len(buf) if none):
 	// one search per encoded value instead of one per header.
 	pct := -1
+	// The last Event-Name, noted while scanning rather than searched for.
+	nameAt := -1
 	for pos < len(buf) {
 		end := len(buf)
 		next := end
@@ -272,11 +274,17 @@ func parseEventPlain(src []byte) (*Event, error) {
 				vEnd = pct + decodeInPlace(v[j:])
 			}
 		}
+		if i == len("Event-Name") && equalFoldASCII(bytesToString(line[:i]), "Event-Name") {
+			nameAt = len(idx)
+		}
 		idx = append(idx, span{uint32(pos), uint32(pos + i), uint32(start), uint32(vEnd)})
 		pos = next
 	}
 	raw := bytesToString(buf)
 	e := &Event{raw: raw}
+	if nameAt >= 0 {
+		e.name = raw[idx[nameAt].v0:idx[nameAt].v1]
+	}
 	// The inner Content-Length frames the body; it is not a header.
 	if n := len(idx); n > 0 && raw[idx[n-1].n0:idx[n-1].n1] == "Content-Length" {
 		cl, err := parseContentLength(raw[idx[n-1].v0:idx[n-1].v1])
@@ -290,7 +298,6 @@ func parseEventPlain(src []byte) (*Event, error) {
 		idx = idx[:n-1]
 	}
 	e.idx = idx
-	e.name = e.Last("Event-Name")
 	return e, nil
 }
 
@@ -379,16 +386,22 @@ func unhex(c byte) byte {
 func ParseEventJSON(b []byte) (*Event, error) { return parseEventJSON(bytesToString(b)) }
 
 func parseEventJSON(s string) (*Event, error) {
-	if uint64(len(s)) > maxEventBytes/2 {
-		// An array may grow a little when joined; keep every offset in range.
+	if uint64(len(s)) > maxEventBytes/4 {
+		// Joined arrays grow the copy; keep every offset in range.
 		return nil, fmt.Errorf("event of %d bytes: %w", len(s), ErrTooLarge)
 	}
-	// Unescaped text is never longer than its JSON form, except arrays
-	// ("ARRAY::" and "|:" against '[', ',' and quotes): a little slack.
-	p := jsonParser{s: s, out: make([]byte, 0, len(s)+64)}
-	// One header per `","` give or take: size the list once.
-	idx := make([]span, 0, strings.Count(s, `","`)+2)
+	// The event's bytes are a copy of s (make+copy: not zeroed first). A
+	// string without escapes, a number or a literal stays where it is in
+	// the copy; an escaped string is unescaped in place (never longer than
+	// its JSON form); an array's "ARRAY::a|:b" form is appended after the
+	// copy. Spans are offsets, so that append may move the bytes.
+	out := make([]byte, len(s))
+	copy(out, s)
+	p := jsonParser{s: s, out: out}
+	// A header has four quotes, more for arrays: size the list once.
+	idx := make([]span, 0, strings.Count(s, `"`)/4+1)
 	var body [2]uint32
+	nameAt := -1
 	p.ws()
 	if !p.eat('{') {
 		return nil, p.errf("want '{'")
@@ -397,28 +410,29 @@ func parseEventJSON(s string) (*Event, error) {
 	if !p.eat('}') {
 		for {
 			p.ws()
-			k0 := uint32(len(p.out))
-			if err := p.str(); err != nil {
+			k0, k1, err := p.str()
+			if err != nil {
 				return nil, err
 			}
-			k1 := uint32(len(p.out))
 			p.ws()
 			if !p.eat(':') {
 				return nil, p.errf("want ':'")
 			}
 			p.ws()
-			if err := p.value(); err != nil {
+			v0, v1, err := p.value()
+			if err != nil {
 				return nil, err
 			}
-			v1 := uint32(len(p.out))
-			switch string(p.out[k0:k1]) {
+			switch k := p.out[k0:k1]; string(k) {
 			case "_body":
-				body = [2]uint32{k1, v1}
+				body = [2]uint32{v0, v1}
 			case "Content-Length":
 				// Frames the body in plain; in JSON it is informational.
-				p.out = p.out[:k0]
 			default:
-				idx = append(idx, span{k0, k1, k1, v1})
+				if len(k) == len("Event-Name") && equalFoldASCII(bytesToString(k), "Event-Name") {
+					nameAt = len(idx)
+				}
+				idx = append(idx, span{k0, k1, v0, v1})
 			}
 			p.ws()
 			if p.eat(',') {
@@ -435,16 +449,25 @@ func parseEventJSON(s string) (*Event, error) {
 	}
 	raw := bytesToString(p.out)
 	e := &Event{raw: raw, idx: idx, Body: raw[body[0]:body[1]]}
-	e.name = e.Last("Event-Name")
+	if nameAt >= 0 {
+		e.name = raw[idx[nameAt].v0:idx[nameAt].v1]
+	}
 	return e, nil
 }
 
-// jsonParser scans s and appends every unescaped string it reads to out.
+// jsonParser scans s; out starts as a copy of s, where strings are
+// unescaped in place and joined arrays appended.
 type jsonParser struct {
-	s   string
-	i   int
-	out []byte
+	s     string
+	i     int
+	out   []byte
+	depth int // arrays open
 }
+
+// maxJSONArrayDepth bounds nested arrays, which FreeSWITCH never sends:
+// each level copies the joined form of the one inside, so deep nesting
+// would cost quadratic memory (and recursion) for a linear input.
+const maxJSONArrayDepth = 8
 
 func (p *jsonParser) errf(what string) error {
 	return fmt.Errorf("event json at byte %d: %s: %w", p.i, what, ErrMalformed)
@@ -477,40 +500,54 @@ func (p *jsonParser) end() error {
 	return nil
 }
 
-// value appends a string, an array of strings (joined into "ARRAY::a|:b")
+// value reads a string, an array of strings (joined into "ARRAY::a|:b")
 // or a bare scalar (number, true, false; null is empty) kept as its
-// literal text.
-func (p *jsonParser) value() error {
+// literal text, and returns where its text is in out.
+func (p *jsonParser) value() (uint32, uint32, error) {
 	if p.i >= len(p.s) {
-		return p.errf("want a value")
+		return 0, 0, p.errf("want a value")
 	}
 	switch c := p.s[p.i]; {
 	case c == '"':
 		return p.str()
 	case c == '[':
-		p.i++
-		p.out = append(p.out, arrayPrefix...)
-		p.ws()
-		if p.eat(']') {
-			return nil
+		if p.depth++; p.depth > maxJSONArrayDepth {
+			return 0, 0, p.errf("arrays nested too deep")
 		}
-		for first := true; ; first = false {
-			if !first {
+		defer func() { p.depth-- }()
+		p.i++
+		// Elements first (a nested array appends its own joined form),
+		// then the joined form of this one.
+		var stack [8][2]uint32
+		elems := stack[:0]
+		p.ws()
+		if !p.eat(']') {
+			for {
+				p.ws()
+				v0, v1, err := p.value()
+				if err != nil {
+					return 0, 0, err
+				}
+				elems = append(elems, [2]uint32{v0, v1})
+				p.ws()
+				if p.eat(',') {
+					continue
+				}
+				if p.eat(']') {
+					break
+				}
+				return 0, 0, p.errf("want ',' or ']'")
+			}
+		}
+		a0 := uint32(len(p.out))
+		p.out = append(p.out, arrayPrefix...)
+		for i, v := range elems {
+			if i > 0 {
 				p.out = append(p.out, "|:"...)
 			}
-			p.ws()
-			if err := p.value(); err != nil {
-				return err
-			}
-			p.ws()
-			if p.eat(',') {
-				continue
-			}
-			if p.eat(']') {
-				return nil
-			}
-			return p.errf("want ',' or ']'")
+			p.out = append(p.out, p.out[v[0]:v[1]]...)
 		}
+		return a0, uint32(len(p.out)), nil
 	case c == '-' || '0' <= c && c <= '9' || c == 't' || c == 'f' || c == 'n':
 		start := p.i
 		for p.i < len(p.s) && strings.IndexByte("+-.0123456789eEtruefalsn", p.s[p.i]) >= 0 {
@@ -518,29 +555,44 @@ func (p *jsonParser) value() error {
 		}
 		lit := p.s[start:p.i]
 		if lit == "null" {
-			return nil
+			return 0, 0, nil
 		}
 		if lit != "true" && lit != "false" {
 			if _, err := strconv.ParseFloat(lit, 64); err != nil {
-				return p.errf("bad literal")
+				return 0, 0, p.errf("bad literal")
 			}
 		}
-		p.out = append(p.out, lit...)
-		return nil
+		return uint32(start), uint32(p.i), nil
 	default:
-		return p.errf("unsupported value")
+		return 0, 0, p.errf("unsupported value")
 	}
 }
 
-// str appends a JSON string, unescaped. Runs without escapes are found
-// with SIMD byte searches and copied whole. Raw control bytes are
-// accepted: FreeSWITCH never writes them and being lenient costs nothing.
-func (p *jsonParser) str() error {
+// str reads a JSON string and returns where its unescaped text is in out.
+// A string without escapes is found with SIMD byte searches and left in
+// place; escapes are undone in place, writing behind the read position.
+// Raw control bytes are accepted: FreeSWITCH never writes them and being
+// lenient costs nothing.
+func (p *jsonParser) str() (uint32, uint32, error) {
 	if !p.eat('"') {
-		return p.errf("want a string")
+		return 0, 0, p.errf("want a string")
 	}
+	start := p.i
+	q := strings.IndexByte(p.s[p.i:], '"')
+	if q < 0 {
+		return 0, 0, p.errf("unterminated string")
+	}
+	b := strings.IndexByte(p.s[p.i:p.i+q], '\\')
+	if b < 0 {
+		p.i += q + 1
+		return uint32(start), uint32(start + q), nil
+	}
+	// w is where the next unescaped byte goes; bytes before the first
+	// escape are already in place.
+	w := p.i + b
+	p.i = w
 	for p.i < len(p.s) {
-		// Copy the run up to the next quote or backslash in one go.
+		// Move the run up to the next quote or backslash in one go.
 		rest := p.s[p.i:]
 		q := strings.IndexByte(rest, '"')
 		if q < 0 {
@@ -548,34 +600,35 @@ func (p *jsonParser) str() error {
 		}
 		b := strings.IndexByte(rest[:q], '\\')
 		if b < 0 {
-			p.out = append(p.out, rest[:q]...)
+			w += copy(p.out[w:], rest[:q])
 			p.i += q + 1
-			return nil
+			return uint32(start), uint32(w), nil
 		}
-		p.out = append(p.out, rest[:b]...)
+		w += copy(p.out[w:], rest[:b])
 		p.i += b
 		if p.i+1 >= len(p.s) {
 			break
 		}
 		esc := p.s[p.i+1]
 		p.i += 2
+		var c byte
 		switch esc {
 		case '"', '\\', '/':
-			p.out = append(p.out, esc)
+			c = esc
 		case 'b':
-			p.out = append(p.out, '\b')
+			c = '\b'
 		case 'f':
-			p.out = append(p.out, '\f')
+			c = '\f'
 		case 'n':
-			p.out = append(p.out, '\n')
+			c = '\n'
 		case 'r':
-			p.out = append(p.out, '\r')
+			c = '\r'
 		case 't':
-			p.out = append(p.out, '\t')
+			c = '\t'
 		case 'u':
 			r, ok := p.hex4()
 			if !ok {
-				return p.errf("bad \\u escape")
+				return 0, 0, p.errf("bad \\u escape")
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := utf8.RuneError
@@ -587,12 +640,16 @@ func (p *jsonParser) str() error {
 				}
 				r = r2
 			}
-			p.out = utf8.AppendRune(p.out, r)
+			// At most 3 bytes from 6 (\uXXXX), or 4 from 12 (a pair).
+			w += utf8.EncodeRune(p.out[w:], r)
+			continue
 		default:
-			return p.errf("bad escape")
+			return 0, 0, p.errf("bad escape")
 		}
+		p.out[w] = c
+		w++
 	}
-	return p.errf("unterminated string")
+	return 0, 0, p.errf("unterminated string")
 }
 
 func (p *jsonParser) hex4() (rune, bool) {

@@ -408,11 +408,40 @@ func TestEventEncodeDecodeEdgeCases(t *testing.T) {
 
 func TestParseEventJSONErrors(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":"b"`, `{"a":"b"}x`, `{"a":{"b":"c"}}`, `{"a":"\q"}`, `[]`, `{"a":[1,}`} {
+	for _, in := range []string{``, `{`, `{"a"}`, `{"a":}`, `{"a":"b"`, `{"a":"b"}x`, `{"a":{"b":"c"}}`, `{"a":"\q"}`, `[]`, `{"a":[1,}`,
+		`{"a":` + strings.Repeat("[", 9) + strings.Repeat("]", 9) + `}`} {
 		_, err := ParseEventJSON([]byte(in))
 		assert.ErrorIs(t, err, ErrMalformed, "%q", in)
 	}
 	e, err := ParseEventJSON([]byte(` { "n" : 12 , "t":true, "z":null, "u":"\u00e9\ud83d\ude00\/" } `))
 	require.NoError(t, err)
 	assert.Equal(t, Headers{{"n", "12"}, {"t", "true"}, {"z", ""}, {"u", "é😀/"}}, e.Headers())
+}
+
+// The JSON scanner decodes in place in a copy of its input: escaped
+// strings shrink where they are, arrays are joined after the copy, and
+// neither may disturb its neighbours.
+func TestParseEventJSONInPlace(t *testing.T) {
+	t.Parallel()
+	in := []byte(`{"Event-Name":"CUSTOM","a\u0062":"x\"y\\z\n\ud83d\ude00!","arr":["p\/q",["r","s"],7,null],` +
+		`"after":"plain","empty":[],"n":-1.5e3,"_bo\u0064y":"line\n","Content-Length":"5","last":"\u00e9"}`)
+	orig := bytes.Clone(in)
+	e, err := ParseEventJSON(in)
+	require.NoError(t, err)
+	assert.Equal(t, orig, in, "the input is not written")
+	assert.Equal(t, Headers{
+		{"Event-Name", "CUSTOM"},
+		{"ab", "x\"y\\z\n😀!"},
+		{"arr", "ARRAY::p/q|:ARRAY::r|:s|:7|:"},
+		{"after", "plain"},
+		{"empty", "ARRAY::"},
+		{"n", "-1.5e3"},
+		{"last", "é"},
+	}, e.Headers())
+	assert.Equal(t, "line\n", e.Body)
+	assert.Equal(t, "CUSTOM", e.Name())
+	assert.Equal(t, []string{"p/q", "ARRAY::r", "s", "7", ""}, e.Values("arr"))
+	e2, err := ParseEventJSON([]byte(`{"a":` + strings.Repeat("[", 8) + `"x"` + strings.Repeat("]", 8) + `}`))
+	require.NoError(t, err, "8 levels of arrays are accepted")
+	assert.Equal(t, strings.Repeat("ARRAY::", 8)+"x", e2.Get("a"))
 }
