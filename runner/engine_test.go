@@ -264,7 +264,7 @@ func TestRunOverdriveGuardThrottles(t *testing.T) {
 	slow := cl.node("slow")
 	slow.replyDelay = 50 * time.Millisecond
 	cfg := baseConfig(t, "r1", slow.spec())
-	cfg.Guard = Guard{MaxReplyLatency: 20 * time.Millisecond, MaxPending: 1000}
+	cfg.Guard = Guard{MaxReplyLatency: 20 * time.Millisecond, MaxPending: 1000, MinPending: 1}
 	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 50, To: 50, Hold: 10 * time.Millisecond}}
 	res, err := Run(context.Background(), cfg)
 	require.NoError(t, err)
@@ -292,7 +292,7 @@ func TestRunOverdriveGuardThrottles(t *testing.T) {
 
 	busy.replyDelay = 25 * time.Millisecond // past half the limit
 	cfg = baseConfig(t, "r3", busy.spec())
-	cfg.Guard = Guard{MaxReplyLatency: 40 * time.Millisecond, MinIdleCPU: 2}
+	cfg.Guard = Guard{MaxReplyLatency: 40 * time.Millisecond, MinIdleCPU: 2, MinPending: 1}
 	cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 20, To: 20, Hold: 10 * time.Millisecond}}
 	busy.heartbeat(0, 1000, 0.5)
 	res, err = Run(context.Background(), cfg)
@@ -338,6 +338,23 @@ func TestPreflight(t *testing.T) {
 	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{})
 	require.ErrorIs(t, err, ErrPreflight)
 	assert.ErrorContains(t, err, "version")
+}
+
+func TestGuardNeedsOutstandingWorkForLatency(t *testing.T) {
+	t.Parallel()
+	g := DefaultGuard
+	n := newNode(0, NodeSpec{Name: "a", Caller: true})
+	n.reply.add(2 * time.Second) // a busy host answered slowly...
+	n.pending = 1                // ...with almost nothing outstanding
+	n.checkGuard(g)
+	assert.False(t, n.saturated, "slow replies at trivial load are the host, not overdrive")
+	n.pending = g.MinPending
+	n.checkGuard(g)
+	assert.True(t, n.saturated, "slow replies with work piling up trip the guard")
+	m := newNode(1, NodeSpec{Name: "b", Caller: true})
+	m.pending = g.MaxPending + 1
+	m.checkGuard(g)
+	assert.True(t, m.saturated, "too many pending originates trip it alone")
 }
 
 func TestGuardRecoversWhenLatencyGoesStale(t *testing.T) {

@@ -43,6 +43,11 @@ type Guard struct {
 	MaxCreateLatency time.Duration
 	// MinIdleCPU is the lowest Idle-CPU (percent) a heartbeat may report.
 	MinIdleCPU float64
+	// MinPending is how many originates must be pending before latency
+	// or Idle-CPU can trip the guard: a slow reply while the node has
+	// almost nothing outstanding means a busy host, not a node we are
+	// overdriving (at 2 calls/s on a loaded CI machine, say).
+	MinPending int
 }
 
 // DefaultGuard is tuned from real FreeSWITCH on a 2-core machine: it
@@ -53,6 +58,7 @@ var DefaultGuard = Guard{
 	MaxReplyLatency:  500 * time.Millisecond,
 	MaxCreateLatency: time.Second,
 	MinIdleCPU:       2,
+	MinPending:       10,
 }
 
 // node is the runner's view of one generator during a run. Guarded by the
@@ -173,7 +179,9 @@ func (n *node) load() int {
 }
 
 // checkGuard updates the saturated flag from the node's figures. Pending
-// originates, reply latency and create latency each trip it alone. Low
+// originates trip it alone; reply latency and create latency trip it when
+// at least MinPending originates are outstanding (the node is falling
+// behind our load, not merely on a busy host). Low
 // Idle-CPU trips it only together with latency past half its limit: on a
 // shared host (CI, or the embedded agent beside the runner) the CPU can be
 // busy with other work while the node still answers promptly, and holding
@@ -187,10 +195,11 @@ func (n *node) checkGuard(g Guard) {
 		n.cpuNoted = true
 		n.note("Idle-CPU fell to %.1f%%", n.idleCPU)
 	}
+	loaded := n.pending >= g.MinPending
 	over := g.MaxPending > 0 && n.pending > g.MaxPending ||
-		g.MaxReplyLatency > 0 && n.reply.dur() > g.MaxReplyLatency ||
-		g.MaxCreateLatency > 0 && n.create.dur() > g.MaxCreateLatency ||
-		cpuLow && slowish
+		loaded && g.MaxReplyLatency > 0 && n.reply.dur() > g.MaxReplyLatency ||
+		loaded && g.MaxCreateLatency > 0 && n.create.dur() > g.MaxCreateLatency ||
+		loaded && cpuLow && slowish
 	under := (g.MaxPending <= 0 || n.pending <= g.MaxPending/2) && !slowish
 	switch {
 	case !n.saturated && over:

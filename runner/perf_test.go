@@ -87,7 +87,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 		return m.HeapAlloc
 	}
 	cfg := baseConfig(t, "mem", n.spec())
-	cfg.Stages = []Stage{{Name: "s", Duration: 400 * time.Second, From: 2500, To: 2500, Hold: time.Millisecond, Limit: 100000}}
+	cfg.Stages = []Stage{{Name: "s", Duration: 400 * time.Second, From: 2700, To: 2700, Hold: time.Millisecond, Limit: 100000}}
 	col := cfg.Collector
 	stop := make(chan struct{})
 	go func() {

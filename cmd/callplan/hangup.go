@@ -23,7 +23,7 @@ func runHangup(ctx context.Context, env Env, args []string) error {
 	run := fs.String("run", "", "hang up the calls of run `ID` (printed by callplan run)")
 	all := fs.Bool("all", false, "hang up every call on the plan's nodes")
 	cause := fs.String("cause", "MANAGER_REQUEST", "hangup `cause`")
-	if err := parseFlags(fs, reorderFlags(args)); err != nil {
+	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -42,7 +43,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	noSmoke := fs.Bool("no-smoke-call", false, "skip the preflight smoke call")
 	every := fs.Duration("progress-every", 10*time.Second, "progress line interval when not on a terminal")
-	if err := parseFlags(fs, reorderFlags(args)); err != nil {
+	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -134,8 +135,9 @@ func runRun(ctx context.Context, env Env, args []string) error {
 }
 
 // reorderFlags moves the plan argument after the flags, so
-// `run plan.yaml --out x` works as well as `run --out x plan.yaml`.
-func reorderFlags(args []string) []string {
+// `run plan.yaml --out x` works as well as `run --out x plan.yaml`. A flag
+// that is not boolean takes the next argument as its value.
+func reorderFlags(fs *flag.FlagSet, args []string) []string {
 	var flagsPart, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -143,10 +145,17 @@ func reorderFlags(args []string) []string {
 		case a == "--":
 			pos = append(pos, args[i+1:]...)
 			i = len(args)
-		case strings.HasPrefix(a, "-"):
+		case strings.HasPrefix(a, "-") && a != "-":
 			flagsPart = append(flagsPart, a)
 			name := strings.TrimLeft(a, "-")
-			if !strings.Contains(name, "=") && (name == "out" || name == "set" || name == "progress-every" || name == "run") && i+1 < len(args) {
+			if strings.Contains(name, "=") {
+				continue
+			}
+			f := fs.Lookup(name)
+			if f == nil {
+				continue // parse reports it
+			}
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (!ok || !b.IsBoolFlag()) && i+1 < len(args) {
 				flagsPart = append(flagsPart, args[i+1])
 				i++
 			}

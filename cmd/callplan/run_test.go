@@ -112,9 +112,9 @@ func TestHangupIsIdempotent(t *testing.T) {
 		require.Equal(t, ExitPassed, code, "stderr %s", errOut)
 		assert.Contains(t, out, "+OK hangup all channels matching [sip_h_X-callplan-run]=[abc123]")
 	}
-	code, out, _ := runCLI(t, "hangup", "--all", planFile)
+	code, out, _ := runCLI(t, "hangup", planFile, "--cause", "NORMAL_CLEARING", "--all")
 	require.Equal(t, ExitPassed, code)
-	assert.Contains(t, out, "+OK hangup all channels")
+	assert.Contains(t, out, "+OK hangup all channels with cause NORMAL_CLEARING")
 }
 
 func portOf(t *testing.T, addr string) string {
