@@ -38,6 +38,7 @@ type call struct {
 	callerDone, calleeDone, jobDone bool
 	jobFailed                       bool
 	unknown, interrupted, noCallee  bool
+	refused                         bool // the generator would not create the leg
 	flowErr                         error
 	finished                        bool
 
@@ -173,6 +174,8 @@ func (c *call) judge() {
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "node_lost"
 	case c.interrupted:
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "interrupted"
+	case c.refused:
+		r.Outcome, r.Reason = metrics.OutcomeUnknown, "generator_refused"
 	case errors.Is(c.flowErr, errBuild):
 		r.Outcome, r.Reason = metrics.OutcomeFailed, "originate_error"
 	case c.calleeID == "":

@@ -348,3 +348,21 @@ func TestE2ENoCalleeLeg(t *testing.T) {
 	assert.Equal(t, map[string]int64{"no_callee_leg": 2}, s.Reasons)
 	assert.True(t, s.Healthy(), "a SUT failure is not a generator failure")
 }
+
+func TestE2EGeneratorOverItsSPS(t *testing.T) {
+	t.Parallel()
+	// 10 legs/s is 5 loop calls/s; the plan asks for 20.
+	a := testAgent(t, agent.Config{SPS: 10})
+	cfg := e2eConfig(t, "sps", agentNode(t, a, "small"))
+	cfg.Stages = []Stage{{Name: "s", Duration: 2 * time.Second, From: 20, To: 20, Hold: 100 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	g := s.Generators["small"]
+	assert.True(t, g.Saturated, "notes %v", g.Notes)
+	assert.False(t, s.Healthy(), "the run must not pass on a generator's limit")
+	assert.Equal(t, int64(0), s.Failed, "refusals are not the SUT's failures (reasons %v)", s.Reasons)
+	assert.Greater(t, s.Throttled, int64(0), "calls are held back after a refusal")
+	assert.Equal(t, s.Calls, s.OK+s.Unknown)
+	assert.Greater(t, s.Unknown, int64(0), "refused calls are unknown (generator_refused)")
+}

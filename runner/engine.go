@@ -600,6 +600,13 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 			e.unpend(c)
 			if c.jobFailed && !c.created {
 				c.callerDone = true // the leg never existed
+				if strings.TrimSpace(strings.TrimPrefix(body, "-ERR")) == "DESTINATION_OUT_OF_ORDER" {
+					// The node would not even create the leg: over its sps
+					// or max_sessions (esl-reference 4.1). A generator
+					// limit, not the SUT's failure.
+					c.refused = true
+					n.refuse(e.cfg.Guard)
+				}
 			}
 		}
 	case callee:

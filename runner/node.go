@@ -79,6 +79,7 @@ type node struct {
 	hbMax      int
 
 	saturated, saturatedEver, atMaxEver bool
+	refusedUntil                        time.Time // held back after refusing a leg
 	cpuNoted                            bool
 	disconnects                         int64
 	notes                               []string
@@ -200,7 +201,8 @@ func (n *node) checkGuard(g Guard) {
 		loaded && g.MaxReplyLatency > 0 && n.reply.dur() > g.MaxReplyLatency ||
 		loaded && g.MaxCreateLatency > 0 && n.create.dur() > g.MaxCreateLatency ||
 		loaded && cpuLow && slowish
-	under := (g.MaxPending <= 0 || n.pending <= g.MaxPending/2) && !slowish
+	under := (g.MaxPending <= 0 || n.pending <= g.MaxPending/2) && !slowish &&
+		time.Now().After(n.refusedUntil)
 	switch {
 	case !n.saturated && over:
 		n.saturated = true
@@ -212,6 +214,18 @@ func (n *node) checkGuard(g Guard) {
 	case n.saturated && under:
 		n.saturated = false
 	}
+}
+
+// refuse takes a node's refusal to create a leg (-ERR
+// DESTINATION_OUT_OF_ORDER before any channel: over its sps or
+// max_sessions): it is held back for a second and flagged saturated.
+func (n *node) refuse(g Guard) {
+	if n.refusedUntil.IsZero() {
+		n.note("refused to create legs (-ERR DESTINATION_OUT_OF_ORDER: over its sps or max_sessions limit); new calls held back")
+	}
+	n.refusedUntil = time.Now().Add(time.Second)
+	n.saturated, n.saturatedEver = true, true
+	n.checkGuard(g)
 }
 
 func (n *node) note(format string, args ...any) {
