@@ -1,12 +1,14 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func testNodes(specs ...NodeSpec) []*node {
@@ -112,4 +114,40 @@ func TestProgressLine(t *testing.T) {
 	p := Progress{Stage: "steady", Elapsed: 12500 * time.Millisecond, Total: time.Minute, TargetCPS: 10, AchievedCPS: 9,
 		Active: 40, Calls: 120, Answered: 118, Failed: 2, Dropped: 1, Saturated: []string{"fs1"}}
 	assert.Equal(t, "steady 12s/1m0s cps 9.0/10.0 active 40 calls 120 answered 118 failed 2 dropped 1 saturated: fs1", p.Line())
+}
+
+func TestRandomFlowChoice(t *testing.T) {
+	t.Parallel()
+	r := newRandomChoice([]int{3, 1}, 42)
+	counts := [2]int{}
+	var first []int
+	for i := range 40000 {
+		k := r.next()
+		counts[k]++
+		if i < 20 {
+			first = append(first, k)
+		}
+	}
+	assert.InDelta(t, 30000, counts[0], 600, "in proportion to the weights")
+	again := newRandomChoice([]int{3, 1}, 42)
+	for i, want := range first {
+		assert.Equal(t, want, again.next(), "pick %d with the same seed", i)
+	}
+}
+
+func TestRunRandomFlowsBySeed(t *testing.T) {
+	t.Parallel()
+	run := func(seed uint64) map[string]int64 {
+		cl := newFakeCluster()
+		cfg := baseConfig(t, "r", cl.node("a").spec())
+		cfg.RandomFlows, cfg.Seed = true, seed
+		cfg.Flows = []FlowMix{{Name: "x", Flow: mustFlow(t, "park", nil), Weight: 1}, {Name: "y", Flow: mustFlow(t, "park", nil), Weight: 1}}
+		cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 40, To: 40, Hold: time.Millisecond}}
+		res, err := Run(context.Background(), cfg)
+		require.NoError(t, err)
+		return map[string]int64{"x": res.Summary.Flows["x"].Calls, "y": res.Summary.Flows["y"].Calls}
+	}
+	a, b := run(5), run(5)
+	assert.Equal(t, a, b, "same seed, same flows")
+	assert.Equal(t, int64(20), a["x"]+a["y"])
 }
