@@ -37,7 +37,7 @@ const (
 	EventTrying     EventKind = iota + 1 // 100 Trying received (outbound)
 	EventRinging                         // 180/181/182 without SDP sent or received
 	EventEarlyMedia                      // 183 (or 1xx) with SDP sent or received; media started
-	EventAnswered                        // 200 OK with SDP sent or received and ACK sent/received
+	EventAnswered                        // 200 OK received and ACKed (outbound) or sent (inbound)
 	EventHangup                          // the call ended; Event.End says how
 )
 

@@ -4,14 +4,15 @@
 // owner (Config.OnInvite → *Inbound). It is built on github.com/emiago/sipgo's
 // transport and transaction layers; dialogs (tags, CSeq, route set, ACK, 2xx
 // retransmission, BYE, CANCEL) are kept here so the behaviour matches
-// FreeSWITCH's and so a call costs no goroutine beyond its event pump.
+// FreeSWITCH's (docs/agent-sip.md has the details and the goroutines a
+// call costs).
 //
 // What a caller sees of a call is FreeSWITCH's model, not the RFC's:
 //
 //   - Progress arrives in order on Events(): EventTrying (100),
 //     EventRinging (180/181/182 without SDP, once), EventEarlyMedia (183 or
-//     any 1xx with SDP, once; media starts), EventAnswered (200; for an
-//     outbound call the ACK has been sent), and exactly one EventHangup,
+//     any 1xx with SDP, once; media starts), EventAnswered (200 received
+//     and ACKed, or 200 sent), and exactly one EventHangup,
 //     whichever side ended the call, after which the channel is closed.
 //     EventHangup carries an End with FreeSWITCH's hangup variables (cause,
 //     sip_hangup_disposition, sip_term_status, sip_invite_failure_status,
@@ -19,7 +20,8 @@
 //   - Causes, not status codes, cross the API: Hangup(cause) sends a BYE
 //     with `Reason: Q.850;cause=N;text="CAUSE"` after the answer, a CANCEL
 //     with the same Reason before it (outbound), or the error response
-//     StatusForCause gives (inbound). A received final error maps through a
+//     StatusForCause gives, with the Reason (inbound; Reject, the respond
+//     app, sends none). A received final error maps through a
 //     Q.850 Reason header if present, else CauseForStatus; a received CANCEL
 //     always ends the leg ORIGINATOR_CANCEL; a received BYE ends it with its
 //     Q.850 Reason's cause, else NORMAL_CLEARING. The table is in cause.go and
@@ -33,5 +35,6 @@
 //     unless asked (a parked leg), and is closed when the call ends.
 //   - SDP offers PCMU (0), PCMA (8) and telephone-event (101) in the order
 //     of Offer.Codecs (absolute_codec_string); an answer picks the first
-//     codec of the offer that the answerer also allows.
+//     codec of the offer that the answerer also allows. An INVITE without
+//     SDP (late offer) gets the offer in the 200 and the answer from the ACK.
 package sip
