@@ -405,3 +405,30 @@ func TestCloseHangsUpCalls(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "SYSTEM_SHUTDOWN", de.Cause)
 }
+
+// IPv6 loopback: SDP says IP6, media flows.
+func TestLoopCallIPv6(t *testing.T) {
+	t.Parallel()
+	if l, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback on this host: %v", err)
+	} else {
+		l.Close()
+	}
+	ports, err := media.NewPorts(20000, 60000)
+	require.NoError(t, err)
+	calls := make(chan *Inbound, 1)
+	p, err := Start(context.Background(), Config{Addr: "[::1]:0", Media: ports, OnInvite: func(in *Inbound) { calls <- in }})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, p.Close(context.Background())) })
+	out, err := p.Dial(context.Background(), Offer{Target: "6@" + p.Addr()})
+	require.NoError(t, err)
+	in := waitInbound(t, calls)
+	assert.Contains(t, in.RemoteSDP(), "c=IN IP6 ::1")
+	require.NoError(t, in.Answer(context.Background()))
+	waitKind(t, out.Events(), EventAnswered)
+	_, err = out.Media().Write(make([]byte, media.FrameSamples))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return in.Media().Stats().InMediaPackets == 1 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	assert.Equal(t, DispRecvBye, waitKind(t, in.Events(), EventHangup).End.Disposition)
+}
