@@ -383,9 +383,10 @@ func unhex(c byte) byte {
 // encoding/json loses order and duplicates and is several times slower.
 // b is not retained: names, values and body are copied, unescaped, into
 // one buffer as they are scanned.
-func ParseEventJSON(b []byte) (*Event, error) { return parseEventJSON(bytesToString(b)) }
+func ParseEventJSON(b []byte) (*Event, error) { return parseEventJSON(b) }
 
-func parseEventJSON(s string) (*Event, error) {
+func parseEventJSON(src []byte) (*Event, error) {
+	s := bytesToString(src)
 	if uint64(len(s)) > maxEventBytes/4 {
 		// Joined arrays grow the copy; keep every offset in range.
 		return nil, fmt.Errorf("event of %d bytes: %w", len(s), ErrTooLarge)
@@ -395,8 +396,17 @@ func parseEventJSON(s string) (*Event, error) {
 	// the copy; an escaped string is unescaped in place (never longer than
 	// its JSON form); an array's "ARRAY::a|:b" form is appended after the
 	// copy. Spans are offsets, so that append may move the bytes.
-	out := make([]byte, len(s))
-	copy(out, s)
+	var out []byte
+	if strings.IndexByte(s, '[') < 0 {
+		b := make([]byte, len(src))
+		copy(b, src)
+		out = b
+	} else {
+		// Room for the joined arrays, so appending them does not double
+		// the copy.
+		out = make([]byte, len(src), len(src)+len(src)/8+64)
+		copy(out, src)
+	}
 	p := jsonParser{s: s, out: out}
 	// A header has four quotes, more for arrays: size the list once.
 	idx := make([]span, 0, strings.Count(s, `"`)/4+1)
