@@ -432,3 +432,32 @@ func TestLoopCallIPv6(t *testing.T) {
 	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
 	assert.Equal(t, DispRecvBye, waitKind(t, in.Events(), EventHangup).End.Disposition)
 }
+
+// With the RTP range used up, Dial fails DESTINATION_OUT_OF_ORDER and
+// Answer fails without ending the call, so its owner can refuse it.
+func TestRTPPortsExhausted(t *testing.T) {
+	t.Parallel()
+	ports, err := media.NewPorts(43700, 43700) // one session
+	require.NoError(t, err)
+	calls := make(chan *Inbound, 1)
+	p, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Media: ports, OnInvite: func(in *Inbound) { calls <- in }})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, p.Close(context.Background())) })
+
+	out, err := p.Dial(context.Background(), Offer{Target: "x@" + p.Addr()})
+	require.NoError(t, err, "the caller takes the only port")
+	in := waitInbound(t, calls)
+	assert.ErrorIs(t, in.Answer(context.Background()), media.ErrNoPorts)
+	assert.ErrorIs(t, in.PreAnswer(), media.ErrNoPorts)
+	_, err = p.Dial(context.Background(), Offer{Target: "y@" + p.Addr()})
+	var de *DialError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, "DESTINATION_OUT_OF_ORDER", de.Cause)
+	assert.ErrorIs(t, err, media.ErrNoPorts)
+
+	require.NoError(t, in.Hangup("SWITCH_CONGESTION"))
+	end := waitKind(t, out.Events(), EventHangup).End
+	assert.Equal(t, "SWITCH_CONGESTION", end.Cause, "503 with the Q.850 Reason")
+	assert.Equal(t, 503, end.FailureStatus)
+	assert.Zero(t, ports.InUse())
+}

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -44,6 +45,9 @@ func (p *Profile) probe(dest netip.AddrPort, refused func()) {
 			return
 		}
 		defer conn.Close()
+		// Close does not wait out the probe.
+		stop := context.AfterFunc(p.probeCtx, func() { conn.Close() })
+		defer stop()
 		if _, err := conn.Write([]byte("\r\n\r\n")); err != nil {
 			if errors.Is(err, syscall.ECONNREFUSED) {
 				refused()

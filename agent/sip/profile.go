@@ -70,8 +70,11 @@ type Profile struct {
 	// outbound pumps) watches it, and bg counts it.
 	ctx    context.Context
 	cancel context.CancelFunc
-	bg     sync.WaitGroup
-	serve  sync.WaitGroup
+	// probeCtx ends first in Close: probes are only useful to live calls.
+	probeCtx    context.Context
+	probeCancel context.CancelFunc
+	bg          sync.WaitGroup
+	serve       sync.WaitGroup
 
 	mu       sync.Mutex
 	closed   bool
@@ -152,6 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 		alive:    map[netip.AddrPort]time.Time{},
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.probeCtx, p.probeCancel = context.WithCancel(p.ctx)
 
 	p.ua, err = sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
@@ -283,6 +287,7 @@ func (p *Profile) Close(ctx context.Context) error {
 		return nil
 	}
 	p.closed = true
+	p.probeCancel()
 	var ins []*Inbound
 	var outs []*Outbound
 	for _, in := range p.inbound {
