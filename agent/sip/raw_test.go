@@ -101,10 +101,13 @@ func TestRawInviteWireFormatAndReAck(t *testing.T) {
 	ok.AppendHeader(&sipmsg.ContactHeader{Address: sipmsg.Uri{Scheme: "sip", User: "1000", Host: "127.0.0.1",
 		Port: peer.conn.LocalAddr().(*net.UDPAddr).Port}})
 	ok.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	ok.AppendHeader(sipmsg.NewHeader("X-Answered-By", "raw"))
+	ok.AppendHeader(sipmsg.NewHeader("P-Charging-Vector", "icid=1"))
 	peer.send(ok, from)
 	ack1, _ := peer.readRequest(sipmsg.ACK, 5*time.Second)
 	assert.Equal(t, inv.CSeq().SeqNo, ack1.CSeq().SeqNo, "ACK reuses the INVITE's CSeq number")
-	waitKind(t, out.Events(), EventAnswered)
+	ev := waitKind(t, out.Events(), EventAnswered)
+	assert.Equal(t, []Header{{"X-Answered-By", "raw"}, {"P-Charging-Vector", "icid=1"}}, ev.Headers, "response headers for sip_rh_*")
 	assert.Equal(t, "PCMU", out.Codec().Name, "the answer's codec wins")
 
 	peer.send(ok, from)
