@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/callplan/callplan/agent/media"
 	"github.com/emiago/sipgo"
@@ -279,8 +280,26 @@ func (o *Outbound) portRefused() {
 func (o *Outbound) pump(tx sipmsg.ClientTransaction) {
 	p := o.c.p
 	defer p.bg.Done()
+	// After our CANCEL the INVITE should end with a 487; a peer that never
+	// sends a final response would hold this goroutine forever (the INVITE
+	// transaction has no timer once it got a provisional), so give up after
+	// 64*T1 as RFC 3261 9.1 allows.
+	var giveUp <-chan time.Time
 	for {
+		if giveUp == nil {
+			o.mu.Lock()
+			sent := o.cancelSent
+			o.mu.Unlock()
+			if sent {
+				t := time.NewTimer(p.cancelWait)
+				defer t.Stop()
+				giveUp = t.C
+			}
+		}
 		select {
+		case <-giveUp:
+			tx.Terminate()
+			return
 		case res := <-tx.Responses():
 			if o.onResponse(res) {
 				return

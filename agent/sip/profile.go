@@ -73,8 +73,11 @@ type Profile struct {
 	// probeCtx ends first in Close: probes are only useful to live calls.
 	probeCtx    context.Context
 	probeCancel context.CancelFunc
-	bg          sync.WaitGroup
-	serve       sync.WaitGroup
+	// cancelWait bounds how long a cancelled INVITE waits for its final
+	// response: 64*T1 (tests shorten it).
+	cancelWait time.Duration
+	bg         sync.WaitGroup
+	serve      sync.WaitGroup
 
 	mu       sync.Mutex
 	closed   bool
@@ -153,6 +156,8 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 		inbound:  map[*call]*Inbound{},
 		outbound: map[*call]*Outbound{},
 		alive:    map[netip.AddrPort]time.Time{},
+		// 64*T1 as RFC 3261 9.1 says.
+		cancelWait: 64 * sipmsg.T1,
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.probeCtx, p.probeCancel = context.WithCancel(p.ctx)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callplan/callplan/agent/media"
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -314,4 +315,36 @@ func TestRawRingingThenAnswerKeepsOrder(t *testing.T) {
 		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), from)
 	}
+}
+
+// A peer that answers our CANCEL with 200 but never ends the INVITE (no
+// 487) does not hold the call's goroutine past the give-up time.
+func TestRawCancelWithoutFinalResponse(t *testing.T) {
+	t.Parallel()
+	ports, err := media.NewPorts(20000, 60000)
+	require.NoError(t, err)
+	p, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Media: ports})
+	require.NoError(t, err)
+	p.cancelWait = 200 * time.Millisecond
+	peer := newRawPeer(t)
+
+	out, err := p.Dial(context.Background(), Offer{Target: "stuck@" + peer.addr()})
+	require.NoError(t, err)
+	inv, from := peer.readRequest(sipmsg.INVITE, 5*time.Second)
+	ringing := sipmsg.NewResponseFromRequest(inv, 180, "Ringing", nil)
+	ringing.To().Params.Add("tag", "t")
+	peer.send(ringing, from)
+	waitKind(t, out.Events(), EventRinging)
+	require.NoError(t, out.Hangup("NO_ANSWER"))
+	cancel, _ := peer.readRequest(sipmsg.CANCEL, 5*time.Second)
+	assert.Equal(t, inv.Via().Params, cancel.Via().Params, "CANCEL reuses the INVITE's branch")
+	assert.Equal(t, `Q.850;cause=19;text="NO_ANSWER"`, headerValue(cancel, "Reason"))
+	peer.send(sipmsg.NewResponseFromRequest(cancel, 200, "OK", nil), from)
+
+	time.Sleep(300 * time.Millisecond) // past cancelWait
+	start := time.Now()
+	ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	require.NoError(t, p.Close(ctx))
+	assert.Less(t, time.Since(start), time.Second, "nothing left waiting for the 487")
 }
