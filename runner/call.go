@@ -39,6 +39,7 @@ type call struct {
 	jobFailed                       bool
 	unknown, interrupted, noCallee  bool
 	refused                         bool // the generator would not create the leg
+	stuck                           bool // outlived the run's drain grace
 	flowErr                         error
 	finished                        bool
 
@@ -176,6 +177,8 @@ func (c *call) judge() {
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "interrupted"
 	case c.refused:
 		r.Outcome, r.Reason = metrics.OutcomeUnknown, "generator_refused"
+	case c.stuck:
+		r.Outcome, r.Reason = metrics.OutcomeFailed, "not_ended"
 	case errors.Is(c.flowErr, errBuild):
 		r.Outcome, r.Reason = metrics.OutcomeFailed, "originate_error"
 	case c.calleeID == "":

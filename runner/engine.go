@@ -73,6 +73,10 @@ type Config struct {
 	// Linger bounds how long a call whose caller leg ended waits for the
 	// callee leg's end and the originate result.
 	Linger time.Duration
+	// DrainMargin is added to the originate timeout and the longest hold
+	// to bound the wait for calls to end after the last arrival (default
+	// 30 s); calls still up then are hung up and fail not_ended.
+	DrainMargin time.Duration
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
 }
@@ -142,6 +146,9 @@ func newEngine(cfg Config) (*engine, error) {
 	}
 	if cfg.Linger <= 0 {
 		cfg.Linger = 5 * time.Second
+	}
+	if cfg.DrainMargin <= 0 {
+		cfg.DrainMargin = 30 * time.Second
 	}
 	segs := make([]Segment, len(cfg.Stages))
 	for i, s := range cfg.Stages {
@@ -234,11 +241,49 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 	if err := e.pace(ctx); err != nil {
 		return e.stop()
 	}
-	// Drain: wait for every call to end, or for the user to stop us.
-	if err := e.drain(ctx); err != nil {
+	// Drain: wait for every call to end, or for the user to stop us. A
+	// call still up when no call could legitimately still be going (the
+	// flow's hangup was lost, say) is hung up and recorded as failed
+	// not_ended: never lost, and never holding the run open forever.
+	dctx, cancel := context.WithTimeout(ctx, e.drainGrace())
+	err := e.drain(dctx)
+	cancel()
+	switch {
+	case ctx.Err() != nil:
 		return e.stop()
+	case err != nil:
+		e.endStuck()
 	}
 	return e.finish(false)
+}
+
+// drainGrace is the longest a call may legitimately last after the last
+// arrival: the originate timeout, the longest hold (exponential holds are
+// capped at 20 means), and DrainMargin for ringing, set-up and tear-down.
+func (e *engine) drainGrace() time.Duration {
+	var hold time.Duration
+	for _, s := range e.cfg.Stages {
+		h := s.Hold
+		if s.HoldExponential {
+			h *= 20
+		}
+		hold = max(hold, h)
+	}
+	return e.cfg.OriginateTimeout + hold + e.cfg.DrainMargin
+}
+
+// endStuck hangs up and records the calls that outlived drainGrace.
+func (e *engine) endStuck() {
+	e.mu.Lock()
+	for _, c := range e.calls {
+		c.stuck = true
+	}
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
+	defer cancel()
+	e.hupall(ctx)
+	_ = e.drain(ctx)
+	e.closeRemaining()
 }
 
 // pace originates calls stage by stage until the last stage ends or ctx
@@ -866,7 +911,6 @@ func (e *engine) stop() (Result, error) {
 	for _, c := range e.calls {
 		c.interrupted = true
 	}
-	nodes := append([]*node(nil), e.nodes...)
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
 	defer cancel()
@@ -878,20 +922,29 @@ func (e *engine) stop() (Result, error) {
 	case <-sent:
 	case <-ctx.Done():
 	}
-	hupall := func() {
-		var wg sync.WaitGroup
-		for _, n := range nodes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
-			}()
-		}
-		wg.Wait()
-	}
-	hupall()
+	e.hupall(ctx)
 	_ = e.drain(ctx)
-	// Calls whose ends did not arrive in time are closed as they stand.
+	e.closeRemaining()
+	e.col.SetInterrupted()
+	return e.finish(true)
+}
+
+// hupall hangs up this run's calls on every node.
+func (e *engine) hupall(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, n := range e.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
+		}()
+	}
+	wg.Wait()
+}
+
+// closeRemaining records the calls whose ends did not arrive in time as
+// they stand.
+func (e *engine) closeRemaining() {
 	e.mu.Lock()
 	var fins []*call
 	for _, c := range e.calls {
@@ -904,8 +957,6 @@ func (e *engine) stop() (Result, error) {
 	for _, c := range fins {
 		e.end(c)
 	}
-	e.col.SetInterrupted()
-	return e.finish(true)
 }
 
 // HupallCommand ends every channel of run runID on a node, and only those:

@@ -398,3 +398,34 @@ func TestRunOriginateErrors(t *testing.T) {
 	assert.Equal(t, int64(0), res.Summary.Failed)
 	assert.Equal(t, res.Summary.Calls, res.Summary.Unknown)
 }
+
+// answerOnly answers and never hangs up: a flow whose end is lost.
+type answerOnly struct{}
+
+func (answerOnly) Use() string { return "answer_only" }
+func (answerOnly) On(ctx context.Context, c *flows.Call, ev flows.Event) error {
+	if ev == flows.CalleeArrived {
+		return c.Callee.Answer(ctx)
+	}
+	return nil
+}
+func (answerOnly) Judge(r *metrics.Record) { r.Outcome = metrics.OutcomeOK }
+
+func TestRunDrainIsBoundedAndRecordsStuckCalls(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	cfg := baseConfig(t, "r1", cl.node("a").spec())
+	cfg.Flows = []FlowMix{{Name: "stuck", Flow: answerOnly{}, Weight: 1}}
+	cfg.OriginateTimeout = 100 * time.Millisecond
+	cfg.DrainMargin = 300 * time.Millisecond
+	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: 100 * time.Millisecond}}
+	start := time.Now()
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 3*time.Second, "the run does not wait forever")
+	s := res.Summary
+	assert.Equal(t, int64(2), s.Calls)
+	assert.Equal(t, int64(0), s.Active, "no call is left out of the records")
+	assert.Equal(t, map[string]int64{"not_ended": 2}, s.Reasons)
+	assert.Equal(t, 0, cl.legsUp("r1"), "and they were hung up")
+}
