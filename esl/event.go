@@ -30,14 +30,56 @@ type Event struct {
 	// Body is the event body, "" when it has none.
 	Body string
 
-	raw  string // every name and value
-	idx  []span // header i is raw[idx[i].n0:idx[i].n1]: raw[idx[i].v0:idx[i].v1]
+	raw string // every name and value
+	// Where each header is in raw: idx (8 bytes a header) when every header
+	// fits it, as FreeSWITCH's always do, else wide; never both.
+	idx  []span
+	wide []wideSpan
 	name string // the last Event-Name, found once when decoding
 }
 
-// span locates one header in Event.raw. uint32 offsets: a body is at most
-// DefaultMaxBody (or MaxBody, checked when decoding) bytes.
-type span struct{ n0, n1, v0, v1 uint32 }
+// span locates one header in Event.raw compactly: the name at n0, nlen
+// long, and the value gap bytes after the name, vlen long. Half the size
+// of a wideSpan, and the offsets are a third of what an event allocates.
+type span struct {
+	n0   uint32
+	vlen uint16
+	nlen uint8
+	gap  uint8
+}
+
+// wideSpan locates a header that does not fit a span: a name over 255
+// bytes, a value over 64 KiB, a JSON array joined after the copy. uint32
+// offsets: events are at most maxEventBytes.
+type wideSpan struct{ n0, n1, v0, v1 uint32 }
+
+// at returns where header i is.
+func (e *Event) at(i int) wideSpan {
+	if e.wide != nil {
+		return e.wide[i]
+	}
+	s := e.idx[i]
+	n1 := s.n0 + uint32(s.nlen)
+	v0 := n1 + uint32(s.gap)
+	return wideSpan{s.n0, n1, v0, v0 + uint32(s.vlen)}
+}
+
+// addSpan appends header x to idx, or to wide once any header has not
+// fitted a span (the first such moves idx to wide). Parsers call it with
+// local slices: a field would cost a write barrier per header.
+func addSpan(idx []span, wide []wideSpan, x wideSpan) ([]span, []wideSpan) {
+	if wide == nil && x.n1-x.n0 <= 0xff && x.v0 >= x.n1 && x.v0-x.n1 <= 0xff && x.v1-x.v0 <= 0xffff {
+		return append(idx, span{x.n0, uint16(x.v1 - x.v0), uint8(x.n1 - x.n0), uint8(x.v0 - x.n1)}), nil
+	}
+	if wide == nil {
+		wide = make([]wideSpan, len(idx), cap(idx)+1)
+		e := Event{idx: idx}
+		for i := range idx {
+			wide[i] = e.at(i)
+		}
+	}
+	return nil, append(wide, x)
+}
 
 // NewEvent builds an event from hs (copied) and body.
 func NewEvent(hs Headers, body string) *Event {
@@ -46,27 +88,34 @@ func NewEvent(hs Headers, body string) *Event {
 		n += len(h.Name) + len(h.Value)
 	}
 	raw := make([]byte, 0, n)
-	idx := make([]span, len(hs))
-	for i, h := range hs {
-		s := &idx[i]
-		s.n0 = uint32(len(raw))
+	idx := make([]span, 0, len(hs))
+	var wide []wideSpan
+	for _, h := range hs {
+		var x wideSpan
+		x.n0 = uint32(len(raw))
 		raw = append(raw, h.Name...)
-		s.n1 = uint32(len(raw))
-		s.v0 = s.n1
+		x.n1 = uint32(len(raw))
+		x.v0 = x.n1
 		raw = append(raw, h.Value...)
-		s.v1 = uint32(len(raw))
+		x.v1 = uint32(len(raw))
+		idx, wide = addSpan(idx, wide, x)
 	}
-	e := &Event{Body: body, raw: bytesToString(raw), idx: idx}
+	e := &Event{Body: body, raw: bytesToString(raw), idx: idx, wide: wide}
 	e.name = e.Last("Event-Name")
 	return e
 }
 
 // Len is the number of headers.
-func (e *Event) Len() int { return len(e.idx) }
+func (e *Event) Len() int {
+	if e.wide != nil {
+		return len(e.wide)
+	}
+	return len(e.idx)
+}
 
 // Header returns header i (0 <= i < Len) in wire order.
 func (e *Event) Header(i int) Header {
-	s := e.idx[i]
+	s := e.at(i)
 	return Header{Name: e.raw[s.n0:s.n1], Value: e.raw[s.v0:s.v1]}
 }
 
@@ -74,8 +123,8 @@ func (e *Event) Header(i int) Header {
 // names and values share the event's memory). Get and Lookup do not
 // allocate; prefer them for single headers.
 func (e *Event) Headers() Headers {
-	hs := make(Headers, len(e.idx))
-	for i := range e.idx {
+	hs := make(Headers, e.Len())
+	for i := range hs {
 		hs[i] = e.Header(i)
 	}
 	return hs
@@ -84,13 +133,13 @@ func (e *Event) Headers() Headers {
 // find returns the index of the first (or, with last, the last) header
 // called name in any case, or -1.
 func (e *Event) find(name string, last bool) int {
-	n := len(e.idx)
+	n := e.Len()
 	for k := range n {
 		i := k
 		if last {
 			i = n - 1 - k
 		}
-		s := e.idx[i]
+		s := e.at(i)
 		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
 			return i
 		}
@@ -115,7 +164,7 @@ func (e *Event) Get(name string) string {
 // present.
 func (e *Event) Lookup(name string) (string, bool) {
 	if i := e.find(name, false); i >= 0 {
-		s := e.idx[i]
+		s := e.at(i)
 		return e.raw[s.v0:s.v1], true
 	}
 	return "", false
@@ -124,7 +173,7 @@ func (e *Event) Lookup(name string) (string, bool) {
 // Last returns the last header called name (any case), or "".
 func (e *Event) Last(name string) string {
 	if i := e.find(name, true); i >= 0 {
-		s := e.idx[i]
+		s := e.at(i)
 		return e.raw[s.v0:s.v1]
 	}
 	return ""
@@ -134,9 +183,10 @@ func (e *Event) Last(name string) string {
 // multi-value form ("ARRAY::a|:b") split into its elements.
 func (e *Event) Values(name string) []string {
 	var out []string
-	for i, s := range e.idx {
+	for i := range e.Len() {
+		s := e.at(i)
 		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
-			out = append(out, SplitArray(e.Header(i).Value)...)
+			out = append(out, SplitArray(e.raw[s.v0:s.v1])...)
 		}
 	}
 	return out
@@ -151,7 +201,8 @@ func (e *Event) Var(name string) string {
 // LookupVar returns channel variable name and whether the event carries it.
 func (e *Event) LookupVar(name string) (string, bool) {
 	const prefix = "variable_"
-	for _, s := range e.idx {
+	for i := range e.Len() {
+		s := e.at(i)
 		if int(s.n1-s.n0) != len(prefix)+len(name) {
 			continue
 		}
@@ -236,6 +287,7 @@ func parseEventPlain(src []byte) (*Event, error) {
 	pct := -1
 	// The last Event-Name, noted while scanning rather than searched for.
 	nameAt := -1
+	var wide []wideSpan
 	for pos < len(buf) {
 		end := len(buf)
 		next := end
@@ -275,19 +327,25 @@ func parseEventPlain(src []byte) (*Event, error) {
 			}
 		}
 		if i == len("Event-Name") && equalFoldASCII(bytesToString(line[:i]), "Event-Name") {
-			nameAt = len(idx)
+			nameAt = len(idx) + len(wide)
 		}
-		idx = append(idx, span{uint32(pos), uint32(pos + i), uint32(start), uint32(vEnd)})
+		if wide == nil && i <= 0xff && vs-i <= 0xff && vEnd-start <= 0xffff {
+			idx = append(idx, span{uint32(pos), uint16(vEnd - start), uint8(i), uint8(vs - i)})
+		} else {
+			idx, wide = addSpan(idx, wide, wideSpan{uint32(pos), uint32(pos + i), uint32(start), uint32(vEnd)})
+		}
 		pos = next
 	}
 	raw := bytesToString(buf)
-	e := &Event{raw: raw}
+	e := &Event{raw: raw, idx: idx, wide: wide}
 	if nameAt >= 0 {
-		e.name = raw[idx[nameAt].v0:idx[nameAt].v1]
+		s := e.at(nameAt)
+		e.name = raw[s.v0:s.v1]
 	}
 	// The inner Content-Length frames the body; it is not a header.
-	if n := len(idx); n > 0 && raw[idx[n-1].n0:idx[n-1].n1] == "Content-Length" {
-		cl, err := parseContentLength(raw[idx[n-1].v0:idx[n-1].v1])
+	if n := e.Len(); n > 0 && raw[e.at(n-1).n0:e.at(n-1).n1] == "Content-Length" {
+		last := e.at(n - 1)
+		cl, err := parseContentLength(raw[last.v0:last.v1])
 		if err != nil {
 			return nil, fmt.Errorf("event body: %w", err)
 		}
@@ -295,9 +353,12 @@ func parseEventPlain(src []byte) (*Event, error) {
 			return nil, fmt.Errorf("event body of %d bytes, %d present: %w", cl, len(buf)-pos, ErrMalformed)
 		}
 		e.Body = raw[pos : pos+cl]
-		idx = idx[:n-1]
+		if wide != nil {
+			e.wide = wide[:n-1]
+		} else {
+			e.idx = idx[:n-1]
+		}
 	}
-	e.idx = idx
 	return e, nil
 }
 
@@ -411,6 +472,7 @@ func parseEventJSON(src []byte) (*Event, error) {
 	// A header has four quotes, more for arrays: size the list once.
 	idx := make([]span, 0, strings.Count(s, `"`)/4+1)
 	var body [2]uint32
+	var wide []wideSpan
 	nameAt := -1
 	p.ws()
 	if !p.eat('{') {
@@ -440,9 +502,9 @@ func parseEventJSON(src []byte) (*Event, error) {
 				// Frames the body in plain; in JSON it is informational.
 			default:
 				if len(k) == len("Event-Name") && equalFoldASCII(bytesToString(k), "Event-Name") {
-					nameAt = len(idx)
+					nameAt = len(idx) + len(wide)
 				}
-				idx = append(idx, span{k0, k1, v0, v1})
+				idx, wide = addSpan(idx, wide, wideSpan{k0, k1, v0, v1})
 			}
 			p.ws()
 			if p.eat(',') {
@@ -458,9 +520,10 @@ func parseEventJSON(src []byte) (*Event, error) {
 		return nil, err
 	}
 	raw := bytesToString(p.out)
-	e := &Event{raw: raw, idx: idx, Body: raw[body[0]:body[1]]}
+	e := &Event{raw: raw, idx: idx, wide: wide, Body: raw[body[0]:body[1]]}
 	if nameAt >= 0 {
-		e.name = raw[idx[nameAt].v0:idx[nameAt].v1]
+		s := e.at(nameAt)
+		e.name = raw[s.v0:s.v1]
 	}
 	return e, nil
 }
@@ -565,7 +628,8 @@ func (p *jsonParser) value() (uint32, uint32, error) {
 		}
 		lit := p.s[start:p.i]
 		if lit == "null" {
-			return 0, 0, nil
+			// Empty, next to its name so it still fits a span.
+			return uint32(start), uint32(start), nil
 		}
 		if lit != "true" && lit != "false" {
 			if _, err := strconv.ParseFloat(lit, 64); err != nil {

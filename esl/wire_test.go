@@ -445,3 +445,62 @@ func TestParseEventJSONInPlace(t *testing.T) {
 	require.NoError(t, err, "8 levels of arrays are accepted")
 	assert.Equal(t, strings.Repeat("ARRAY::", 8)+"x", e2.Get("a"))
 }
+
+// Headers that do not fit the compact 8-byte span (a name over 255 bytes,
+// a value over 64 KiB, a JSON array joined after the copy) switch the whole
+// event to wide spans: every accessor must read both alike, whichever
+// header comes first.
+func TestEventWideSpans(t *testing.T) {
+	t.Parallel()
+	longName := "variable_" + strings.Repeat("n", 300)
+	longValue := strings.Repeat("v", 70000) + "%41"
+	for _, tc := range []struct {
+		name string
+		hs   Headers
+	}{
+		{"long name last", Headers{{"Event-Name", "CUSTOM"}, {"Unique-ID", "u1"}, {longName, "x"}}},
+		{"long name first", Headers{{longName, "x"}, {"Event-Name", "CUSTOM"}, {"Unique-ID", "u1"}}},
+		{"long value", Headers{{"Event-Name", "CUSTOM"}, {"big", longValue}, {"Unique-ID", "u1"}}},
+		// The joined array lands after the copy, over 255 bytes from its name.
+		{"array", Headers{{"Event-Name", "CUSTOM"}, {"variable_a", "ARRAY::x|:y"}, {"Unique-ID", "u1"}, {"pad", strings.Repeat("z", 300)}, {"empty", ""}}},
+		{"compact", Headers{{"Event-Name", "CUSTOM"}, {"Unique-ID", "u1"}, {"empty", ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, format := range []EventFormat{FormatPlain, FormatJSON} {
+				built := NewEvent(tc.hs, "body\n")
+				got, err := DecodeEvent(EventFrame(built, format))
+				require.NoError(t, err, "format %s", format)
+				wide := tc.name != "compact" && (tc.name != "array" || format == FormatJSON)
+				assert.Equal(t, wide, got.wide != nil, "decoded %s uses wide spans", format)
+				assert.Equal(t, tc.name != "compact" && tc.name != "array", built.wide != nil, "NewEvent uses wide spans")
+				for _, e := range []*Event{built, got} {
+					want := tc.hs
+					if format == FormatPlain && e == got {
+						// Plain values are %XX-decoded: the test's own
+						// escapes read back decoded.
+						want = append(Headers(nil), tc.hs...)
+						for i := range want {
+							want[i].Value = URLDecode(want[i].Value)
+						}
+					}
+					assert.Equal(t, want, e.Headers(), "format %s", format)
+					assert.Equal(t, len(want), e.Len())
+					assert.Equal(t, "CUSTOM", e.Name())
+					assert.Equal(t, "u1", e.UniqueID())
+					assert.Equal(t, "body\n", e.Body)
+					for _, h := range want {
+						assert.Equal(t, h.Value, e.Get(h.Name))
+						assert.Equal(t, h.Value, e.Last(strings.ToUpper(h.Name)))
+					}
+				}
+				if tc.name == "long name last" || tc.name == "long name first" {
+					assert.Equal(t, "x", got.Var(strings.Repeat("N", 300)))
+				}
+				if tc.name == "array" {
+					assert.Equal(t, []string{"x", "y"}, got.Values("variable_a"))
+				}
+			}
+		})
+	}
+}
