@@ -14,18 +14,16 @@ import (
 // unbounded event queues, Job-UUIDs registered before sending, reconnect
 // with backoff, heartbeat liveness) to the runner's Conn.
 //
-// The one translation: esl chooses each bgapi job's Job-UUID itself, the
-// runner registers its own before sending; BACKGROUND_JOB events are
-// rewritten to carry the runner's id. A result that arrives before BgApi
-// has returned its id is held until it does.
+// bgapi is sent with the runner's own Job-UUID header (registered in the
+// engine before sending, so the result cannot race the reply); esl.Conn
+// routes the BACKGROUND_JOB event to the catch-all subscription like any
+// other event.
 type eslClient struct {
 	c   *esl.Conn
 	sub *esl.Subscription
 
 	mu    sync.Mutex
-	ours  map[string]string   // esl Job-UUID → runner Job-UUID
-	early map[string]earlyJob // results that beat BgApi's return, or other clients' jobs
-	down  bool                // the link is down (reported, not yet back)
+	down  bool // the link is down (reported, not yet back)
 	queue []ConnEvent
 	wake  chan struct{}
 	out   chan ConnEvent
@@ -35,23 +33,12 @@ type eslClient struct {
 	wg     sync.WaitGroup
 }
 
-// earlyJob is a BACKGROUND_JOB not (yet) known as ours. Every connection
-// subscribed to BACKGROUND_JOB sees every client's jobs, so most are
-// someone else's: they are dropped after earlyTTL.
-type earlyJob struct {
-	ev *esl.Event
-	at time.Time
-}
-
-const earlyTTL = 10 * time.Second
-
 // DialESL connects and authenticates to a node's Event Socket at addr,
 // subscribes to the events the runner needs, and keeps the connection up
 // (reconnecting with backoff, dropping it when heartbeats stop) until
 // Close. The password is never logged or put in an error.
 func DialESL(ctx context.Context, addr, password string) (Conn, error) {
 	a := &eslClient{
-		ours: map[string]string{}, early: map[string]earlyJob{},
 		wake: make(chan struct{}, 1), out: make(chan ConnEvent),
 	}
 	a.ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -103,39 +90,8 @@ func (a *eslClient) pump() {
 			}
 			return
 		}
-		if ev.Name() == "BACKGROUND_JOB" {
-			a.mu.Lock()
-			id, ok := a.ours[ev.JobUUID()]
-			if !ok {
-				now := time.Now()
-				if len(a.early) >= 256 {
-					for k, e := range a.early {
-						if now.Sub(e.at) > earlyTTL {
-							delete(a.early, k)
-						}
-					}
-				}
-				a.early[ev.JobUUID()] = earlyJob{ev: ev, at: now}
-				a.mu.Unlock()
-				continue
-			}
-			delete(a.ours, ev.JobUUID())
-			a.mu.Unlock()
-			ev = withJobUUID(ev, id)
-		}
 		a.emit(ConnEvent{Event: ev})
 	}
-}
-
-// withJobUUID is a copy of a BACKGROUND_JOB event with another Job-UUID.
-func withJobUUID(ev *esl.Event, id string) *esl.Event {
-	hs := ev.Headers()
-	for i := range hs {
-		if hs[i].Name == "Job-UUID" {
-			hs[i].Value = id
-		}
-	}
-	return esl.NewEvent(hs, ev.Body)
 }
 
 // emit queues an event without ever blocking the caller.
@@ -189,24 +145,10 @@ func (a *eslClient) API(ctx context.Context, cmd string) (string, error) {
 	return body, err
 }
 
-// BgAPI implements Conn.
+// BgAPI implements Conn: "bgapi <cmd>" with the runner's Job-UUID.
 func (a *eslClient) BgAPI(ctx context.Context, cmd, jobUUID string) error {
-	j, err := a.c.BgApi(ctx, cmd)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	e, early := a.early[j.UUID]
-	if early {
-		delete(a.early, j.UUID)
-	} else {
-		a.ours[j.UUID] = jobUUID
-	}
-	a.mu.Unlock()
-	if early {
-		a.emit(ConnEvent{Event: withJobUUID(e.ev, jobUUID)})
-	}
-	return nil
+	_, err := a.c.Send(ctx, esl.Command{Line: "bgapi " + cmd, Headers: esl.Headers{{Name: "Job-UUID", Value: jobUUID}}})
+	return err
 }
 
 // Close implements Conn.
