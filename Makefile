@@ -5,7 +5,7 @@ GOBIN         ?= $(shell $(GO) env GOPATH)/bin
 BIN           := bin/callplan
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build test lint e2e deps-e2e fuzz bench clean
+.PHONY: all build test lint e2e deps-e2e fuzz bench bench-agent clean
 
 all: lint test build
 
@@ -47,6 +47,13 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The agent side by side with SIPp on this machine: SIPp UAC -> SIPp UAS,
+# then SIPp UAC -> the agent's SIP profile, then agent loop calls over ESL
+# against SIPp; each prints both rates and their ratio (docs/performance.md).
+bench-agent: deps-e2e
+	$(GO) test -tags e2e ./agent/sip -run '^$$' -bench SIPpRatio -benchtime 1x
+	$(GO) test -tags e2e ./agent -run '^$$' -bench AgentVsSIPp -benchtime 1x
 
 clean:
 	rm -rf bin results
