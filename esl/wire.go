@@ -383,6 +383,11 @@ func (r *Reader) next() (ct string, f *Frame, e *Event, decodeErr, err error) {
 // readRawBlock reads a frame's header block as readHeaderBlock does (same
 // limits and errors) into r.block and r.raw, reused from frame to frame.
 func (r *Reader) readRawBlock() error {
+	if cap(r.block) > 64<<10 || cap(r.raw) > 256 {
+		// Do not keep what one huge header block needed for the
+		// connection's lifetime.
+		r.block, r.raw = nil, nil
+	}
 	r.block, r.raw = r.block[:0], r.raw[:0]
 	total := 0
 	for {
