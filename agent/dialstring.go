@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/callplan/callplan/esl"
 )
 
 // The originate command line, as mod_commands reads it:
@@ -17,9 +19,11 @@ import (
 //	endpoint   := sofia/<profile>/[sip:]<user>@<host>[:<port>][;<param>=<value>]*
 //	            | error/<cause>
 //
-// Arguments are separated by spaces; single quotes keep spaces together. The
-// agent places one leg per originate: a dial string with several legs uses
-// the first (documented in docs/agent.md).
+// Arguments and variable blocks are split with FreeSWITCH's own parser (the
+// esl package's port of switch_separate_string and
+// switch_event_create_brackets), so what esl.Originate escapes arrives
+// unchanged. The agent places one leg per originate: a dial string with
+// several legs uses the first (documented in docs/agent.md).
 
 // originateUsage is the reply to a malformed originate (captured: 10a).
 const originateUsage = "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"
@@ -68,38 +72,11 @@ type originateError struct{ cause Cause }
 
 func (e originateError) Error() string { return e.cause.String() }
 
-// splitArgs splits an API argument string on spaces, keeping single-quoted
-// runs together and dropping the quotes (switch_separate_string).
-func splitArgs(s string) []string {
-	var out []string
-	var b strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\'':
-			inQuote = !inQuote
-			have = true
-		case c == ' ' && !inQuote:
-			if have {
-				out = append(out, b.String())
-				b.Reset()
-				have = false
-			}
-		default:
-			b.WriteByte(c)
-			have = true
-		}
-	}
-	if have {
-		out = append(out, b.String())
-	}
-	return out
-}
-
 // parseOriginate parses the arguments of `originate`.
 func parseOriginate(args string) (originateCmd, error) {
-	argv := splitOriginateArgs(args)
+	// mod_commands splits into at most 10 arguments with
+	// switch_separate_string (quotes group, escapes are undone once).
+	argv := esl.SeparateString(strings.TrimSpace(args), ' ', 10)
 	if len(argv) < 2 || len(argv) > 7 {
 		return originateCmd{}, errUsage
 	}
@@ -145,12 +122,6 @@ func parseOriginate(args string) (originateCmd, error) {
 	return oc, nil
 }
 
-// splitOriginateArgs splits like splitArgs, but keeps the dial string whole
-// when a '{...}' block holds quoted values with spaces.
-func splitOriginateArgs(s string) []string {
-	return splitArgs(strings.TrimSpace(s))
-}
-
 // parseDialString parses a dial string into its variables and legs.
 func parseDialString(s string) (dialString, error) {
 	ds := dialString{Raw: s}
@@ -160,7 +131,7 @@ func parseDialString(s string) (dialString, error) {
 		if rest[0] == '{' {
 			closer = '}'
 		}
-		end := matchingClose(rest, rest[0], closer)
+		end := esl.FindEndParen(rest, rest[0], closer)
 		if end < 0 {
 			// An unclosed '{' fails the leg (captured: 10a).
 			return dialString{}, originateError{CauseDestinationOutOfOrder}
@@ -176,7 +147,7 @@ func parseDialString(s string) (dialString, error) {
 		var leg dialLeg
 		p := strings.TrimSpace(part)
 		if strings.HasPrefix(p, "[") {
-			end := matchingClose(p, '[', ']')
+			end := esl.FindEndParen(p, '[', ']')
 			if end < 0 {
 				return dialString{}, originateError{CauseDestinationOutOfOrder}
 			}
@@ -197,26 +168,6 @@ func parseDialString(s string) (dialString, error) {
 		return dialString{}, originateError{CauseDestinationOutOfOrder}
 	}
 	return ds, nil
-}
-
-// matchingClose returns the index of the closer matching s[0], honouring
-// nesting, or -1.
-func matchingClose(s string, open, closer byte) int {
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case open:
-			depth++
-		case closer:
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }
 
 // splitLegs splits the leg list on ',' and '|' outside brackets.
@@ -241,49 +192,16 @@ func splitLegs(s string) []string {
 	return append(out, s[start:])
 }
 
-// parseVars parses "a=1,b=2" with '\,' escapes, single-quoted values and
-// the '^^X' separator override.
+// parseVars parses the inside of a variable block exactly as FreeSWITCH's
+// switch_event_create_brackets does (esl.ParseVarBlock: '^^X' separators,
+// quotes, both unescaping passes; items without a value are dropped).
 func parseVars(s string) ([]header, error) {
-	sep := byte(',')
-	if strings.HasPrefix(s, "^^") && len(s) >= 3 {
-		sep = s[2]
-		s = s[3:]
-	}
 	var out []header
-	var b strings.Builder
-	inQuote := false
-	flush := func() {
-		kv := b.String()
-		b.Reset()
-		if strings.TrimSpace(kv) == "" {
-			return
-		}
-		name, value, _ := strings.Cut(kv, "=")
-		name = strings.TrimSpace(name)
-		if name == "" {
-			return
-		}
-		if len(value) >= 2 && value[0] == '\'' && value[len(value)-1] == '\'' {
-			value = value[1 : len(value)-1]
-		}
-		out = append(out, header{name, value})
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < len(s) && s[i+1] == sep:
-			b.WriteByte(sep)
-			i++
-		case c == '\'':
-			inQuote = !inQuote
-			b.WriteByte(c)
-		case c == sep && !inQuote:
-			flush()
-		default:
-			b.WriteByte(c)
+	for _, v := range esl.ParseVarBlock(s) {
+		if v.Name != "" {
+			out = append(out, header{v.Name, v.Value})
 		}
 	}
-	flush()
 	return out, nil
 }
 

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -244,7 +245,10 @@ func testEarlyMedia(t *testing.T, a *Agent, sipAddr string) {
 			c.waitEvent(nameAnd("CHANNEL_PARK", "Unique-ID", id))
 			c.api("uuid_kill " + id)
 			end := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", in))
-			assert.NotEqual(t, "0", end.Var("progress_mediamsec"))
+			// Microseconds: on loopback the 183 can follow the INVITE within
+			// the same millisecond.
+			assert.NotEqual(t, "0", end.Var("progress_mediausec"))
+			assert.NotEqual(t, "0", end.Var("progress_media_uepoch"))
 			assert.NotEqual(t, "0", end.Var("progress_uepoch"))
 		})
 	}
@@ -429,4 +433,69 @@ func TestChannelCommands(t *testing.T) {
 		assert.Equal(t, "USER_BUSY", end.Get("Hangup-Cause"))
 		assert.Equal(t, "486", end.Var("sip_term_status"))
 	})
+}
+
+// TestOriginateRoundTrip: values the esl package escapes for FreeSWITCH's
+// three parsing passes arrive in the agent's channel variables unchanged,
+// and the X- header reaches the inbound leg.
+func TestOriginateRoundTrip(t *testing.T) {
+	t.Parallel()
+	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
+		c := dialTest(t, a.Addr())
+		c.auth()
+		c.send("event plain BACKGROUND_JOB CHANNEL_PARK")
+		id := uuid.NewString()
+		hostile := map[string]string{
+			"origination_caller_id_name": `Load, 'Tester' \ one`,
+			"custom_a":                   `a=b,c;d 'e' "f" \g`,
+			"custom_b":                   `^^:x:y, ,z`,
+			"sip_h_X-callplan-note":      `quoted 'value', with = and \,`,
+		}
+		vars := []esl.Var{{Name: "origination_uuid", Value: id}, {Name: "sip_h_X-callplan-call", Value: id}}
+		for _, k := range []string{"origination_caller_id_name", "custom_a", "custom_b", "sip_h_X-callplan-note"} {
+			vars = append(vars, esl.Var{Name: k, Value: hostile[k]})
+		}
+		cmd, err := esl.Originate{Vars: vars, Endpoint: esl.Sofia("external", "test@"+sipAddr)}.Command()
+		require.NoError(t, err)
+		r := c.send("bgapi "+cmd, "Job-UUID: "+id)
+		require.Equal(t, "+OK Job-UUID: "+id, r.ReplyText())
+		in := inboundOf(c, id)
+		for k, v := range hostile {
+			assert.Equal(t, v, a.API(t.Context(), "uuid_getvar "+id+" "+k), "variable %s", k)
+		}
+		assert.Equal(t, hostile["sip_h_X-callplan-note"], in.Var("sip_h_X-callplan-note"))
+		c.api("hupall")
+	})
+}
+
+// TestShutdownHangsUpCalls: stopping the agent (Ctrl-C in `callplan agent`)
+// hangs its calls up cleanly before ESL clients are told it shuts down.
+func TestShutdownHangsUpCalls(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", RTPPortMin: 20000, RTPPortMax: 40000})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, a.Start(ctx))
+	c := dialTest(t, a.Addr())
+	c.auth()
+	c.send("event plain BACKGROUND_JOB CHANNEL_PARK CHANNEL_HANGUP_COMPLETE")
+	id, job := originateLoop(t, c, "test", a.SIPAddr(), "")
+	in := inboundOf(c, id).UniqueID()
+	c.api("uuid_answer " + in)
+	c.waitEvent(nameAnd("BACKGROUND_JOB", "Job-UUID", job))
+	cancel()
+	require.NoError(t, a.Close())
+	for _, leg := range []string{id, in} {
+		e := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", leg))
+		assert.Equal(t, "NORMAL_CLEARING", e.Get("Hangup-Cause"))
+	}
+	n := c.next()
+	assert.Equal(t, esl.ContentDisconnectNotice, n.ContentType())
+	assert.Equal(t, "The system is being shut down.\n", string(n.Body))
+	select {
+	case <-a.Done():
+	default:
+		t.Fatal("Done not closed after Close")
+	}
 }
