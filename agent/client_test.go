@@ -140,7 +140,14 @@ func (c *testClient) names() string {
 	defer c.mu.Unlock()
 	var out []string
 	for _, e := range c.events {
-		out = append(out, e.Name()+"("+short(e.UniqueID())+")")
+		s := e.Name() + "(" + short(e.UniqueID()) + ")"
+		if cause := e.Get("Hangup-Cause"); cause != "" {
+			s += "[" + cause + " " + e.Var("sip_hangup_disposition") + " " + e.Var("sip_term_status") + "]"
+		}
+		if e.Body != "" {
+			s += "[" + strings.TrimSpace(e.Body) + "]"
+		}
+		out = append(out, s)
 	}
 	return strings.Join(out, " ")
 }
@@ -202,12 +209,17 @@ func (c *testClient) indexOf(pred func(*esl.Event) bool) int {
 	return -1
 }
 
+// The tests' RTP range is as wide as possible: other test processes and
+// benchmarks on the machine hold thousands of ports in the usual ranges,
+// and a range they exhaust fails dials with DESTINATION_OUT_OF_ORDER.
+const testRTPMin, testRTPMax = 10000, 65000
+
 // startSIPAgent starts an agent with real SIP and RTP on loopback, on
 // random ports.
 func startSIPAgent(t testing.TB, mod ...func(*Config)) *Agent {
 	t.Helper()
 	cfg := Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", SPS: 10000, MaxSessions: 10000,
-		Heartbeat: time.Hour, RTPPortMin: 20000, RTPPortMax: 40000}
+		Heartbeat: time.Hour, RTPPortMin: testRTPMin, RTPPortMax: testRTPMax}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -261,7 +261,7 @@ func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 					break
 				}
 			}
-			require.NotEmpty(t, got, "no inbound leg for %s", orig)
+			require.NotEmpty(t, got, "no inbound leg for %s; replay connection saw %s", orig, c.names())
 			text = strings.ReplaceAll(text, fixUUID, got)
 		}
 		if text == "exit" {

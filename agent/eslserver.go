@@ -216,8 +216,13 @@ func (c *eslConn) close() {
 	})
 }
 
-// shutdown is the agent going away.
-func (c *eslConn) shutdown() { c.kill(shutdownNotice) }
+// shutdown is the agent going away: the events of the calls it just hung
+// up go out first, then the notice.
+func (c *eslConn) shutdown() {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	_ = c.writeQueued(nil)
+	c.kill(shutdownNotice)
+}
 
 // serve runs the connection: a writer goroutine drains the event queue,
 // this goroutine reads commands and answers them one at a time, in order.

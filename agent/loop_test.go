@@ -472,7 +472,7 @@ func TestOriginateRoundTrip(t *testing.T) {
 // hangs its calls up cleanly before ESL clients are told it shuts down.
 func TestShutdownHangsUpCalls(t *testing.T) {
 	t.Parallel()
-	a, err := New(Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", RTPPortMin: 20000, RTPPortMax: 40000})
+	a, err := New(Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", RTPPortMin: testRTPMin, RTPPortMax: testRTPMax})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
