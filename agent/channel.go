@@ -450,7 +450,9 @@ func (c *channel) doHangup(h hangupInfo) {
 		if h.termStatus == 200 {
 			v.set("sip_term_cause", "16")
 		} else {
-			v.set("sip_term_cause", strconv.Itoa(h.cause.Q850Term()))
+			// A received refusal's sip_term_cause is the Q.850 value of
+			// its mapped cause (404 → 1, 486 → 17; 3.9).
+			v.set("sip_term_cause", strconv.Itoa(h.cause.Q850()))
 		}
 	}
 	leg := c.leg
@@ -475,10 +477,6 @@ func (c *channel) doHangup(h hangupInfo) {
 	}
 	c.mu.Unlock()
 }
-
-// Q850Term is the sip_term_cause FreeSWITCH records for a received refusal:
-// the Q.850 value of the mapped cause.
-func (c Cause) Q850Term() int { return c.Q850() }
 
 // finish runs the end of the state machine after the app returned: the
 // hangup states, end-of-call variables and CHANNEL_HANGUP_COMPLETE. beforeDestroy
