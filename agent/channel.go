@@ -447,9 +447,12 @@ func (c *channel) doHangup(h hangupInfo) {
 	if h.termStatus != 0 {
 		v.set("sip_term_status", strconv.Itoa(h.termStatus))
 		v.set("proto_specific_hangup_cause", "sip:"+strconv.Itoa(h.termStatus))
-		if h.termStatus == 200 {
+		switch h.termStatus {
+		case 200:
 			v.set("sip_term_cause", "16")
-		} else {
+		case 487:
+			v.set("sip_term_cause", "487") // recv_cancel (captured: 03)
+		default:
 			// A received refusal's sip_term_cause is the Q.850 value of
 			// its mapped cause (404 → 1, 486 → 17; 3.9).
 			v.set("sip_term_cause", strconv.Itoa(h.cause.Q850()))

@@ -370,8 +370,8 @@ func compareLegs(t *testing.T, cc conformanceCase, want, got []*esl.Event, agent
 // by leg on CHANNEL_HANGUP_COMPLETE; presentVars must exist whenever
 // FreeSWITCH has them.
 var (
-	endVars     = []string{"hangup_cause", "hangup_cause_q850", "sip_hangup_disposition", "sip_term_status", "sip_invite_failure_status"}
-	presentVars = []string{"sip_term_cause", "proto_specific_hangup_cause", "sip_invite_failure_phrase", "sip_reason",
+	endVars     = []string{"hangup_cause", "hangup_cause_q850", "sip_hangup_disposition", "sip_term_status", "sip_term_cause", "sip_invite_failure_status", "proto_specific_hangup_cause"}
+	presentVars = []string{"sip_invite_failure_phrase", "sip_reason",
 		"duration", "billsec", "progresssec", "progress_mediasec", "answersec", "waitsec", "mduration", "billmsec",
 		"progressmsec", "progress_mediamsec", "answermsec", "start_epoch", "answer_epoch", "end_epoch", "start_uepoch",
 		"answer_uepoch", "end_uepoch", "progress_uepoch", "progress_media_uepoch", "sip_h_X-originating_session_uuid",
