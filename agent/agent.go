@@ -229,8 +229,12 @@ func (a *Agent) Done() <-chan struct{} { return a.stopped }
 func (a *Agent) shutdown() {
 	a.once.Do(func() {
 		chans := a.allChannels()
+		h := hangupInfo{cause: CauseNormalClearing, sendSignal: true}
 		for _, c := range chans {
-			c.requestHangup(hangupInfo{cause: CauseNormalClearing, sendSignal: true})
+			c.markPending(h)
+		}
+		for _, c := range chans {
+			c.postHangup(h)
 		}
 		deadline := time.After(5 * time.Second)
 		for _, c := range chans {

@@ -279,6 +279,7 @@ func apiHupall(a *Agent, args string) string {
 	for i := 1; i+1 < len(argv); i += 2 {
 		match = append(match, header{argv[i], argv[i+1]})
 	}
+	var hit []*channel
 	for _, c := range a.allChannels() {
 		ok := true
 		for _, m := range match {
@@ -288,8 +289,17 @@ func apiHupall(a *Agent, args string) string {
 			}
 		}
 		if ok {
-			c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
+			hit = append(hit, c)
 		}
+	}
+	// Mark every leg before any BYE goes out, so both legs of a loop call
+	// end as hung up here (send_bye), as FreeSWITCH's hupall does (05, 11).
+	h := hangupInfo{cause: cause, sendSignal: true}
+	for _, c := range hit {
+		c.markPending(h)
+	}
+	for _, c := range hit {
+		c.postHangup(h)
 	}
 	if len(match) > 0 {
 		return fmt.Sprintf("+OK hangup all channels matching [%s]=[%s] with cause: %s\n", match[0].Name, match[0].Value, cause)

@@ -385,11 +385,20 @@ func (c *channel) do(op func() error) error {
 // (hupall ends both legs of a loop call), the leg still ends as the agent's
 // own hangup (send_bye, captured: 05, 11).
 func (c *channel) requestHangup(h hangupInfo) {
+	c.markPending(h)
+	c.postHangup(h)
+}
+
+// markPending records a requested hangup before it is processed.
+func (c *channel) markPending(h hangupInfo) {
 	c.mu.Lock()
 	if c.pending == nil && c.hangup == nil {
 		c.pending = &h
 	}
 	c.mu.Unlock()
+}
+
+func (c *channel) postHangup(h hangupInfo) {
 	c.mbox.post(func() { c.doHangup(h) })
 }
 
