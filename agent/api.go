@@ -185,7 +185,7 @@ func apiUUIDDump(a *Agent, args string) string {
 	if c == nil {
 		return noSuchChannel
 	}
-	e := a.id.newEvent("CHANNEL_DATA", "", a.hub.seq.Add(1), time.Now())
+	e := a.id.newEvent("CHANNEL_DATA", "", a.hub.seq.Add(1), time.Now(), 64+c.varCount())
 	c.addChannelData(e, "CHANNEL_DATA")
 	format := "txt"
 	if len(argv) > 1 {

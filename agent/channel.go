@@ -173,7 +173,12 @@ func (c *channel) fire(name string, pre func(*event)) {
 }
 
 func (c *channel) fireWith(name string, pre, post func(*event)) {
-	c.a.hub.fire(name, "", func(e *event) {
+	// Core, channel and caller headers are about 55; variables come on top.
+	size := 64
+	if eventsWithVariables[name] {
+		size += c.varCount()
+	}
+	c.a.hub.fireSized(name, "", size, func(e *event) {
 		if name == "CHANNEL_HANGUP_COMPLETE" {
 			c.mu.Lock()
 			if c.hangup != nil {
@@ -306,6 +311,12 @@ func (c *channel) mediaLocked() mediaInfo {
 		m.Codec = "PCMU"
 	}
 	return m
+}
+
+func (c *channel) varCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.vars.list)
 }
 
 // setVar sets a channel variable (empty value unsets it).

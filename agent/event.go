@@ -85,8 +85,8 @@ type identity struct {
 
 // newEvent starts an event with the core headers of section 3.1, in
 // FreeSWITCH's order.
-func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time) *event {
-	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, 160)}
+func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time, size int) *event {
+	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, size)}
 	// CUSTOM events put Event-Subclass first (captured: 06).
 	e.add("Event-Subclass", subclass)
 	e.Headers = append(e.Headers,

@@ -59,6 +59,12 @@ func (h *hub) remove(s subscriber) {
 // builds it (core headers, then build's) and delivers it. Sequence numbers
 // of events nobody wanted are skipped, as FreeSWITCH's are (3.1).
 func (h *hub) fire(name, subclass string, build func(*event)) {
+	h.fireSized(name, subclass, 24, build)
+}
+
+// fireSized is fire with the expected number of headers, so channel events
+// carrying a hundred variables are allocated once.
+func (h *hub) fireSized(name, subclass string, size int, build func(*event)) {
 	seq := h.seq.Add(1)
 	subs := *h.subs.Load()
 	var targets []subscriber
@@ -70,7 +76,7 @@ func (h *hub) fire(name, subclass string, build func(*event)) {
 	if len(targets) == 0 {
 		return
 	}
-	e := h.id.newEvent(name, subclass, seq, time.Now())
+	e := h.id.newEvent(name, subclass, seq, time.Now(), size)
 	if build != nil {
 		build(e)
 	}
