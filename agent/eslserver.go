@@ -126,6 +126,9 @@ type eslConn struct {
 	filters atomic.Pointer[[]filter]
 
 	queue       chan *event
+	stopWriter  chan struct{} // closed to make the writer flush and stop
+	stopOnce    sync.Once
+	writerDone  chan struct{}
 	consecutive atomic.Int64
 	dying       atomic.Bool
 	closeOnce   sync.Once
@@ -135,7 +138,8 @@ type eslConn struct {
 func newESLConn(a *Agent, nc net.Conn) *eslConn {
 	ctx, cancel := context.WithCancel(a.ctx)
 	c := &eslConn{a: a, nc: nc, ctx: ctx, cancel: cancel,
-		queue: make(chan *event, a.cfg.EventQueue), closed: make(chan struct{})}
+		queue: make(chan *event, a.cfg.EventQueue), closed: make(chan struct{}),
+		stopWriter: make(chan struct{}), writerDone: make(chan struct{})}
 	c.format.Store(esl.FormatPlain)
 	return c
 }
@@ -220,7 +224,7 @@ func (c *eslConn) close() {
 // up go out first, then the notice.
 func (c *eslConn) shutdown() {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	_ = c.writeQueued(nil)
+	c.stopWriting()
 	c.kill(shutdownNotice)
 }
 
@@ -288,17 +292,23 @@ func (c *eslConn) serve() {
 func (c *eslConn) exit() {
 	// Events queued before exit go out before the reply, as FreeSWITCH's
 	// connection thread writes them between commands.
-	_ = c.writeQueued(nil)
+	c.stopWriting()
 	_ = c.write(esl.CommandReply("+OK bye"))
 	c.kill(esl.DisconnectGoodbye)
 }
 
 // writeEvents drains the queue in the connection's current format,
-// batching whatever is queued into one write.
+// batching whatever is queued into one write. Asked to stop (exit,
+// shutdown), it writes what is still queued first, so those events precede
+// the final reply and notice.
 func (c *eslConn) writeEvents() {
+	defer close(c.writerDone)
 	for {
 		select {
 		case <-c.closed:
+			return
+		case <-c.stopWriter:
+			_ = c.writeQueued(nil)
 			return
 		case e := <-c.queue:
 			if err := c.writeQueued(e); err != nil {
@@ -306,6 +316,16 @@ func (c *eslConn) writeEvents() {
 				return
 			}
 		}
+	}
+}
+
+// stopWriting makes the writer flush the queue and stop, and waits for it
+// (bounded: a client that does not read must not hold up a shutdown).
+func (c *eslConn) stopWriting() {
+	c.stopOnce.Do(func() { close(c.stopWriter) })
+	select {
+	case <-c.writerDone:
+	case <-time.After(2 * time.Second):
 	}
 }
 
