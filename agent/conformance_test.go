@@ -252,7 +252,8 @@ func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 				continue
 			}
 			var got string
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			// Generous: on a loaded machine the INVITE can take seconds.
+			for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 				dp.poll()
 				dp.mu.Lock()
 				got = dp.inbound[orig]

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/agent/sip"
+	sipmsg "github.com/emiago/sipgo/sip"
 )
 
 // This file adapts agent/sip (one sofia-like profile) and agent/media to the
@@ -30,6 +32,10 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// sipgo logs through its own package-wide logger (harmless warnings
+	// such as "TCP ref went negative" would reach stderr); point it at the
+	// first agent's logger, which discards unless the caller gave one.
+	sipgoLoggerOnce.Do(func() { sipmsg.SetDefaultLogger(a.log) })
 	prof, err := sip.Start(ctx, sip.Config{
 		Name:  "external",
 		Addr:  a.cfg.SIPAddr,
@@ -51,6 +57,8 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 	}
 	return &sipSignalling{prof: prof}, prof.Addr(), closeFn, nil
 }
+
+var sipgoLoggerOnce sync.Once
 
 type sipSignalling struct {
 	prof *sip.Profile

@@ -486,7 +486,7 @@ func (in *Inbound) refuse(code int, phrase, cause string, withReason bool) error
 		return fmt.Errorf("rejecting with %d: want a code from 300 to 699", code)
 	}
 	if phrase == "" {
-		phrase = statusPhrase(code)
+		phrase = StatusPhrase(code)
 	}
 	if cause == "" {
 		cause = CauseForStatus(code)
@@ -535,9 +535,23 @@ func (in *Inbound) Hangup(cause string) error {
 	return nil
 }
 
-// statusPhrase is the RFC 3261 reason phrase for the codes respond uses.
-func statusPhrase(code int) string {
+// StatusPhrase is the RFC 3261 reason phrase of a status code, as
+// respond sends it and sip_invite_failure_phrase shows it; the agent's
+// channel model uses the same table.
+func StatusPhrase(code int) string {
 	switch code {
+	case 100:
+		return "Trying"
+	case 180:
+		return "Ringing"
+	case 181:
+		return "Call Is Being Forwarded"
+	case 182:
+		return "Queued"
+	case 183:
+		return "Session Progress"
+	case 200:
+		return "OK"
 	case 400:
 		return "Bad Request"
 	case 401:
