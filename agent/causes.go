@@ -63,7 +63,8 @@ func (c Cause) Q850() int { return sip.CauseQ850(c.String()) }
 // hupall do. ok is false for an unknown cause.
 func ParseCause(s string) (Cause, bool) {
 	name, ok := sip.ParseCause(s)
-	if !ok {
+	if !ok || name == "NONE" {
+		// NONE (0) is "no cause": never a reason to hang up or fail.
 		return CauseNone, false
 	}
 	return causeOf(name), true
