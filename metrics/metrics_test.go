@@ -275,6 +275,34 @@ func TestCollectorLiveSummaryAndWindowRatios(t *testing.T) {
 		Reasons: map[string]int64{}, Counters: map[string]int64{}}, Window(nil))
 }
 
+// The achieved rate of evenly paced originates is the pacing rate, never
+// above the busiest second: N originates enclose N-1 intervals.
+func TestCollectorCPSMean(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		at   []time.Duration // originate offsets
+		mean float64
+		max  float64
+	}{
+		{"10 calls at 2/s", []time.Duration{0, ms(500), ms(1000), ms(1500), ms(2000), ms(2500), ms(3000), ms(3500), ms(4000), ms(4500)}, 2, 2},
+		{"two calls 250 ms apart", []time.Duration{0, ms(250)}, 4, 2},
+		{"one call", []time.Duration{0}, 1, 1},
+	}
+	for _, tt := range tests {
+		clk := &fakeClock{}
+		clk.Set(0)
+		c := NewCollector("r", "p", WithClock(clk.Now))
+		for _, at := range tt.at {
+			clk.Set(at)
+			c.Originated("s", "park", "n")
+		}
+		s := c.Summary()
+		assert.InDelta(t, tt.mean, s.CPS.Mean, 1e-9, "%s: cps.mean", tt.name)
+		assert.InDelta(t, tt.max, s.CPS.Max, 1e-9, "%s: cps.max", tt.name)
+	}
+}
+
 func TestGeneratorHealth(t *testing.T) {
 	t.Parallel()
 	s := Summary{Generators: map[string]Generator{"a": {MinIdleCPU: 80}}}
