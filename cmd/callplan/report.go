@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
@@ -26,7 +25,7 @@ func runReport(_ context.Context, env Env, args []string) error {
 	out := fs.String("out", "", "write the report to `file` instead of stdout")
 	baseline := fs.String("baseline", "", "compare with the results in `dir` and fail (exit 1) on a regression")
 	tolerance := fs.Float64("tolerance", plan.DefaultReportTolerance, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%; default: the plan's report.tolerance)")
-	if err := parseFlags(fs, reorderReportFlags(args)); err != nil {
+	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -84,32 +83,6 @@ func writeReport(stdout io.Writer, path string, rep report.Reporter) error {
 		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil
-}
-
-// reorderReportFlags moves the results directory after the flags, so
-// `report DIR --format json` works as well as `report --format json DIR`.
-func reorderReportFlags(args []string) []string {
-	var flagsPart, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			pos = append(pos, args[i+1:]...)
-			i = len(args)
-		case strings.HasPrefix(a, "-"):
-			flagsPart = append(flagsPart, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) {
-				switch strings.TrimLeft(a, "-") {
-				case "format", "out", "baseline", "tolerance":
-					flagsPart = append(flagsPart, args[i+1])
-					i++
-				}
-			}
-		default:
-			pos = append(pos, a)
-		}
-	}
-	return append(flagsPart, pos...)
 }
 
 // flagSet reports whether name was given on the command line.

@@ -134,9 +134,10 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	return finishRun(env, p, dir, set, col, res, guard.aborted())
 }
 
-// reorderFlags moves the plan argument after the flags, so
-// `run plan.yaml --out x` works as well as `run --out x plan.yaml`. A flag
-// that is not boolean takes the next argument as its value.
+// reorderFlags moves the positional arguments (a plan, a results
+// directory) after the flags, so `run plan.yaml --out x` works as well as
+// `run --out x plan.yaml`. A flag of fs that is not boolean takes the next
+// argument as its value; run, hangup and report share it.
 func reorderFlags(fs *flag.FlagSet, args []string) []string {
 	var flagsPart, pos []string
 	for i := 0; i < len(args); i++ {
