@@ -177,39 +177,31 @@ func (c *Collector) SetStage(name string) {
 
 // Offered counts one arrival from the pacer.
 func (c *Collector) Offered(stage, flow string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.clock()
-	c.roll(now)
-	c.cur.s.Offered++
-	for _, g := range c.groups(stage, flow, "") {
-		g.offered(now)
-	}
+	c.arrival(stage, flow, func(s *Second) { s.Offered++ }, func(g *Group) { g.Offered++ })
 }
 
 // Dropped counts an arrival not originated because the concurrency limit
 // was reached.
 func (c *Collector) Dropped(stage, flow string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.clock()
-	c.roll(now)
-	c.cur.s.Dropped++
-	for _, g := range c.groups(stage, flow, "") {
-		g.dropped(now)
-	}
+	c.arrival(stage, flow, func(s *Second) { s.Dropped++ }, func(g *Group) { g.Dropped++ })
 }
 
 // Throttled counts an arrival not originated because no node could take it
 // (all saturated or at max sessions).
 func (c *Collector) Throttled(stage, flow string) {
+	c.arrival(stage, flow, func(s *Second) { s.Throttled++ }, func(g *Group) { g.Throttled++ })
+}
+
+// arrival counts one arrival in the current second (count) and in the run's,
+// the stage's and the flow's groups (countGroup). An arrival has no node and
+// no call yet, so it moves no span, active count or call-seconds integral.
+func (c *Collector) arrival(stage, flow string, count func(*Second), countGroup func(*Group)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.clock()
-	c.roll(now)
-	c.cur.s.Throttled++
+	c.roll(c.clock())
+	count(&c.cur.s)
 	for _, g := range c.groups(stage, flow, "") {
-		g.throttled(now)
+		countGroup(&g.g)
 	}
 }
 

@@ -153,10 +153,6 @@ func (a *groupAcc) touch(now time.Time) {
 	}
 }
 
-func (a *groupAcc) offered(now time.Time)   { a.g.Offered++; _ = now }
-func (a *groupAcc) dropped(now time.Time)   { a.g.Dropped++; _ = now }
-func (a *groupAcc) throttled(now time.Time) { a.g.Throttled++; _ = now }
-
 func (a *groupAcc) originated(now time.Time) {
 	a.touch(now)
 	a.g.Calls++
