@@ -367,17 +367,26 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 
 // The custom shapes.
 
-func (t *Duration) decodeYAML(d *decoder, n *yaml.Node, path string) {
-	s, ok := d.scalar(n, path, "a duration such as 30s or 1m30s")
+// scalarAs decodes a scalar (what names it, as for decoder.scalar) with
+// parse, whose error is reported at n as it is. ok is false when something
+// was reported.
+func scalarAs[T any](d *decoder, n *yaml.Node, path, what string, parse func(string) (T, error)) (v T, ok bool) {
+	s, ok := d.scalar(n, path, what)
 	if !ok {
-		return
+		return v, false
 	}
-	dur, err := parseDuration(s)
+	v, err := parse(s)
 	if err != nil {
 		d.fail(n, path, "%v", err)
-		return
+		return v, false
 	}
-	*t = Duration(dur)
+	return v, true
+}
+
+func (t *Duration) decodeYAML(d *decoder, n *yaml.Node, path string) {
+	if dur, ok := scalarAs(d, n, path, "a duration such as 30s or 1m30s", parseDuration); ok {
+		*t = Duration(dur)
+	}
 }
 
 func parseDuration(s string) (time.Duration, error) {
@@ -414,33 +423,26 @@ func (r *Rate) decodeYAML(d *decoder, n *yaml.Node, path string) {
 }
 
 func (h *Hold) decodeYAML(d *decoder, n *yaml.Node, path string) {
-	s, ok := d.scalar(n, path, "a duration or auto")
-	if !ok {
-		return
+	if v, ok := scalarAs(d, n, path, "a duration or auto", parseHold); ok {
+		*h = v
 	}
+}
+
+func parseHold(s string) (Hold, error) {
 	if s == "auto" {
-		*h = Hold{Auto: true}
-		return
+		return Hold{Auto: true}, nil
 	}
 	dur, err := parseDuration(s)
 	if err != nil {
-		d.fail(n, path, "%v, or auto", err)
-		return
+		return Hold{}, fmt.Errorf("%w, or auto", err)
 	}
-	*h = Hold{Value: Duration(dur)}
+	return Hold{Value: Duration(dur)}, nil
 }
 
 func (t *Template) decodeYAML(d *decoder, n *yaml.Node, path string) {
-	s, ok := d.scalar(n, path, "a string")
-	if !ok {
-		return
+	if tt, ok := scalarAs(d, n, path, "a string", ParseTemplate); ok {
+		*t = tt
 	}
-	tt, err := ParseTemplate(s)
-	if err != nil {
-		d.fail(n, path, "%v", err)
-		return
-	}
-	*t = tt
 }
 
 func (s *Scalar) decodeYAML(d *decoder, n *yaml.Node, path string) {
