@@ -45,15 +45,7 @@ func encodeValue(v reflect.Value) *yaml.Node {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		for _, f := range fieldsOf(v.Type()) {
-			fv := v.Field(f.index)
-			if omitEmpty(fv) {
-				continue
-			}
-			m.Content = append(m.Content, strNode(f.key), encodeValue(fv))
-		}
-		return m
+		return encodeStruct(v)
 	case reflect.Slice:
 		s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		for i := 0; i < v.Len(); i++ {
@@ -148,8 +140,13 @@ func (h Hold) encodeYAML() *yaml.Node {
 func (n Node) encodeYAML() *yaml.Node {
 	c := n
 	c.URI = n.RedactedURI()
+	return encodeStruct(reflect.ValueOf(c))
+}
+
+// encodeStruct writes a struct's yaml fields as a mapping, in field order,
+// leaving out empty ones.
+func encodeStruct(v reflect.Value) *yaml.Node {
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	v := reflect.ValueOf(c)
 	for _, f := range fieldsOf(v.Type()) {
 		fv := v.Field(f.index)
 		if omitEmpty(fv) {
