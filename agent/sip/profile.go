@@ -363,6 +363,21 @@ func (p *Profile) lookup(callID, tag string) *call {
 	return p.dialogs[dialogKey{callID: callID, tag: tag}]
 }
 
+// inboundOf and outboundOf find the call of dialog (callID, our tag) and
+// its inbound or outbound side in one look; nil when the dialog is unknown
+// or is the other side.
+func (p *Profile) inboundOf(callID, tag string) *Inbound {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inbound[p.dialogs[dialogKey{callID: callID, tag: tag}]]
+}
+
+func (p *Profile) outboundOf(callID, tag string) *Outbound {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.outbound[p.dialogs[dialogKey{callID: callID, tag: tag}]]
+}
+
 // prepare fills what every request we originate needs: User-Agent, and for
 // UDP the listener as the source socket, so the peer sees (and answers to)
 // the profile's port as FreeSWITCH's peers do.
@@ -431,14 +446,7 @@ func (p *Profile) onCancel(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 // responses never get here: the INVITE transaction absorbs them.
 func (p *Profile) onAck(req *sipmsg.Request, _ sipmsg.ServerTransaction) {
 	tag, _ := req.To().Params.Get("tag")
-	c := p.lookup(req.CallID().Value(), tag)
-	if c == nil {
-		return
-	}
-	p.mu.Lock()
-	in := p.inbound[c]
-	p.mu.Unlock()
-	if in != nil {
+	if in := p.inboundOf(req.CallID().Value(), tag); in != nil {
 		in.acked(req.Body())
 	}
 }
@@ -480,14 +488,7 @@ func (p *Profile) onWire(msg sipmsg.Message) {
 		return
 	}
 	tag, _ := from.Params.Get("tag")
-	c := p.lookup(cid.Value(), tag)
-	if c == nil {
-		return
-	}
-	p.mu.Lock()
-	out := p.outbound[c]
-	p.mu.Unlock()
-	if out != nil {
+	if out := p.outboundOf(cid.Value(), tag); out != nil {
 		out.onProvisional(res)
 	}
 }
@@ -501,14 +502,7 @@ func (p *Profile) onStrayResponse(res *sipmsg.Response) {
 		return
 	}
 	tag, _ := res.From().Params.Get("tag")
-	c := p.lookup(res.CallID().Value(), tag)
-	if c == nil {
-		return
-	}
-	p.mu.Lock()
-	out := p.outbound[c]
-	p.mu.Unlock()
-	if out != nil {
+	if out := p.outboundOf(res.CallID().Value(), tag); out != nil {
 		out.reAck()
 	}
 }
