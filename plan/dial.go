@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -68,10 +70,10 @@ func (p *Plan) DialFor(n Node, f Flow, c Call) Dial {
 	if len(o.Codecs) > 0 {
 		add("absolute_codec_string", strings.Join(o.Codecs, ","))
 	}
-	for _, k := range sortedKeys(o.Vars) {
+	for _, k := range slices.Sorted(maps.Keys(o.Vars)) {
 		add(k, o.Vars[k])
 	}
-	for _, k := range sortedKeys(o.Headers) {
+	for _, k := range slices.Sorted(maps.Keys(o.Headers)) {
 		add("sip_h_"+k, o.Headers[k])
 	}
 	return d

@@ -2,7 +2,8 @@ package plan
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"regexp"
 	"strings"
@@ -199,7 +200,7 @@ func (d *decoder) checkOriginate(p *Plan) {
 	if t := o.Timeout.D(); t < time.Second || t%time.Second != 0 {
 		d.errAt(at("timeout"), "originate.timeout", "must be a whole number of seconds >= 1s (originate_timeout is in seconds), got %s", o.Timeout)
 	}
-	for _, name := range sortedKeys(o.Vars) {
+	for _, name := range slices.Sorted(maps.Keys(o.Vars)) {
 		path := "originate.vars." + name
 		switch why, reserved := reservedVar(name); {
 		case reserved:
@@ -216,7 +217,7 @@ func (d *decoder) checkOriginate(p *Plan) {
 		}
 	}
 	lower := map[string]string{}
-	for _, name := range sortedKeys(o.Headers) {
+	for _, name := range slices.Sorted(maps.Keys(o.Headers)) {
 		path := "originate.headers." + name
 		switch {
 		case !headerPattern.MatchString(name):
@@ -413,15 +414,6 @@ func (p *Plan) TotalDuration() time.Duration {
 		t += s.Duration.D()
 	}
 	return t
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func appendNew(list []string, s string) []string {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/callplan/callplan/assert"
@@ -100,7 +102,7 @@ func newPage(r *Results) page {
 	for _, k := range byCount(g.Reasons) {
 		p.Causes = append(p.Causes, []string{"failure reason", k, count(g.Reasons[k])})
 	}
-	for _, n := range sortedKeys(s.Generators) {
+	for _, n := range slices.Sorted(maps.Keys(s.Generators)) {
 		x := s.Generators[n]
 		health := "ok"
 		if !x.Healthy() {

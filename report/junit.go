@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -99,7 +101,7 @@ func JUnit(r *Results) Reporter {
 		plan.Tests = len(plan.Cases)
 
 		flows := junitSuite{Name: r.Plan.Name + " flows", Time: secs, Timestamp: plan.Timestamp, Cases: []junitCase{}}
-		for _, name := range sortedKeys(r.Summary.Flows) {
+		for _, name := range slices.Sorted(maps.Keys(r.Summary.Flows)) {
 			g := r.Summary.Flows[name]
 			c := junitCase{Name: "flow " + name, Classname: classname + ".flows", Time: secs,
 				SystemOut: fmt.Sprintf("calls %d, ok %d, failed %d, unknown %d\n", g.Calls, g.OK, g.Failed, g.Unknown)}
@@ -142,7 +144,7 @@ func untrusted(r *Results) string {
 		return "the run was interrupted by the user; figures cover only part of the plan"
 	case StatusInfrastructure:
 		var bad []string
-		for _, n := range sortedKeys(r.Summary.Generators) {
+		for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 			if !r.Summary.Generators[n].Healthy() {
 				bad = append(bad, n)
 			}

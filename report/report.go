@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -173,18 +175,9 @@ func ms(d time.Duration, n int64) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
 // byCount returns a breakdown's keys, largest count first, ties by name.
 func byCount(m map[string]int64) []string {
-	ks := sortedKeys(m)
+	ks := slices.Sorted(maps.Keys(m))
 	sort.SliceStable(ks, func(i, j int) bool { return m[ks[i]] > m[ks[j]] })
 	return ks
 }
@@ -197,7 +190,7 @@ func stageNames(s *metrics.Summary) []string {
 	for _, n := range out {
 		seen[n] = true
 	}
-	for _, n := range sortedKeys(s.Stages) {
+	for _, n := range slices.Sorted(maps.Keys(s.Stages)) {
 		if !seen[n] {
 			out = append(out, n)
 		}
@@ -216,10 +209,10 @@ func groups(s *metrics.Summary) []group {
 	for _, n := range stageNames(s) {
 		out = append(out, group{"stage", n, s.Stages[n]})
 	}
-	for _, n := range sortedKeys(s.Flows) {
+	for _, n := range slices.Sorted(maps.Keys(s.Flows)) {
 		out = append(out, group{"flow", n, s.Flows[n]})
 	}
-	for _, n := range sortedKeys(s.Nodes) {
+	for _, n := range slices.Sorted(maps.Keys(s.Nodes)) {
 		out = append(out, group{"node", n, s.Nodes[n]})
 	}
 	return out

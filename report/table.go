@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -265,7 +267,7 @@ func (t *tableWriter) causes(r *Results) {
 
 func (t *tableWriter) generators(r *Results) {
 	var rows [][]string
-	for _, n := range sortedKeys(r.Summary.Generators) {
+	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 		g := r.Summary.Generators[n]
 		health := "ok"
 		if !g.Healthy() {

@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -305,10 +307,10 @@ func originateBuilder(p *plan.Plan, nodes []openNode) func(runner.Origination) (
 		if len(o.Codecs) > 0 {
 			vars = append(vars, esl.Var{Name: "absolute_codec_string", Value: strings.Join(o.Codecs, ",")})
 		}
-		for _, k := range sortedKeys(o.Headers) {
+		for _, k := range slices.Sorted(maps.Keys(o.Headers)) {
 			vars = append(vars, esl.Var{Name: "sip_h_" + k, Value: o.Headers[k]})
 		}
-		for _, k := range sortedKeys(o.Vars) {
+		for _, k := range slices.Sorted(maps.Keys(o.Vars)) {
 			vars = append(vars, esl.Var{Name: k, Value: o.Vars[k]})
 		}
 		ep := esl.Sofia(o.Profile, dest)
@@ -317,15 +319,6 @@ func originateBuilder(p *plan.Plan, nodes []openNode) func(runner.Origination) (
 		}
 		return esl.Originate{Vars: vars, Endpoint: ep, Proxy: o.Proxy, App: app, AppArgs: appArgs}.Command()
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func writeSummary(path string, s *metrics.Summary) error {
