@@ -133,6 +133,11 @@ type eslConn struct {
 	dying       atomic.Bool
 	closeOnce   sync.Once
 	closed      chan struct{}
+
+	bindMu  sync.Mutex
+	bind    *binding               // myevents, under bindMu
+	boundID atomic.Pointer[string] // the bound channel's uuid, for deliver
+	bg      sync.WaitGroup         // the bound channel's hangup watcher
 }
 
 func newESLConn(a *Agent, nc net.Conn) *eslConn {
@@ -144,8 +149,18 @@ func newESLConn(a *Agent, nc net.Conn) *eslConn {
 	return c
 }
 
-// wants implements subscriber.
+// wants implements subscriber. A connection bound with myevents always
+// takes its channel's CHANNEL_HANGUP, which ends or lingers it (2.5).
 func (c *eslConn) wants(name, subclass string) bool {
+	if name == "CHANNEL_HANGUP" && c.boundID.Load() != nil && !c.dying.Load() {
+		return true
+	}
+	return c.subscribed(name, subclass)
+}
+
+// subscribed reports whether the connection's event subscriptions cover
+// the event type.
+func (c *eslConn) subscribed(name, subclass string) bool {
 	s := c.subs.Load()
 	if s.empty() || c.dying.Load() {
 		return false
@@ -160,6 +175,21 @@ func (c *eslConn) wants(name, subclass string) bool {
 // full queue drops the event; more than 500 drops in a row kill the
 // connection, as FreeSWITCH does (2.9).
 func (c *eslConn) deliver(e *event) {
+	if id := c.boundID.Load(); id != nil {
+		if !ownEvent(e, *id) {
+			return
+		}
+		if e.Name == "CHANNEL_HANGUP" {
+			c.bindMu.Lock()
+			b := c.bind
+			c.bindMu.Unlock()
+			// Queued after the event itself, whether or not it is.
+			defer c.boundHangup(b)
+			if !c.subscribed(e.Name, e.Subclass) {
+				return
+			}
+		}
+	}
 	if fs := c.filters.Load(); fs != nil && len(*fs) > 0 && !passes(*fs, e) {
 		return
 	}
@@ -206,7 +236,7 @@ func (c *eslConn) writeBytes(b []byte) error {
 // kill sends a disconnect notice and closes the connection.
 func (c *eslConn) kill(notice string) {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	_ = c.write(esl.DisconnectNotice(notice))
+	_ = c.write(c.notice(notice))
 	c.close()
 }
 
@@ -238,6 +268,7 @@ func (c *eslConn) serve() {
 	defer func() {
 		c.close()
 		wg.Wait()
+		c.bg.Wait()
 	}()
 	if err := c.write(esl.AuthRequest()); err != nil {
 		return
@@ -426,8 +457,10 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		return nil
 	case "sendmsg":
 		return reply(c.a.sendmsg(rest, cmd))
+	case "myevents":
+		return reply(c.myevents(rest))
 	case "linger", "nolinger":
-		return reply("-ERR not controlling a session")
+		return reply(c.linger(word, rest))
 	}
 	return reply("-ERR command not found")
 }

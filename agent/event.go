@@ -21,6 +21,7 @@ type event struct {
 	Body     string
 
 	wire eventWire
+	raw  []byte // a frame queued in event order (the linger notice), not an event
 }
 
 // Get returns the first header named name (case-insensitively), as the

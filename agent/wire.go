@@ -31,6 +31,9 @@ func (e *event) wireEvent() *esl.Event {
 
 // frame returns the complete wire frame of the event in format f.
 func (e *event) frame(f esl.EventFormat) []byte {
+	if e.raw != nil {
+		return e.raw
+	}
 	if f == esl.FormatJSON {
 		e.wire.jsonOnce.Do(func() { e.wire.json = eventFrameBytes(e.wireEvent(), f) })
 		return e.wire.json
