@@ -212,7 +212,8 @@ func apiUUIDBroadcast(a *Agent, args string) string {
 	if name, rest, ok := strings.Cut(argv[1], "::"); ok {
 		app, arg = name, rest
 	}
-	c.mbox.post(func() { c.execute(app, arg, "", "") })
+	// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured: 08).
+	c.postPrivate(true, func() { c.execute(app, arg, "", "") })
 	return "+OK Message sent\n"
 }
 

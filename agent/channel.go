@@ -83,10 +83,15 @@ type channel struct {
 	leg         sipLeg
 	lastAppResp string
 
-	mbox    mailbox
-	hupCh   chan struct{} // closed when hangup starts
-	hupOnce sync.Once
-	done    chan struct{} // closed after CHANNEL_DESTROY
+	mbox mailbox
+	// eventLock counts running sendmsg apps sent with event-lock; while
+	// it is non-zero, later sendmsg messages wait in held (2.8). Both are
+	// touched only on the channel goroutine.
+	eventLock int
+	held      []func()
+	hupCh     chan struct{} // closed when hangup starts
+	hupOnce   sync.Once
+	done      chan struct{} // closed after CHANNEL_DESTROY
 }
 
 // callerProfile is the Caller-* block (switch_caller_profile_t).
@@ -109,6 +114,17 @@ func newMailbox() mailbox { return mailbox{signal: make(chan struct{}, 1)} }
 func (m *mailbox) post(op func()) {
 	m.mu.Lock()
 	m.ops = append(m.ops, op)
+	m.mu.Unlock()
+	select {
+	case m.signal <- struct{}{}:
+	default:
+	}
+}
+
+// pushFront queues ops ahead of everything queued, in their order.
+func (m *mailbox) pushFront(ops []func()) {
+	m.mu.Lock()
+	m.ops = append(append(make([]func(), 0, len(ops)+len(m.ops)), ops...), m.ops...)
 	m.mu.Unlock()
 	select {
 	case m.signal <- struct{}{}:

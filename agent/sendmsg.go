@@ -30,7 +30,7 @@ func (a *Agent) sendmsg(uuidArg string, cmd *esl.Command) string {
 		}
 		appUUID, appUUIDName := hs.Get("Event-UUID"), hs.Get("Event-UUID-Name")
 		sent := append(esl.Headers{}, hs...)
-		c.mbox.post(func() {
+		c.postPrivate(isTrue(hs.Get("event-lock")), func() {
 			for i := 0; loops == -1 || i < loops; i++ {
 				if c.isHungup() {
 					break
@@ -47,12 +47,43 @@ func (a *Agent) sendmsg(uuidArg string, cmd *esl.Command) string {
 			}
 		}
 		sent := append(esl.Headers{}, hs...)
-		c.mbox.post(func() {
+		c.postPrivate(isTrue(hs.Get("event-lock")), func() {
 			c.doHangup(hangupInfo{cause: cause, sendSignal: true})
 			c.firePrivateCommand(id, sent)
 		})
 	}
 	return "+OK"
+}
+
+// postPrivate queues a message from sendmsg or uuid_broadcast (FreeSWITCH's
+// private event queue). It runs when the channel next looks at its
+// mailbox, unless an app sent with event-lock is running: then it waits
+// until that app returns instead of running nested inside it (2.8).
+// Signalling and API operations are not private messages and are never
+// held.
+func (c *channel) postPrivate(lock bool, run func()) {
+	var op func()
+	op = func() {
+		if c.eventLock > 0 {
+			c.held = append(c.held, op)
+			return
+		}
+		if !lock {
+			run()
+			return
+		}
+		c.eventLock++
+		run()
+		c.eventLock--
+		if c.eventLock == 0 && len(c.held) > 0 {
+			// Held messages go before anything queued since, in their
+			// own order.
+			held := c.held
+			c.held = nil
+			c.mbox.pushFront(held)
+		}
+	}
+	c.mbox.post(op)
 }
 
 // firePrivateCommand fires the PRIVATE_COMMAND of a processed sendmsg: the
