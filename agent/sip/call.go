@@ -152,20 +152,18 @@ func (c *call) emitLocked(ev Event) bool {
 	return true
 }
 
-// finish ends the call once: delivers EventHangup, closes the event stream,
-// forgets the dialog and releases the RTP port. It reports whether this
-// call did it.
+// finish ends the call once: forgets the dialog, releases the RTP port,
+// then delivers EventHangup and closes the event stream. It reports whether
+// this call did it. The port is released before the owner hears of the end,
+// so a port freed by a hangup is free by the time EventHangup arrives (an
+// owner at the edge of its RTP range may dial again at once).
 func (c *call) finish(end End) bool {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
 		return false
 	}
-	c.seen |= 1 << uint(EventHangup)
-	c.events <- Event{Kind: EventHangup, End: &end}
-	c.ended = true
-	close(c.events)
-	close(c.done)
+	c.ended = true // from here emitLocked delivers nothing more
 	sess := c.sess
 	c.mu.Unlock()
 	c.p.forget(c)
@@ -174,6 +172,12 @@ func (c *call) finish(end End) bool {
 			c.p.log.Debug("closing rtp session", "call_id", c.callID, "error", err)
 		}
 	}
+	c.mu.Lock()
+	c.seen |= 1 << uint(EventHangup)
+	c.events <- Event{Kind: EventHangup, End: &end}
+	close(c.events)
+	close(c.done)
+	c.mu.Unlock()
 	return true
 }
 
