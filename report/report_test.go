@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
 )
 
 var update = flag.Bool("update", false, "re-record fixtures and rewrite golden files")
@@ -106,4 +108,19 @@ func TestStatus(t *testing.T) {
 		assert.Equal(t, want, r.Status, name)
 		assert.Equal(t, want, r.status(), "%s: stored status must match the figures", name)
 	}
+}
+
+// TestNewKeepsPlanInfo checks New records the caller's plan view as is and
+// writes a nil stage list as [] in report.json, as it always has.
+func TestNewKeepsPlanInfo(t *testing.T) {
+	t.Parallel()
+	pi := PlanInfo{Name: "p", File: "p.yaml", Tolerance: 0.2, Stages: []StageInfo{{Name: "s", RateFrom: 1, RateTo: 3, Limit: 4}}}
+	r := New(pi, metrics.Summary{}, nil, nil, nil)
+	assert.Equal(t, pi, r.Plan)
+
+	r = New(PlanInfo{Name: "p"}, metrics.Summary{}, nil, nil, nil)
+	var buf bytes.Buffer
+	require.NoError(t, JSON(r)(&buf))
+	assert.Contains(t, buf.String(), `"stages": []`)
+	assert.NotContains(t, buf.String(), `"stages": null`)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/metrics"
-	"github.com/callplan/callplan/plan"
 )
 
 // Schema identifies the JSON report's format (docs/reports.md). It changes
@@ -52,6 +51,8 @@ type Results struct {
 
 // PlanInfo is what a report needs of the plan: its name and file, and each
 // stage's target load (to chart target against achieved calls per second).
+// The caller builds it from its plan (cmd/callplan's planInfo); report does
+// not import package plan.
 type PlanInfo struct {
 	Name   string      `json:"name"`
 	File   string      `json:"file,omitempty"`
@@ -107,11 +108,16 @@ func (s Status) ExitCode() int {
 // New assembles the results of a run. aborted is the live verdict that
 // stopped the run, or nil; the verdicts already reflect it (assert's
 // Evaluate). Files are named when they exist in dir ("" dir: the standard
-// names are assumed).
-func New(p *plan.Plan, sum metrics.Summary, secs []metrics.Second, verdicts []assert.Verdict, aborted *assert.Verdict) *Results {
+// names are assumed). The plan comes as the report's own PlanInfo, filled
+// in by the caller, so that report depends only on metrics and assert
+// (docs/design.md's package map).
+func New(pi PlanInfo, sum metrics.Summary, secs []metrics.Second, verdicts []assert.Verdict, aborted *assert.Verdict) *Results {
 	r := &Results{
-		Schema: Schema, Plan: PlanOf(p), Summary: sum, Seconds: secs, Verdicts: verdicts,
+		Schema: Schema, Plan: pi, Summary: sum, Seconds: secs, Verdicts: verdicts,
 		Files: Files{CDRCSV: metrics.CDRCSVFile, CDRJSONL: metrics.CDRJSONLFile, TimeSeriesCSV: metrics.TimeSeriesCSVFile},
+	}
+	if r.Plan.Stages == nil {
+		r.Plan.Stages = []StageInfo{}
 	}
 	if r.Seconds == nil {
 		r.Seconds = []metrics.Second{}
@@ -124,18 +130,6 @@ func New(p *plan.Plan, sum metrics.Summary, secs []metrics.Second, verdicts []as
 	}
 	r.Status = r.status()
 	return r
-}
-
-// PlanOf extracts what a report needs from a plan.
-func PlanOf(p *plan.Plan) PlanInfo {
-	info := PlanInfo{Name: p.Name, File: p.File, Stages: make([]StageInfo, 0, len(p.Stages)), Tolerance: p.Report.Tolerance}
-	for _, s := range p.Stages {
-		info.Stages = append(info.Stages, StageInfo{
-			Name: s.Name, Duration: assert.Sec(s.Duration.D()), RateFrom: s.Rate.From, RateTo: s.Rate.To,
-			Limit: s.Limit, Hold: assert.Sec(s.Hold.Value.D()),
-		})
-	}
-	return info
 }
 
 func (r *Results) status() Status {

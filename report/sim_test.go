@@ -199,7 +199,22 @@ func simulate(t *testing.T, name string, sc scenario) *Results {
 	require.NoError(t, err)
 	secs := col.Seconds()
 	verdicts := set.Evaluate(&sum, secs, aborted)
-	return New(p, sum, secs, verdicts, aborted)
+	return New(simPlanInfo(p), sum, secs, verdicts, aborted)
+}
+
+// simPlanInfo is the report's view of the simulated plan, built here the
+// way cmd/callplan builds it for a real run. Importing plan is unavoidable
+// in this test (the simulation loads plan.yaml and compiles its assertions),
+// but report itself does not import plan.
+func simPlanInfo(p *plan.Plan) PlanInfo {
+	info := PlanInfo{Name: p.Name, File: p.File, Tolerance: p.Report.Tolerance}
+	for _, s := range p.Stages {
+		info.Stages = append(info.Stages, StageInfo{
+			Name: s.Name, Duration: assert.Sec(s.Duration.D()), RateFrom: s.Rate.From, RateTo: s.Rate.To,
+			Limit: s.Limit, Hold: assert.Sec(s.Hold.Value.D()),
+		})
+	}
+	return info
 }
 
 // scenarios are the recorded fixtures, each named for what it shows.

@@ -70,7 +70,7 @@ func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.
 	}
 	secs := col.Seconds()
 	verdicts := set.Evaluate(&s, secs, aborted)
-	r := report.New(p, s, secs, verdicts, aborted)
+	r := report.New(planInfo(p), s, secs, verdicts, aborted)
 	formats := make([]report.Format, 0, len(p.Report.Formats))
 	for _, f := range p.Report.Formats {
 		formats = append(formats, report.Format(f))
