@@ -109,9 +109,7 @@ func apiUUIDKill(a *Agent, args string) string {
 	}
 	cause := CauseNormalClearing
 	if len(argv) > 1 {
-		if cc, ok := ParseCause(argv[1]); ok {
-			cause = cc
-		}
+		cause = causeOr(argv[1], cause)
 	}
 	c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
 	return "+OK\n"
@@ -252,9 +250,7 @@ func apiSchedHangup(a *Agent, args string) string {
 	}
 	cause := CauseAllottedTimeout
 	if len(argv) > 2 {
-		if cc, ok := ParseCause(argv[2]); ok {
-			cause = cc
-		}
+		cause = causeOr(argv[2], cause)
 	}
 	t := time.AfterFunc(time.Duration(max(secs, 0))*time.Second, func() {
 		c.requestHangup(hangupInfo{cause: cause, sendSignal: true})
@@ -271,10 +267,7 @@ func apiHupall(a *Agent, args string) string {
 	argv := strings.Fields(args)
 	cause := CauseManagerRequest
 	if len(argv) > 0 {
-		cause = CauseNormalClearing
-		if cc, ok := ParseCause(argv[0]); ok {
-			cause = cc
-		}
+		cause = causeOr(argv[0], CauseNormalClearing)
 	}
 	var match []header
 	for i := 1; i+1 < len(argv); i += 2 {

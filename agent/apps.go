@@ -33,13 +33,7 @@ func (c *channel) runApp(app, arg string) string {
 	case "respond":
 		c.respond(arg)
 	case "hangup":
-		cause := CauseNormalClearing
-		if arg != "" {
-			if cc, ok := ParseCause(arg); ok {
-				cause = cc
-			}
-		}
-		c.doHangup(hangupInfo{cause: cause, sendSignal: true})
+		c.doHangup(hangupInfo{cause: causeOr(arg, CauseNormalClearing), sendSignal: true})
 	case "echo":
 		if err := c.preAnswer(); err == nil {
 			c.mu.Lock()

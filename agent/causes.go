@@ -70,6 +70,15 @@ func ParseCause(s string) (Cause, bool) {
 	return causeOf(name), true
 }
 
+// causeOr is the cause s names, or def when s is empty or names no known
+// cause: every command that takes an optional cause falls back this way.
+func causeOr(s string, def Cause) Cause {
+	if c, ok := ParseCause(s); ok {
+		return c
+	}
+	return def
+}
+
 // causeOf turns a cause name from the signalling layer into a Cause.
 func causeOf(name string) Cause {
 	n, ok := sip.CauseNumber(name)

@@ -215,10 +215,7 @@ func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
 	switch strings.ToLower(tech) {
 	case "sofia":
 	case "error":
-		if c, ok := ParseCause(rest); ok {
-			return sofiaTarget{}, c
-		}
-		return sofiaTarget{}, CauseNormalUnspecified
+		return sofiaTarget{}, causeOr(rest, CauseNormalUnspecified)
 	default:
 		return sofiaTarget{}, CauseChanNotImplemented
 	}

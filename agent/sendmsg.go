@@ -40,12 +40,7 @@ func (a *Agent) sendmsg(uuidArg string, cmd *esl.Command) string {
 			c.firePrivateCommand(id, sent)
 		})
 	case "hangup":
-		cause := CauseNormalClearing
-		if v := hs.Get("hangup-cause"); v != "" {
-			if cc, ok := ParseCause(v); ok {
-				cause = cc
-			}
-		}
+		cause := causeOr(hs.Get("hangup-cause"), CauseNormalClearing)
 		sent := append(esl.Headers{}, hs...)
 		c.postPrivate(isTrue(hs.Get("event-lock")), func() {
 			c.doHangup(hangupInfo{cause: cause, sendSignal: true})
