@@ -77,67 +77,58 @@ func (c *channel) runApp(app, arg string) string {
 	return ""
 }
 
+// errAnswerOutbound: answer only sends 200 OK on an inbound leg.
+var errAnswerOutbound = errors.New("cannot answer an outbound leg")
+
 // answer answers an inbound leg (200 OK) with the events of 3.5 C.
 func (c *channel) answer() error {
-	if c.isHungup() {
-		return errHungup
-	}
-	c.mu.Lock()
-	answered, leg := !c.answered.IsZero(), c.leg
-	c.mu.Unlock()
-	if answered {
-		return nil
-	}
-	if c.outbound {
-		return errors.New("cannot answer an outbound leg")
-	}
-	if leg != nil {
-		if err := leg.Answer(); err != nil {
-			return err
-		}
-	}
-	c.markPreAnswered()
-	c.markAnswered()
-	return nil
+	return c.respondInbound(
+		func() bool { return !c.answered.IsZero() },
+		errAnswerOutbound,
+		sipLeg.Answer,
+		func() {
+			c.markPreAnswered()
+			c.markAnswered()
+		})
 }
 
 // preAnswer sends 183 with SDP on an inbound leg.
 func (c *channel) preAnswer() error {
-	if c.isHungup() {
-		return errHungup
-	}
-	c.mu.Lock()
-	done, leg := !c.media.IsZero() || !c.answered.IsZero(), c.leg
-	c.mu.Unlock()
-	if done || c.outbound {
-		return nil
-	}
-	if leg != nil {
-		if err := leg.PreAnswer(); err != nil {
-			return err
-		}
-	}
-	c.markPreAnswered()
-	return nil
+	return c.respondInbound(
+		func() bool { return !c.media.IsZero() || !c.answered.IsZero() },
+		nil, sipLeg.PreAnswer, c.markPreAnswered)
 }
 
 // ringReady sends 180 on an inbound leg.
 func (c *channel) ringReady() error {
+	return c.respondInbound(
+		func() bool { return !c.progress.IsZero() || !c.media.IsZero() || !c.answered.IsZero() },
+		nil, sipLeg.Ring, c.markRingReady)
+}
+
+// respondInbound is the one order answer, preAnswer and ringReady share:
+// nothing once the leg is past that state (past, read under c.mu),
+// onOutbound on an outbound leg (which has nothing to send), else send
+// the response on the SIP leg, if any, and record the state.
+func (c *channel) respondInbound(past func() bool, onOutbound error, send func(sipLeg) error, mark func()) error {
 	if c.isHungup() {
 		return errHungup
 	}
 	c.mu.Lock()
-	done, leg := !c.progress.IsZero() || !c.media.IsZero() || !c.answered.IsZero(), c.leg
+	done, leg := past(), c.leg
 	c.mu.Unlock()
-	if done || c.outbound {
+	if done {
 		return nil
 	}
+	if c.outbound {
+		return onOutbound
+	}
 	if leg != nil {
-		if err := leg.Ring(); err != nil {
+		if err := send(leg); err != nil {
 			return err
 		}
 	}
-	c.markRingReady()
+	mark()
 	return nil
 }
 
