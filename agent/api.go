@@ -81,13 +81,9 @@ func (a *Agent) API(ctx context.Context, cmdline string) string {
 // channel does not exist or op fails.
 func chanAction(failText string, op func(*channel) error) apiFunc {
 	return func(a *Agent, _ context.Context, args string) (string, func()) {
-		argv := strings.Fields(args)
-		if len(argv) < 1 {
-			return failText, nil
-		}
-		c := a.channel(argv[0])
+		_, c, reply := a.uuidArgs(args, 1, failText, failText)
 		if c == nil {
-			return failText, nil
+			return reply, nil
 		}
 		if err := c.do(func() error { return op(c) }); err != nil {
 			return failText, nil
@@ -98,14 +94,24 @@ func chanAction(failText string, op func(*channel) error) apiFunc {
 
 const noSuchChannel = "-ERR No such channel!\n"
 
-func apiUUIDKill(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 1 {
-		return "-USAGE: <uuid> [cause]\n"
+// uuidArgs splits the arguments of a uuid_* command, whose first field
+// names the leg, and finds that leg. When c is nil, reply is the answer:
+// usage with fewer than n fields, unknown when no such leg exists.
+func (a *Agent) uuidArgs(args string, n int, usage, unknown string) (argv []string, c *channel, reply string) {
+	argv = strings.Fields(args)
+	if len(argv) < n {
+		return argv, nil, usage
 	}
-	c := a.channel(argv[0])
+	if c = a.channel(argv[0]); c == nil {
+		return argv, nil, unknown
+	}
+	return argv, c, ""
+}
+
+func apiUUIDKill(a *Agent, args string) string {
+	argv, c, reply := a.uuidArgs(args, 1, "-USAGE: <uuid> [cause]\n", noSuchChannel)
 	if c == nil {
-		return noSuchChannel
+		return reply
 	}
 	cause := CauseNormalClearing
 	if len(argv) > 1 {
@@ -156,13 +162,9 @@ func apiUUIDSetvarMulti(a *Agent, args string) string {
 }
 
 func apiUUIDGetvar(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 2 {
-		return "-USAGE: <uuid> <var>\n"
-	}
-	c := a.channel(argv[0])
+	argv, c, reply := a.uuidArgs(args, 2, "-USAGE: <uuid> <var>\n", noSuchChannel)
 	if c == nil {
-		return noSuchChannel
+		return reply
 	}
 	if v, ok := c.getVar(argv[1]); ok {
 		return v
@@ -175,13 +177,9 @@ func apiUUIDExists(a *Agent, args string) string {
 }
 
 func apiUUIDDump(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 1 {
-		return noSuchChannel
-	}
-	c := a.channel(argv[0])
+	argv, c, reply := a.uuidArgs(args, 1, noSuchChannel, noSuchChannel)
 	if c == nil {
-		return noSuchChannel
+		return reply
 	}
 	e := a.id.newEvent("CHANNEL_DATA", "", a.hub.seq.Add(1), time.Now(), 64+c.varCount())
 	c.addChannelData(e, "CHANNEL_DATA")
@@ -198,13 +196,9 @@ func apiUUIDDump(a *Agent, args string) string {
 // apiUUIDBroadcast queues `app::arg` (or a playback of a path) on a leg,
 // like sendmsg with event-lock.
 func apiUUIDBroadcast(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 2 {
-		return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
-	}
-	c := a.channel(argv[0])
+	argv, c, reply := a.uuidArgs(args, 2, "-USAGE: <uuid> <path> [aleg|bleg|both]\n", "-ERR invalid uuid\n")
 	if c == nil {
-		return "-ERR invalid uuid\n"
+		return reply
 	}
 	app, arg := "playback", argv[1]
 	if name, rest, ok := strings.Cut(argv[1], "::"); ok {
@@ -216,17 +210,16 @@ func apiUUIDBroadcast(a *Agent, args string) string {
 }
 
 func apiUUIDBreak(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 1 || a.channel(argv[0]) == nil {
-		return noSuchChannel
+	if _, c, reply := a.uuidArgs(args, 1, noSuchChannel, noSuchChannel); c == nil {
+		return reply
 	}
 	return "+OK\n"
 }
 
 func apiUUIDSendDTMF(a *Agent, args string) string {
-	argv := strings.Fields(args)
-	if len(argv) < 2 || a.channel(argv[0]) == nil {
-		return "-ERR Cannot locate session!\n"
+	const noSession = "-ERR Cannot locate session!\n"
+	if _, c, reply := a.uuidArgs(args, 2, noSession, noSession); c == nil {
+		return reply
 	}
 	// DTMF is part of the media issue; the agent does not send it yet.
 	return "-ERR Operation failed\n"
