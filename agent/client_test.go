@@ -182,12 +182,21 @@ func startTestAgent(t testing.TB, n *fakeNet, sipAddr string, mod ...func(*Confi
 	t.Helper()
 	cfg := Config{ESLAddr: "127.0.0.1:0", SIPAddr: sipAddr, SPS: 10000, MaxSessions: 10000,
 		Heartbeat: time.Hour, signalling: n.signalling()}
+	return startAgent(t, cfg, mod, func(a *Agent) { n.register(sipAddr, a) })
+}
+
+// startAgent applies mod to cfg, creates the agent, runs beforeStart (when
+// not nil) on it and starts it; the test's cleanup stops it.
+func startAgent(t testing.TB, cfg Config, mod []func(*Config), beforeStart func(*Agent)) *Agent {
+	t.Helper()
 	for _, m := range mod {
 		m(&cfg)
 	}
 	a, err := New(cfg)
 	require.NoError(t, err)
-	n.register(sipAddr, a)
+	if beforeStart != nil {
+		beforeStart(a)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, a.Start(ctx))
 	t.Cleanup(func() {
@@ -220,18 +229,7 @@ func startSIPAgent(t testing.TB, mod ...func(*Config)) *Agent {
 	t.Helper()
 	cfg := Config{ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:0", SPS: 10000, MaxSessions: 10000,
 		Heartbeat: time.Hour, RTPPortMin: testRTPMin, RTPPortMax: testRTPMax}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	a, err := New(cfg)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, a.Start(ctx))
-	t.Cleanup(func() {
-		cancel()
-		_ = a.Close()
-	})
-	return a
+	return startAgent(t, cfg, mod, nil)
 }
 
 // closedPort is a UDP port on loopback that nothing listens on.
