@@ -88,7 +88,6 @@ func TestCompileErrors(t *testing.T) {
 		{"flow scope counter typo", "  - {expr: 'sucess > 0.5', flow: reject}\n", "unknown field sucess (did you mean success?)"},
 		{"stage scope has no stages map", "  - {expr: 'stages.ramp.asr > 0.5', stage: ramp}\n", "unknown name stages"},
 		{"combined scopes", "  - {expr: 'asr > 0.5', stage: ramp, flow: park}\n", "assertions[0].flow: stage, flow and node scopes cannot be combined"},
-		{"window with node", "  - {expr: 'asr > 0.5', window: 10s, node: fs2}\n", "assertions[0].window: window cannot be combined with node scope"},
 		{"window not whole seconds", "  - {expr: 'asr > 0.5', window: 1500ms}\n", "assertions[0].window: must be whole seconds"},
 		{"duration is the builtin", "  - expr: duration.p95 > duration('1s')\n", "assertions[0].expr"},
 		{"now disabled", "  - expr: now() != nil\n", "assertions[0].expr: invalid expression: unknown name now"},
@@ -379,4 +378,112 @@ func TestFailing(t *testing.T) {
 	assert.Nil(t, s.Live().Check(time.Second, sum, secs), "abort_delay still holds for aborting")
 	var none *Set
 	assert.Nil(t, none.Failing(time.Second, sum, secs))
+}
+
+// scoped builds 20 synthetic seconds at 10 cps split across flows park
+// (6 cps) and reject (4 cps) and caller nodes embedded (7) and fs2 (3).
+// In seconds 8..10 park answers 2 of 6, lost on embedded (3 of 7); in
+// seconds 15..17 fs2 answers nothing, lost on reject (1 of 4). The run's
+// own second is the sum of either breakdown.
+func scoped() []metrics.Second {
+	var secs []metrics.Second
+	for i := range 20 {
+		park, reject := sec(i, "ramp", 6, 6), sec(i, "ramp", 4, 4)
+		embedded, fs2 := sec(i, "ramp", 7, 7), sec(i, "ramp", 3, 3)
+		if i >= 8 && i <= 10 {
+			park.Answered, embedded.Answered = 2, 3
+		}
+		if i >= 15 && i <= 17 {
+			reject.Answered, fs2.Answered = 1, 0
+		}
+		run := sec(i, "ramp", 10, park.Answered+reject.Answered)
+		run.Flows = map[string]metrics.Second{"park": park, "reject": reject}
+		run.Nodes = map[string]metrics.Second{"embedded": embedded, "fs2": fs2}
+		secs = append(secs, run)
+	}
+	return secs
+}
+
+func TestScopedWindows(t *testing.T) {
+	t.Parallel()
+	secs := scoped()
+	// Whole-run figures: park 108/120, fs2 51/60.
+	whole := summary(metrics.Group{Calls: 200, Answered: 179, ASR: 0.895})
+	whole.Flows["park"] = metrics.Group{Calls: 120, Answered: 108, ASR: 0.9}
+	whole.Nodes["fs2"] = metrics.Group{Calls: 60, Answered: 51, ASR: 0.85}
+	for _, tc := range []struct {
+		name     string
+		yaml     string
+		pass     bool
+		windows  int
+		failed   int
+		span     *Span
+		observed string
+	}{
+		{"flow holds over the whole run", "  - {expr: asr >= 0.85, flow: park}\n", true, 0, 0, nil, "asr = 0.9"},
+		// A 5 s window of park holding b of its three bad seconds has
+		// asr (30 - 4b) / 30: fails for b >= 2, i.e. starts 5..9.
+		{"flow window fails where the whole run passes", "  - {expr: asr >= 0.85, window: 5s, flow: park}\n", false, 16, 5, &Span{5, 10}, "asr = 0.7333, in [5s, 10s)"},
+		// reject's worst 5 s window has asr (20 - 9) / 20.
+		{"other flow's windows all pass", "  - {expr: asr >= 0.5, window: 5s, flow: reject}\n", true, 16, 0, &Span{15, 20}, "asr = 0.55, in [15s, 20s)"},
+		// The run's worst is the dip: (50 - 12) / 50 in [6s, 11s).
+		{"run windows pass a looser bar", "  - {expr: asr >= 0.75, window: 5s}\n", true, 16, 0, &Span{15, 20}, "asr = 0.82, in [15s, 20s)"},
+		{"run window catches the dip", "  - {expr: asr >= 0.8, window: 5s}\n", false, 16, 3, &Span{6, 11}, "asr = 0.76, in [6s, 11s)"},
+		{"node holds over the whole run", "  - {expr: asr >= 0.8, node: fs2}\n", true, 0, 0, nil, "asr = 0.85"},
+		// fs2's 5 s windows holding b of its three silent seconds have
+		// asr (15 - 3b) / 15: fail for b >= 2, starts 12..15.
+		{"node window fails", "  - {expr: asr >= 0.8, window: 5s, node: fs2}\n", false, 16, 4, &Span{12, 17}, "asr = 0.6, in [12s, 17s)"},
+		{"other node passes", "  - {expr: asr >= 0.6, window: 5s, node: embedded}\n", true, 16, 0, &Span{15, 20}, "asr = 1, in [15s, 20s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Compile(planWith(t, tc.yaml))
+			require.NoError(t, err)
+			v := s.Evaluate(whole, secs, nil)[0]
+			assert.Equal(t, tc.pass, v.Pass, "%s", v)
+			assert.Equal(t, tc.windows, v.Windows)
+			assert.Equal(t, tc.failed, v.FailedWindows)
+			assert.Equal(t, tc.span, v.Span)
+			assert.Equal(t, tc.observed, v.ObservedText())
+		})
+	}
+}
+
+// TestLiveFlowAndNodeFromSeries: live flow and node assertions read
+// answered and asr from their own per-second series, windowed or not.
+func TestLiveFlowAndNodeFromSeries(t *testing.T) {
+	t.Parallel()
+	secs := scoped()
+	// Long holds: the summary has answered only the calls that ended.
+	held := summary(metrics.Group{Calls: 200, Answered: 20, ASR: 0.1})
+	held.Flows["park"] = metrics.Group{Calls: 120, Answered: 12, ASR: 0.1}
+	held.Nodes["fs2"] = metrics.Group{Calls: 60, Answered: 6, ASR: 0.1}
+	for _, tc := range []struct {
+		name     string
+		yaml     string
+		upTo     int // seconds sealed so far
+		abort    bool
+		observed string
+	}{
+		{"flow whole scope reads the series", "  - {expr: asr >= 0.85, flow: park, abort: true}\n", 20, false, ""},
+		{"flow whole scope aborts on the series", "  - {expr: asr >= 0.95, flow: park, abort: true}\n", 20, true, "asr = 0.9"},
+		{"node whole scope reads the series", "  - {expr: asr >= 0.8, node: fs2, abort: true}\n", 20, false, ""},
+		{"flow window aborts in the dip", "  - {expr: asr >= 0.85, window: 5s, flow: park, abort: true}\n", 11, true, "asr = 0.6, in [6s, 11s)"},
+		{"flow window recovers after the dip", "  - {expr: asr >= 0.85, window: 5s, flow: park, abort: true}\n", 20, false, ""},
+		{"node window aborts", "  - {expr: asr >= 0.8, window: 3s, node: fs2, abort: true}\n", 17, true, "asr = 0.3333, in [14s, 17s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Compile(planWith(t, tc.yaml))
+			require.NoError(t, err)
+			v := s.Live().Check(time.Minute, held, secs[:tc.upTo])
+			if !tc.abort {
+				assert.Nil(t, v, "%v", v)
+				return
+			}
+			require.NotNil(t, v)
+			assert.True(t, v.Aborted)
+			assert.Equal(t, tc.observed, v.ObservedText())
+		})
+	}
 }

@@ -143,14 +143,6 @@ func compileOne(i int, a plan.Assertion, n names, errs *plan.Errors) (*compiled,
 		errs.Add(at(key), base+"."+key, "stage, flow and node scopes cannot be combined (the summary has no per-%s figures within a %s); write one assertion per scope",
 			key, map[bool]string{true: "stage", false: "flow"}[a.Stage != ""])
 		ok = false
-	case a.Window > 0 && (a.Flow != "" || a.Node != ""):
-		// The time series is kept for the whole run and per stage only.
-		key := "flow"
-		if a.Node != "" {
-			key = "node"
-		}
-		errs.Add(at("window"), base+".window", "window cannot be combined with %s scope (the per-second series is per run and per stage); drop window or %s", key, key)
-		ok = false
 	}
 	if a.Window > 0 && a.Window.D()%time.Second != 0 {
 		errs.Add(at("window"), base+".window", "must be whole seconds (the time series has one point per second), got %s", a.Window)

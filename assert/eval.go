@@ -230,19 +230,34 @@ func (c *compiled) run(v *Verdict, env map[string]any) {
 	}
 }
 
-// windows returns the seconds an assertion's windows slide over: the whole
-// series, or the seconds of its stage.
+// series returns the seconds an assertion's windows slide over: the whole
+// series, the seconds of its stage, or every second as seen by its flow or
+// caller node (seconds in which the flow or node had nothing are kept,
+// empty, so a window is always that many seconds of wall-clock time).
 func (c *compiled) series(secs []metrics.Second) []metrics.Second {
-	if c.a.Stage == "" {
-		return secs
-	}
-	out := make([]metrics.Second, 0, len(secs))
-	for _, s := range secs {
-		if s.Stage == c.a.Stage {
-			out = append(out, s)
+	switch {
+	case c.a.Stage != "":
+		out := make([]metrics.Second, 0, len(secs))
+		for _, s := range secs {
+			if s.Stage == c.a.Stage {
+				out = append(out, s)
+			}
 		}
+		return out
+	case c.a.Flow != "":
+		out := make([]metrics.Second, len(secs))
+		for i := range secs {
+			out[i] = secs[i].Flow(c.a.Flow)
+		}
+		return out
+	case c.a.Node != "":
+		out := make([]metrics.Second, len(secs))
+		for i := range secs {
+			out[i] = secs[i].Node(c.a.Node)
+		}
+		return out
 	}
-	return out
+	return secs
 }
 
 // evalWindows judges every sliding window of c.window seconds: windows

@@ -106,19 +106,16 @@ func (c *compiled) judgeLive(elapsed time.Duration, sum *metrics.Summary, secs [
 	return v, true
 }
 
-// liveEnv is the environment of a whole-run (or stage) assertion judged
-// live. The summary counts a call answered only when its record ends, so
+// liveEnv is the environment of an assertion judged live over its whole
+// scope. The summary counts a call answered only when its record ends, so
 // while calls are being held its asr is answered-and-ended over
 // originated, far below the truth for most of a run with long holds. The
-// per-second series counts answers as they happen, so answered and asr
-// come from the sealed seconds instead (answers / originates in them);
-// everything else is the live summary. Flow and node scopes have no
-// series: for them abort_delay must cover the hold time.
+// per-second series (the run's, the stage's, or the flow's or node's
+// breakdown of it) counts answers as they happen, so answered and asr come
+// from the sealed seconds instead (answers / originates in them);
+// everything else is the live summary.
 func (c *compiled) liveEnv(sum *metrics.Summary, secs []metrics.Second) map[string]any {
 	env := c.envFor(sum, c.names())
-	if c.a.Flow != "" || c.a.Node != "" {
-		return env
-	}
 	g := metrics.Window(c.series(secs))
 	if g.Calls == 0 {
 		return env

@@ -215,11 +215,12 @@ What the top-level names mean depends on the assertion's scope:
 | ` + "`stage: S`" + ` | the calls originated in stage S | — |
 | ` + "`flow: F`" + ` | the calls of flow F | F's own counters by name: ` + "`unexpected == 0`" + ` |
 | ` + "`node: N`" + ` | the calls originated by node N | — |
-| ` + "`window: W`" + ` | each window of W seconds (of the run, or of stage S) | — |
+| ` + "`window: W`" + ` | each window of W seconds (of the run, or of stage S, flow F or node N) | — |
 
 Stage, flow and node scopes cannot be combined (the summary has no figures
-per flow within a stage); a window can be combined with a stage, not with a
-flow or node (the per-second series is kept per run and per stage).
+per flow within a stage); a window can be combined with any one of them (the
+per-second series is kept per run, and broken down per flow and per node;
+a stage's seconds are those the stage ran in).
 
 At run scope:
 
@@ -241,7 +242,9 @@ figures.
 
 ` + "`window: 30s`" + ` judges the expression over every sliding window of 30 one-second
 buckets: [0 s, 30 s), [1 s, 31 s), ... of the run (or of the stage's seconds,
-with ` + "`stage`" + `). Each window's figures are merged from the per-second series
+with ` + "`stage`" + `; or of the flow's or node's share of every second, with
+` + "`flow`" + ` or ` + "`node`" + `: windows are wall-clock seconds, including those in which
+the flow or node had nothing). Each window's figures are merged from the per-second series
 (` + "`metrics.Window`" + `): counts and breakdowns are summed, percentiles come from the
 merged histograms (within 0.8%), ` + "`answered`" + ` counts answers that happened in the
 window and ` + "`asr`" + ` is answers / originates in it, ` + "`erlangs.max`" + ` is the busiest
@@ -270,12 +273,13 @@ up the run's calls, and the run ends with exit 1 and ` + "`aborted by <name>`" +
 that assertion's verdict is the live one (marked aborted), whatever the
 final figures say.
 
-Live, ` + "`answered`" + ` and ` + "`asr`" + ` of a run- or stage-scoped assertion come from the
-per-second series (answers counted as they happen, over originates in the
-sealed seconds), because the summary counts a call answered only when its
-record ends: with long holds its asr would sit far below the truth for most
-of the run. Flow and node scopes have no series, so for them choose an
-` + "`abort_delay`" + ` longer than the hold time.
+Live, ` + "`answered`" + ` and ` + "`asr`" + ` of an assertion without a window come from the
+per-second series of its scope (the run's, the stage's seconds, or the
+flow's or node's share of them: answers counted as they happen, over
+originates in the sealed seconds), because the summary counts a call
+answered only when its record ends: with long holds its asr would sit far
+below the truth for most of the run. Until a second with a call in the
+scope has been sealed, they come from the summary.
 
 While a run goes, its progress line names every assertion failing so far,
 judged the same live way (abort or not, without the delay):

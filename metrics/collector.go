@@ -32,6 +32,9 @@ type Collector struct {
 	secs   []Second
 	active int64
 	areaAt time.Time
+	// flowActive and nodeActive are the calls in progress per flow and
+	// per caller node, for the per-flow and per-node seconds.
+	flowActive, nodeActive map[string]int64
 
 	cdr *CDRWriter
 	ts  *csv.Writer
@@ -64,7 +67,8 @@ func NewCollector(run, plan string, opts ...Option) *Collector {
 		clock: time.Now, run: run, plan: plan,
 		all:    newGroupAcc(),
 		stages: map[string]*groupAcc{}, flows: map[string]*groupAcc{}, nodes: map[string]*groupAcc{},
-		gens: map[string]Generator{},
+		gens:       map[string]Generator{},
+		flowActive: map[string]int64{}, nodeActive: map[string]int64{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -114,19 +118,62 @@ func (c *Collector) roll(now time.Time) {
 		c.integrate(boundary)
 		c.seal()
 		c.cur = newOpenSecond(c.cur.s.Index+1, c.stage, c.active)
+		c.openSubs()
 	}
 	c.integrate(now)
 }
 
 func (c *Collector) integrate(now time.Time) {
 	if now.After(c.areaAt) {
-		c.cur.s.Erlangs += float64(c.active) * now.Sub(c.areaAt).Seconds()
+		dt := now.Sub(c.areaAt).Seconds()
+		c.cur.s.Erlangs += float64(c.active) * dt
+		for k, a := range c.flowActive {
+			if a > 0 {
+				c.flow(k).s.Erlangs += float64(a) * dt
+			}
+		}
+		for k, a := range c.nodeActive {
+			if a > 0 {
+				c.node(k).s.Erlangs += float64(a) * dt
+			}
+		}
 		c.areaAt = now
 	}
 }
 
+// openSubs starts the new second's buckets of the flows and nodes with
+// calls in progress; the others get one when something happens in them.
+func (c *Collector) openSubs() {
+	for k, a := range c.flowActive {
+		if a > 0 {
+			c.flow(k)
+		}
+	}
+	for k, a := range c.nodeActive {
+		if a > 0 {
+			c.node(k)
+		}
+	}
+}
+
+// flow and node are the open second's buckets of a flow and a caller node
+// (nil for an empty name).
+func (c *Collector) flow(name string) *openSecond {
+	return c.cur.sub(&c.cur.flows, name, c.flowActive[name])
+}
+
+func (c *Collector) node(name string) *openSecond {
+	return c.cur.sub(&c.cur.nodes, name, c.nodeActive[name])
+}
+
 func (c *Collector) seal() {
 	c.cur.s.Active = c.active
+	for k, b := range c.cur.flows {
+		b.s.Active = c.flowActive[k]
+	}
+	for k, b := range c.cur.nodes {
+		b.s.Active = c.nodeActive[k]
+	}
 	s := c.cur.seal()
 	c.secs = append(c.secs, s)
 	if c.ts != nil {
@@ -200,6 +247,9 @@ func (c *Collector) arrival(stage, flow string, count func(*Second), countGroup 
 	defer c.mu.Unlock()
 	c.roll(c.clock())
 	count(&c.cur.s)
+	if f := c.flow(flow); f != nil {
+		count(&f.s)
+	}
 	for _, g := range c.groups(stage, flow, "") {
 		countGroup(&g.g)
 	}
@@ -215,18 +265,41 @@ func (c *Collector) Originated(stage, flow, node string) {
 	c.cur.s.Calls++
 	c.active++
 	c.cur.s.MaxActive = max(c.cur.s.MaxActive, c.active)
+	if flow != "" {
+		c.flowActive[flow]++
+		f := c.flow(flow)
+		f.s.Calls++
+		f.s.MaxActive = max(f.s.MaxActive, c.flowActive[flow])
+	}
+	if node != "" {
+		c.nodeActive[node]++
+		n := c.node(node)
+		n.s.Calls++
+		n.s.MaxActive = max(n.s.MaxActive, c.nodeActive[node])
+	}
 	for _, g := range c.groups(stage, flow, node) {
 		g.originated(now)
 	}
 }
 
 // Answered counts a caller answer in the time series at the moment it
-// happens (the run's summary counts it from the record).
-func (c *Collector) Answered() {
+// happens (the run's summary counts it from the record), for the run only;
+// AnsweredIn also counts it for its flow and caller node.
+func (c *Collector) Answered() { c.AnsweredIn("", "") }
+
+// AnsweredIn counts a caller answer of a call of flow placed on caller node
+// node (either may be empty) in the time series at the moment it happens.
+func (c *Collector) AnsweredIn(flow, node string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.roll(c.clock())
 	c.cur.s.Answered++
+	if f := c.flow(flow); f != nil {
+		f.s.Answered++
+	}
+	if n := c.node(node); n != nil {
+		n.s.Answered++
+	}
 }
 
 // End takes a finished call's record: it is written to the CDR and folded
@@ -241,6 +314,18 @@ func (c *Collector) End(r *Record) error {
 		c.active--
 	}
 	c.cur.ended(r)
+	if f := c.flow(r.Flow); f != nil {
+		if c.flowActive[r.Flow] > 0 {
+			c.flowActive[r.Flow]--
+		}
+		f.ended(r)
+	}
+	if n := c.node(r.CallerNode); n != nil {
+		if c.nodeActive[r.CallerNode] > 0 {
+			c.nodeActive[r.CallerNode]--
+		}
+		n.ended(r)
+	}
 	for _, g := range c.groups(r.Stage, r.Flow, r.CallerNode) {
 		g.ended(now, r)
 	}
@@ -274,7 +359,9 @@ func (c *Collector) SetInterrupted() {
 	c.interrupted = true
 }
 
-// Seconds returns the sealed seconds of the time series so far (a copy).
+// Seconds returns the sealed seconds of the time series so far (a copy),
+// each with its per-flow and per-node breakdown (Second.Flows, Nodes; the
+// maps are shared with the collector and must not be modified).
 func (c *Collector) Seconds() []Second {
 	c.mu.Lock()
 	defer c.mu.Unlock()

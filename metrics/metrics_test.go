@@ -392,9 +392,11 @@ func TestCollectorMemoryStaysFlat(t *testing.T) {
 	run(20_000, n)
 	after := heap()
 	grown := int64(after) - int64(before)
-	// 200 s of series at a few hundred bytes per histogram bin set; nothing
-	// per call. Allow 10 bytes per call, far below any per-call record.
-	assert.Less(t, grown, int64(n*10), "heap grew %d bytes over %d calls", grown, n)
+	// 200 s of series, three buckets a second (the run's, flow park's and
+	// node n's), each a few KB of histogram bins; nothing per call. Allow
+	// 20 bytes per call (about 6.7 KB per bucket), far below any per-call
+	// record.
+	assert.Less(t, grown, int64(n*20), "heap grew %d bytes over %d calls", grown, n)
 	s := c.Summary()
 	assert.Equal(t, int64(n+20_000), s.OK)
 }
@@ -404,4 +406,146 @@ func TestSortedKeys(t *testing.T) {
 	keys := sortedKeys(map[string]int{"b": 1, "a": 2, "c": 3})
 	assert.True(t, sort.StringsAreSorted(keys))
 	assert.Len(t, keys, 3)
+}
+
+// TestCollectorFlowAndNodeSeconds: each second's per-flow and per-node
+// breakdowns add up to the run's second, and Window over a flow's or a
+// node's series agrees with the summary's group for it.
+func TestCollectorFlowAndNodeSeconds(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{}
+	clk.Set(0)
+	c := NewCollector("r", "p", WithClock(clk.Now))
+	c.SetStage("s")
+	flows, nodes := []string{"park", "reject", "park"}, []string{"a", "b"}
+	n := 0
+	// 6 s: every 250 ms an arrival; 1 in 5 dropped; the rest are
+	// originated on alternating nodes, answered 100 ms later (except
+	// reject) and ended 700 ms after the originate, crossing seconds.
+	type open struct {
+		r      *Record
+		answer time.Duration
+		end    time.Duration
+	}
+	var pending []open
+	// Arrivals stop at 6 s; by 7 s every call has ended, so the summary
+	// (which counts answers from ended records) and the series agree.
+	for at := time.Duration(0); at < 7*time.Second; at += ms(50) {
+		clk.Set(at)
+		for i := 0; i < len(pending); {
+			p := pending[i]
+			switch {
+			case p.answer > 0 && at >= p.answer:
+				c.AnsweredIn(p.r.Flow, p.r.CallerNode)
+				pending[i].answer = 0
+			case at >= p.end:
+				require.NoError(t, c.End(p.r))
+				pending = append(pending[:i], pending[i+1:]...)
+				continue
+			}
+			i++
+		}
+		if at%ms(250) != 0 || at >= 6*time.Second {
+			continue
+		}
+		f := flows[n%len(flows)]
+		c.Offered("s", f)
+		n++
+		if n%5 == 0 {
+			c.Dropped("s", f)
+			continue
+		}
+		node := nodes[n%len(nodes)]
+		c.Originated("s", f, node)
+		created := t0.Add(at)
+		var r *Record
+		ans := at + ms(100)
+		if f == "reject" {
+			r = call("x", "s", f, node, created, 0, ms(700), OutcomeFailed, "USER_BUSY", 486)
+			ans = 0
+		} else {
+			r = call("x", "s", f, node, created, ms(100), ms(600), OutcomeOK, "NORMAL_CLEARING", 200)
+		}
+		pending = append(pending, open{r: r, answer: ans, end: at + ms(700)})
+	}
+	require.Empty(t, pending)
+	clk.Set(7500 * time.Millisecond)
+	sum, err := c.Close()
+	require.NoError(t, err)
+	secs := c.Seconds()
+	require.Len(t, secs, 8)
+
+	type counts struct {
+		Offered, Calls, Answered, OK, Failed, Dropped, Active int64
+		Causes                                                map[string]int64
+	}
+	of := func(s Second) counts {
+		return counts{s.Offered, s.Calls, s.Answered, s.OK, s.Failed, s.Dropped, s.Active, s.Causes}
+	}
+	add := func(a *counts, b counts) {
+		a.Offered += b.Offered
+		a.Calls += b.Calls
+		a.Answered += b.Answered
+		a.OK += b.OK
+		a.Failed += b.Failed
+		a.Dropped += b.Dropped
+		a.Active += b.Active
+		for k, v := range b.Causes {
+			if a.Causes == nil {
+				a.Causes = map[string]int64{}
+			}
+			a.Causes[k] += v
+		}
+	}
+	for _, s := range secs {
+		var byFlow, byNode counts
+		var flowErl, nodeErl float64
+		for _, f := range s.Flows {
+			add(&byFlow, of(f))
+			flowErl += f.Erlangs
+			assert.Equal(t, s.Stage, f.Stage)
+			assert.Equal(t, s.Index, f.Index)
+		}
+		for _, nd := range s.Nodes {
+			add(&byNode, of(nd))
+			nodeErl += nd.Erlangs
+		}
+		want := of(s)
+		assert.Equal(t, want, byFlow, "second %d by flow", s.Index)
+		// Arrivals have no node: the nodes' seconds carry no offered or
+		// dropped.
+		want.Offered, want.Dropped = 0, 0
+		assert.Equal(t, want, byNode, "second %d by node", s.Index)
+		assert.InDelta(t, s.Erlangs, flowErl, 1e-9, "second %d erlangs by flow", s.Index)
+		assert.InDelta(t, s.Erlangs, nodeErl, 1e-9, "second %d erlangs by node", s.Index)
+	}
+	require.Contains(t, secs[1].Flows, "park")
+	require.Contains(t, secs[1].Nodes, "a")
+
+	series := func(pick func(*Second) Second) []Second {
+		out := make([]Second, len(secs))
+		for i := range secs {
+			out[i] = pick(&secs[i])
+		}
+		return out
+	}
+	for _, f := range []string{"park", "reject"} {
+		w := Window(series(func(s *Second) Second { return s.Flow(f) }))
+		g := sum.Flows[f]
+		assert.Equal(t, g.Calls, w.Calls, "flow %s calls", f)
+		assert.Equal(t, g.Answered, w.Answered, "flow %s answered", f)
+		assert.Equal(t, g.Dropped, w.Dropped, "flow %s dropped", f)
+		assert.Equal(t, g.Causes, w.Causes, "flow %s causes", f)
+	}
+	for _, nd := range nodes {
+		w := Window(series(func(s *Second) Second { return s.Node(nd) }))
+		g := sum.Nodes[nd]
+		assert.Equal(t, g.Calls, w.Calls, "node %s calls", nd)
+		assert.Equal(t, g.Answered, w.Answered, "node %s answered", nd)
+		assert.Equal(t, g.Duration.Count, w.Duration.Count, "node %s durations", nd)
+	}
+	assert.Equal(t, int64(0), sum.Flows["reject"].Answered)
+	assert.Positive(t, sum.Flows["park"].Answered)
+	// A flow absent from a second reads as an empty second at its index.
+	assert.Equal(t, Second{Index: 7, Stage: "s"}, secs[7].Flow("nope"))
 }

@@ -39,6 +39,31 @@ type Second struct {
 	SetupLatency  WindowHist `json:"setup_latency"`
 	AnswerLatency WindowHist `json:"answer_latency"`
 	Duration      WindowHist `json:"duration"`
+
+	// Flows and Nodes are the same second broken down by the flow and the
+	// caller node a call belongs to, so a window can be judged for one flow
+	// or node. A flow or node that had nothing in the second (no arrival,
+	// no call, none active) has no entry. Their own Flows and Nodes are
+	// empty. Arrivals (offered, dropped, throttled) have no node yet, so
+	// they count per flow only. They are kept in memory for the run's
+	// assertions and not saved in report.json: that would multiply its
+	// largest part by 1 + flows + nodes, and verdicts are saved already.
+	Flows map[string]Second `json:"-"`
+	Nodes map[string]Second `json:"-"`
+}
+
+// Flow is the second as seen by flow name: its entry in Flows, or an empty
+// second with the same Index and Stage when the flow had nothing in it.
+func (s *Second) Flow(name string) Second { return sub(s, s.Flows, name) }
+
+// Node is the second as seen by caller node name; see Flow.
+func (s *Second) Node(name string) Second { return sub(s, s.Nodes, name) }
+
+func sub(s *Second, m map[string]Second, name string) Second {
+	if x, ok := m[name]; ok {
+		return x
+	}
+	return Second{Index: s.Index, Stage: s.Stage}
 }
 
 // Window merges seconds into one Group, as if the calls in those seconds
@@ -99,10 +124,30 @@ func addMap(dst, src map[string]int64) {
 	}
 }
 
-// openSecond accumulates the second in progress.
+// openSecond accumulates the second in progress. flows and nodes are the
+// per-flow and per-caller-node buckets of the same second, made when
+// something happens in them (or a call of theirs is in progress).
 type openSecond struct {
 	s                            Second
 	pdd, setup, answer, duration binCounter
+	flows, nodes                 map[string]*openSecond
+}
+
+// sub returns the bucket of name in m (o.flows or o.nodes), making it with
+// active calls in progress when it is new; nil when name is empty.
+func (o *openSecond) sub(m *map[string]*openSecond, name string, active int64) *openSecond {
+	if name == "" {
+		return nil
+	}
+	if *m == nil {
+		*m = map[string]*openSecond{}
+	}
+	b, ok := (*m)[name]
+	if !ok {
+		b = newOpenSecond(o.s.Index, o.s.Stage, active)
+		(*m)[name] = b
+	}
+	return b
 }
 
 func newOpenSecond(index int, stage string, active int64) *openSecond {
@@ -148,7 +193,20 @@ func (o *openSecond) seal() Second {
 	s := o.s
 	s.PDD, s.SetupLatency = o.pdd.seal(), o.setup.seal()
 	s.AnswerLatency, s.Duration = o.answer.seal(), o.duration.seal()
+	s.Flows, s.Nodes = sealSubs(o.flows, o.s.Stage), sealSubs(o.nodes, o.s.Stage)
 	return s
+}
+
+func sealSubs(m map[string]*openSecond, stage string) map[string]Second {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]Second, len(m))
+	for k, b := range m {
+		b.s.Stage = stage
+		out[k] = b.seal()
+	}
+	return out
 }
 
 func incr(m map[string]int64, k string) map[string]int64 {

@@ -693,7 +693,7 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 			if r.CallerAnswer.IsZero() {
 				r.CallerAnswer = at
 				if !c.smoke {
-					defer e.col.Answered()
+					defer e.col.AnsweredIn(r.Flow, r.CallerNode)
 				}
 				post = append(post, flows.CallerAnswered)
 			}
