@@ -83,3 +83,19 @@ stages:
   - {name: ramp, duration: 1h, rate: 100, limit: 500}
 assertions:
 `
+
+// BenchmarkEvaluateFlowWindow30sOver1h: as BenchmarkEvaluateWindow30sOver1h
+// but scoped to a flow, whose share of every second is read from
+// Second.Flows.
+func BenchmarkEvaluateFlowWindow30sOver1h(b *testing.B) {
+	s, err := Compile(planWithB(b, "  - {expr: asr >= 0.9 && pdd.p95 < duration(\"300ms\"), window: 30s, flow: park}\n"))
+	require.NoError(b, err)
+	secs := benchSeconds()
+	for i := range secs {
+		secs[i].Flows = map[string]metrics.Second{"park": secs[i], "reject": {Index: secs[i].Index}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = s.Evaluate(summary(metrics.Group{}), secs, nil)
+	}
+}
