@@ -85,6 +85,9 @@ type transcript struct {
 var (
 	uuidRE   = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	numberRE = regexp.MustCompile(`[0-9]+`)
+	// FreeSWITCH's status line says "1 minute" but "2 minutes": once the
+	// figures are N, the plural s depends on them and must go too.
+	upUnitRE = regexp.MustCompile(`N (year|day|hour|minute|second|millisecond|microsecond)s?\b`)
 )
 
 func normalise(s string) string {
@@ -115,7 +118,7 @@ func normaliseReply(f *esl.Frame) string {
 	case strings.HasPrefix(body, `{"row_count"`):
 		body = `{"row_count"...`
 	case strings.HasPrefix(body, "UP "):
-		body = normalise(strings.SplitN(body, "\n", 2)[0]) + " ..."
+		body = upUnitRE.ReplaceAllString(normalise(strings.SplitN(body, "\n", 2)[0]), "N $1(s)") + " ..."
 	case strings.HasPrefix(body, "====="):
 		body = "=====..."
 	default:
