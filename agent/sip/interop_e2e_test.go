@@ -3,17 +3,13 @@
 package sip
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"net"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/callplan/callplan/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,121 +17,6 @@ import (
 // Interop with foreign SIP stacks on loopback: SIPp as UAS and UAC, and
 // Kamailio as a stateless proxy in the fs_path. These fail (not skip) when
 // sipp or kamailio is missing: `make deps-e2e` installs them.
-
-// peerProc is a SIPp or Kamailio process owned by one test.
-type peerProc struct {
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-	done chan struct{}
-	err  error
-}
-
-func startPeer(t testing.TB, name string, args ...string) *peerProc {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	require.NoErrorf(t, err, "%s is needed for the e2e tests (make deps-e2e)", name)
-	p := &peerProc{cmd: exec.Command(path, args...), done: make(chan struct{})}
-	p.cmd.Stdout = &p.out
-	p.cmd.Stderr = &p.out
-	p.cmd.Dir = t.TempDir() // SIPp writes its logs to the working directory
-	// Its own process group, so Kamailio's children go with it.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.stop()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, p.out.String())
-		}
-	})
-	return p
-}
-
-// stop ends the process group this test started (by its id), politely
-// first.
-func (p *peerProc) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
-}
-
-// wait returns the exit code once the process ends (within d).
-func (p *peerProc) wait(t testing.TB, d time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(d):
-		require.FailNowf(t, "peer did not exit", "within %s", d)
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	require.NoError(t, p.err)
-	return 0
-}
-
-// freePort finds a loopback port free for both UDP and TCP.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		pc.Close()
-		if err == nil {
-			l.Close()
-			return port
-		}
-	}
-	require.FailNow(t, "no free port")
-	return 0
-}
-
-// waitBound waits until something has bound port (a bind of our own
-// fails), i.e. the peer is listening.
-func waitBound(t testing.TB, p *peerProc, network string, port int) {
-	t.Helper()
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.done:
-			require.FailNowf(t, "peer exited before listening", "%v", p.err)
-		default:
-		}
-		var err error
-		if network == "udp" {
-			var pc net.PacketConn
-			if pc, err = net.ListenPacket("udp", addr); err == nil {
-				pc.Close()
-			}
-		} else {
-			var l net.Listener
-			if l, err = net.Listen("tcp", addr); err == nil {
-				l.Close()
-			}
-		}
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.FailNowf(t, "peer not listening", "%s %s", network, addr)
-}
 
 func sippTransport(tp string) string {
 	if tp == "tcp" {
@@ -149,10 +30,10 @@ func TestSIPpUASAnswersDial(t *testing.T) {
 	for _, tp := range []string{"udp", "tcp"} {
 		t.Run(tp, func(t *testing.T) {
 			p, _ := testProfile(t)
-			port := freePort(t)
-			sipp := startPeer(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+			port := peertest.FreePort(t)
+			sipp := peertest.Start(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 				"-t", sippTransport(tp), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
-			waitBound(t, sipp, tp, port)
+			sipp.WaitBound(t, tp, port)
 
 			out, err := p.Dial(context.Background(), Offer{
 				Target:  "service@127.0.0.1:" + strconv.Itoa(port) + ";transport=" + tp,
@@ -165,7 +46,7 @@ func TestSIPpUASAnswersDial(t *testing.T) {
 			assert.Equal(t, "PCMU", out.Codec().Name)
 			assert.True(t, out.Media().Started())
 			require.NoError(t, out.Hangup("NORMAL_CLEARING"))
-			assert.Equal(t, 0, sipp.wait(t, 30*time.Second), "sipp uas counts the call successful")
+			assert.Equal(t, 0, sipp.Wait(t, 30*time.Second), "sipp uas counts the call successful")
 		})
 	}
 }
@@ -176,8 +57,8 @@ func TestSIPpUACCallsProfile(t *testing.T) {
 	for _, tp := range []string{"udp", "tcp"} {
 		t.Run(tp, func(t *testing.T) {
 			p, calls := testProfile(t)
-			port := freePort(t)
-			sipp := startPeer(t, "sipp", "-sn", "uac", p.Addr(), "-s", "2000", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+			port := peertest.FreePort(t)
+			sipp := peertest.Start(t, "sipp", "-sn", "uac", p.Addr(), "-s", "2000", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 				"-t", sippTransport(tp), "-m", "1", "-d", "500", "-nostdin", "-timeout", "30s", "-timeout_error")
 
 			in := waitInbound(t, calls)
@@ -190,21 +71,21 @@ func TestSIPpUACCallsProfile(t *testing.T) {
 			end := waitKind(t, in.Events(), EventHangup).End
 			assert.Equal(t, "NORMAL_CLEARING", end.Cause)
 			assert.Equal(t, DispRecvBye, end.Disposition)
-			assert.Equal(t, 0, sipp.wait(t, 30*time.Second), "sipp uac counts the call successful")
+			assert.Equal(t, 0, sipp.Wait(t, 30*time.Second), "sipp uac counts the call successful")
 		})
 	}
 }
 
 func startKamailio(t *testing.T) int {
 	t.Helper()
-	port := freePort(t)
+	port := peertest.FreePort(t)
 	l := "127.0.0.1:" + strconv.Itoa(port)
 	cfg, err := filepath.Abs("testdata/kamailio.cfg")
 	require.NoError(t, err)
-	k := startPeer(t, "kamailio", "-f", cfg, "-DD", "-E",
+	k := peertest.Start(t, "kamailio", "-f", cfg, "-DD", "-E",
 		"-l", "udp:"+l, "-l", "tcp:"+l, "-Y", t.TempDir())
-	waitBound(t, k, "udp", port)
-	waitBound(t, k, "tcp", port)
+	k.WaitBound(t, "udp", port)
+	k.WaitBound(t, "tcp", port)
 	return port
 }
 
@@ -212,10 +93,10 @@ func startKamailio(t *testing.T) int {
 func TestKamailioProxyToSIPp(t *testing.T) {
 	p, _ := testProfile(t)
 	kport := startKamailio(t)
-	port := freePort(t)
-	sipp := startPeer(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+	port := peertest.FreePort(t)
+	sipp := peertest.Start(t, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 		"-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
-	waitBound(t, sipp, "udp", port)
+	sipp.WaitBound(t, "udp", port)
 
 	out, err := p.Dial(context.Background(), Offer{
 		Target: "service@127.0.0.1:" + strconv.Itoa(port),
@@ -224,7 +105,7 @@ func TestKamailioProxyToSIPp(t *testing.T) {
 	require.NoError(t, err)
 	waitKind(t, out.Events(), EventAnswered)
 	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
-	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+	assert.Equal(t, 0, sipp.Wait(t, 30*time.Second))
 }
 
 // Profile → Kamailio → profile, over TCP to the proxy and UDP beyond it:
@@ -265,10 +146,10 @@ func scenario(t testing.TB, name string) string {
 // media first, then USER_BUSY.
 func TestSIPpEarlyMediaThenBusy(t *testing.T) {
 	p, _ := testProfile(t)
-	port := freePort(t)
-	sipp := startPeer(t, "sipp", "-sf", scenario(t, "uas_early_media_busy.xml"), "-i", "127.0.0.1",
+	port := peertest.FreePort(t)
+	sipp := peertest.Start(t, "sipp", "-sf", scenario(t, "uas_early_media_busy.xml"), "-i", "127.0.0.1",
 		"-p", strconv.Itoa(port), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
-	waitBound(t, sipp, "udp", port)
+	sipp.WaitBound(t, "udp", port)
 
 	out, err := p.Dial(context.Background(), Offer{Target: "busy@127.0.0.1:" + strconv.Itoa(port)})
 	require.NoError(t, err)
@@ -282,14 +163,14 @@ func TestSIPpEarlyMediaThenBusy(t *testing.T) {
 	assert.Equal(t, DispRecvRefuse, end.Disposition)
 	assert.Equal(t, 486, end.FailureStatus)
 	assert.Empty(t, end.Reason, "no sip_reason on a refused leg")
-	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+	assert.Equal(t, 0, sipp.Wait(t, 30*time.Second))
 }
 
 // A SIPp UAC that CANCELs while the profile rings it.
 func TestSIPpCancelWhileRinging(t *testing.T) {
 	p, calls := testProfile(t)
-	port := freePort(t)
-	sipp := startPeer(t, "sipp", "-sf", scenario(t, "uac_cancel.xml"), p.Addr(), "-s", "3000", "-i", "127.0.0.1",
+	port := peertest.FreePort(t)
+	sipp := peertest.Start(t, "sipp", "-sf", scenario(t, "uac_cancel.xml"), p.Addr(), "-s", "3000", "-i", "127.0.0.1",
 		"-p", strconv.Itoa(port), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error")
 	in := waitInbound(t, calls)
 	assert.Equal(t, []Header{{"X-Scenario", "uac_cancel"}}, in.Headers())
@@ -298,5 +179,5 @@ func TestSIPpCancelWhileRinging(t *testing.T) {
 	assert.Equal(t, "ORIGINATOR_CANCEL", end.Cause)
 	assert.Equal(t, DispRecvCancel, end.Disposition)
 	assert.Equal(t, `Q.850;cause=19;text="NO_ANSWER"`, end.Reason)
-	assert.Equal(t, 0, sipp.wait(t, 30*time.Second))
+	assert.Equal(t, 0, sipp.Wait(t, 30*time.Second))
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/callplan/callplan/internal/peertest"
 )
 
 var failedRe = regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`)
@@ -27,27 +29,27 @@ func BenchmarkSIPpRatio(b *testing.B) {
 	// cumulative "Failed call" figure of its final report).
 	uac := func(b *testing.B, name, target string) (float64, int) {
 		b.Helper()
-		port := freePort(b)
+		port := peertest.FreePort(b)
 		start := time.Now()
-		p := startPeer(b, "sipp", "-sn", "uac", target, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
+		p := peertest.Start(b, "sipp", "-sn", "uac", target, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
 			"-r", strconv.Itoa(rate), "-m", strconv.Itoa(calls), "-nostdin", "-timeout", "120s", "-timeout_error")
-		code := p.wait(b, 150*time.Second)
+		code := p.Wait(b, 150*time.Second)
 		elapsed := time.Since(start)
 		failed := 0
-		if m := failedRe.FindAllStringSubmatch(p.out.String(), -1); len(m) > 0 {
+		if m := failedRe.FindAllStringSubmatch(p.Output(), -1); len(m) > 0 {
 			failed, _ = strconv.Atoi(m[len(m)-1][1])
 		}
 		if code != 0 && failed == 0 {
-			b.Fatalf("sipp uac to %s: exit code %d:\n%s", name, code, p.out.String())
+			b.Fatalf("sipp uac to %s: exit code %d:\n%s", name, code, p.Output())
 		}
 		return float64(calls) / elapsed.Seconds(), failed
 	}
 	for range b.N {
-		uasPort := freePort(b)
-		uas := startPeer(b, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-nostdin")
-		waitBound(b, uas, "udp", uasPort)
+		uasPort := peertest.FreePort(b)
+		uas := peertest.Start(b, "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort), "-nostdin")
+		uas.WaitBound(b, "udp", uasPort)
 		base, baseFailed := uac(b, "sipp uas", "127.0.0.1:"+strconv.Itoa(uasPort))
-		uas.stop()
+		uas.Stop()
 
 		p, _ := benchProfile(b, true)
 		agent, agentFailed := uac(b, "profile", p.Addr())
