@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/google/uuid"
 )
 
@@ -229,7 +230,7 @@ func (a *Agent) Done() <-chan struct{} { return a.stopped }
 func (a *Agent) shutdown() {
 	a.once.Do(func() {
 		chans := a.allChannels()
-		h := hangupInfo{cause: CauseNormalClearing, sendSignal: true}
+		h := hangupInfo{cause: hangup.NormalClearing, sendSignal: true}
 		for _, c := range chans {
 			c.markPending(h)
 		}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // apiFunc runs one API command. after, when not nil, must be called once
@@ -113,7 +115,7 @@ func apiUUIDKill(a *Agent, args string) string {
 	if c == nil {
 		return reply
 	}
-	cause := CauseNormalClearing
+	cause := hangup.NormalClearing
 	if len(argv) > 1 {
 		cause = causeOr(argv[1], cause)
 	}
@@ -241,7 +243,7 @@ func apiSchedHangup(a *Agent, args string) string {
 	if !strings.HasPrefix(argv[0], "+") {
 		secs = int(time.Until(time.Unix(int64(secs), 0)).Seconds())
 	}
-	cause := CauseAllottedTimeout
+	cause := hangup.AllottedTimeout
 	if len(argv) > 2 {
 		cause = causeOr(argv[2], cause)
 	}
@@ -258,9 +260,9 @@ func apiSchedHangup(a *Agent, args string) string {
 // apiHupall: hupall [cause] [<var> <value>]... (4.3).
 func apiHupall(a *Agent, args string) string {
 	argv := strings.Fields(args)
-	cause := CauseManagerRequest
+	cause := hangup.ManagerRequest
 	if len(argv) > 0 {
-		cause = causeOr(argv[0], CauseNormalClearing)
+		cause = causeOr(argv[0], hangup.NormalClearing)
 	}
 	var match []header
 	for i := 1; i+1 < len(argv); i += 2 {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // echoer is implemented by legs whose media can reflect what they receive
@@ -33,7 +35,7 @@ func (c *channel) runApp(app, arg string) string {
 	case "respond":
 		c.respond(arg)
 	case "hangup":
-		c.doHangup(hangupInfo{cause: causeOr(arg, CauseNormalClearing), sendSignal: true})
+		c.doHangup(hangupInfo{cause: causeOr(arg, hangup.NormalClearing), sendSignal: true})
 	case "echo":
 		if err := c.preAnswer(); err == nil {
 			c.mu.Lock()
@@ -72,7 +74,7 @@ func (c *channel) runApp(app, arg string) string {
 		return "PLAYBACK ERROR"
 	default:
 		// An unknown app hangs the channel up (src).
-		c.doHangup(hangupInfo{cause: CauseDestinationOutOfOrder, sendSignal: true})
+		c.doHangup(hangupInfo{cause: hangup.DestinationOutOfOrder, sendSignal: true})
 	}
 	return ""
 }
@@ -148,7 +150,7 @@ func (c *channel) respond(arg string) {
 		if answered {
 			return
 		}
-		c.doHangup(hangupInfo{cause: sipToCause(code), sendSignal: true, respondCode: code,
+		c.doHangup(hangupInfo{cause: hangup.ForSIPStatus(code), sendSignal: true, respondCode: code,
 			respondText: strings.TrimSpace(reason)})
 	case code == 180:
 		_ = c.ringReady()

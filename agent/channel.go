@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // chanState is FreeSWITCH's channel state (switch_channel_state_t).
@@ -40,7 +42,7 @@ var callStateNumbers = map[string]int{"DOWN": 0, "DIALING": 1, "RINGING": 2, "EA
 
 // hangupInfo says how a leg ended, for the SIP end-of-call variables (3.9).
 type hangupInfo struct {
-	cause       Cause
+	cause       hangup.Cause
 	disposition string // send_bye, recv_bye, send_cancel, recv_cancel, send_refuse, recv_refuse
 	termStatus  int    // received final status / 200 for a received BYE; 0 = absent
 	failStatus  int    // sip_invite_failure_status
@@ -548,7 +550,7 @@ func (c *channel) setEndVars() {
 	v := &c.vars
 	h := c.hangup
 	if h == nil {
-		h = &hangupInfo{cause: CauseNormalClearing}
+		h = &hangupInfo{cause: hangup.NormalClearing}
 		c.hangup = h
 	}
 	if c.leg != nil {

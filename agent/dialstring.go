@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // The originate command line, as mod_commands reads it:
@@ -68,7 +69,7 @@ type sofiaTarget struct {
 
 // originateError carries the cause an originate fails with before any leg
 // exists (bad dial string, unknown endpoint, ...).
-type originateError struct{ cause Cause }
+type originateError struct{ cause hangup.Cause }
 
 func (e originateError) Error() string { return e.cause.String() }
 
@@ -134,7 +135,7 @@ func parseDialString(s string) (dialString, error) {
 		end := esl.FindEndParen(rest, rest[0], closer)
 		if end < 0 {
 			// An unclosed '{' fails the leg (captured: 10a).
-			return dialString{}, originateError{CauseDestinationOutOfOrder}
+			return dialString{}, originateError{hangup.DestinationOutOfOrder}
 		}
 		vars, err := parseVars(rest[1:end])
 		if err != nil {
@@ -149,7 +150,7 @@ func parseDialString(s string) (dialString, error) {
 		if strings.HasPrefix(p, "[") {
 			end := esl.FindEndParen(p, '[', ']')
 			if end < 0 {
-				return dialString{}, originateError{CauseDestinationOutOfOrder}
+				return dialString{}, originateError{hangup.DestinationOutOfOrder}
 			}
 			vars, err := parseVars(p[1:end])
 			if err != nil {
@@ -165,7 +166,7 @@ func parseDialString(s string) (dialString, error) {
 		ds.Legs = append(ds.Legs, leg)
 	}
 	if len(ds.Legs) == 0 {
-		return dialString{}, originateError{CauseDestinationOutOfOrder}
+		return dialString{}, originateError{hangup.DestinationOutOfOrder}
 	}
 	return ds, nil
 }
@@ -207,24 +208,24 @@ func parseVars(s string) ([]header, error) {
 
 // parseSofia parses an endpoint. It returns the target for a sofia endpoint
 // or the cause the originate fails with.
-func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
+func parseSofia(endpoint string, profiles []string) (sofiaTarget, hangup.Cause) {
 	tech, rest, ok := strings.Cut(endpoint, "/")
 	if !ok {
-		return sofiaTarget{}, CauseChanNotImplemented
+		return sofiaTarget{}, hangup.ChanNotImplemented
 	}
 	switch strings.ToLower(tech) {
 	case "sofia":
 	case "error":
-		return sofiaTarget{}, causeOr(rest, CauseNormalUnspecified)
+		return sofiaTarget{}, causeOr(rest, hangup.NormalUnspecified)
 	default:
-		return sofiaTarget{}, CauseChanNotImplemented
+		return sofiaTarget{}, hangup.ChanNotImplemented
 	}
 	profile, dest, ok := strings.Cut(rest, "/")
 	if !ok || dest == "" {
-		return sofiaTarget{}, CauseInvalidURL
+		return sofiaTarget{}, hangup.InvalidURL
 	}
 	if profile == "gateway" {
-		return sofiaTarget{}, CauseInvalidGateway
+		return sofiaTarget{}, hangup.InvalidGateway
 	}
 	known := false
 	for _, p := range profiles {
@@ -233,7 +234,7 @@ func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
 		}
 	}
 	if !known {
-		return sofiaTarget{}, CauseInvalidProfile
+		return sofiaTarget{}, hangup.InvalidProfile
 	}
 	t := sofiaTarget{Profile: profile, Transport: "udp"}
 	addr, params, _ := strings.Cut(dest, ";")
@@ -241,10 +242,10 @@ func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
 	user, host, ok := strings.Cut(addr, "@")
 	if !ok {
 		// A registered user: the agent has no registrar.
-		return sofiaTarget{}, CauseUserNotRegistered
+		return sofiaTarget{}, hangup.UserNotRegistered
 	}
 	if host == "" {
-		return sofiaTarget{}, CauseInvalidURL
+		return sofiaTarget{}, hangup.InvalidURL
 	}
 	t.User, t.Host = user, host
 	for _, p := range strings.Split(params, ";") {
@@ -266,5 +267,5 @@ func parseSofia(endpoint string, profiles []string) (sofiaTarget, Cause) {
 			t.Transport = strings.ToLower(strings.TrimSpace(v))
 		}
 	}
-	return t, CauseNone
+	return t, hangup.None
 }

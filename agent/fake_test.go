@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"sync"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // fakeNet is an in-process SIP network for channel-model tests: Dial hands
@@ -43,7 +45,7 @@ func (s fakeSig) Dial(_ context.Context, req dialRequest, ev legEvents) (sipLeg,
 	call := &fakeCall{req: req, callerEv: ev, callID: "fake-" + strconv.Itoa(id)}
 	caller := &fakeLeg{call: call, outbound: true}
 	if target == nil {
-		go ev.Ended(legEnd{Cause: CauseNormalTemporaryFailure, Disposition: "recv_refuse",
+		go ev.Ended(legEnd{Cause: hangup.NormalTemporaryFailure, Disposition: "recv_refuse",
 			TermStatus: 503, FailStatus: 503, FailPhrase: "Service Unavailable"})
 		call.ended = true
 		return caller, nil
@@ -70,7 +72,7 @@ type fakeLeg struct {
 	outbound bool
 }
 
-func reasonFor(c Cause) string {
+func reasonFor(c hangup.Cause) string {
 	return "Q.850;cause=" + strconv.Itoa(c.Q850()) + `;text="` + c.String() + `"`
 }
 
@@ -107,18 +109,18 @@ func (l *fakeLeg) Answer() error {
 	})
 }
 
-func (l *fakeLeg) Reject(code int, phrase string, cause Cause) error {
+func (l *fakeLeg) Reject(code int, phrase string, cause hangup.Cause) error {
 	return l.live(func(c *fakeCall) {
 		c.ended = true
 		if c.calleeEv != nil { // refused before it became a channel (limits)
 			c.calleeEv.Ended(legEnd{Cause: cause, Disposition: "send_refuse"})
 		}
-		c.callerEv.Ended(legEnd{Cause: sipToCause(code), Disposition: "recv_refuse",
+		c.callerEv.Ended(legEnd{Cause: hangup.ForSIPStatus(code), Disposition: "recv_refuse",
 			TermStatus: code, FailStatus: code, FailPhrase: phrase})
 	})
 }
 
-func (l *fakeLeg) Hangup(cause Cause) error {
+func (l *fakeLeg) Hangup(cause hangup.Cause) error {
 	return l.live(func(c *fakeCall) {
 		c.ended = true
 		switch {
@@ -131,13 +133,13 @@ func (l *fakeLeg) Hangup(cause Cause) error {
 		case l.outbound:
 			c.callerEv.Ended(legEnd{Cause: cause, Disposition: "send_cancel", FailStatus: 487, FailPhrase: "CANCEL"})
 			if c.calleeEv != nil {
-				c.calleeEv.Ended(legEnd{Cause: CauseOriginatorCancel, Disposition: "recv_cancel",
+				c.calleeEv.Ended(legEnd{Cause: hangup.OriginatorCancel, Disposition: "recv_cancel",
 					TermStatus: 487, FailStatus: 487, FailPhrase: "CANCEL", Reason: reasonFor(cause)})
 			}
 		default:
-			code := causeToSIP(cause)
+			code := cause.SIPStatus()
 			c.calleeEv.Ended(legEnd{Cause: cause, Disposition: "send_refuse"})
-			c.callerEv.Ended(legEnd{Cause: sipToCause(code), Disposition: "recv_refuse",
+			c.callerEv.Ended(legEnd{Cause: hangup.ForSIPStatus(code), Disposition: "recv_refuse",
 				TermStatus: code, FailStatus: code, FailPhrase: sipPhrase(code)})
 		}
 	})

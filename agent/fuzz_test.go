@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/stretchr/testify/require"
 )
 
@@ -37,7 +38,7 @@ func FuzzParseOriginate(f *testing.F) {
 				t.Fatalf("parseOriginate(%q): empty endpoint", s)
 			}
 			target, cause := parseSofia(leg.Endpoint, profiles)
-			if cause == CauseNone && (target.User == "" && target.Host == "") {
+			if cause == hangup.None && (target.User == "" && target.Host == "") {
 				t.Fatalf("parseSofia(%q) = %+v without cause", leg.Endpoint, target)
 			}
 		}

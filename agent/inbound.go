@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // handleInvite turns a new INVITE into an inbound channel parked in the
@@ -24,7 +26,7 @@ func (a *Agent) handleInvite(inv inboundInvite) {
 	}
 	if err := a.addChannel(c); err != nil {
 		a.log.Debug("inbound call refused", "err", err)
-		_ = inv.Reject(503, "Maximum Calls In Progress", CauseNormalTemporaryFailure)
+		_ = inv.Reject(503, "Maximum Calls In Progress", hangup.NormalTemporaryFailure)
 		return
 	}
 	v := &c.vars

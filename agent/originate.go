@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // profiles are the SIP profiles the agent has; only "external" is served.
@@ -28,7 +30,7 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	leg := oc.Dial.Legs[0]
 	vars := append(append([]header{}, oc.Dial.Vars...), leg.Vars...)
 	target, cause := parseSofia(leg.Endpoint, profiles)
-	if cause != CauseNone {
+	if cause != hangup.None {
 		return "-ERR " + cause.String() + "\n", nil
 	}
 	get := func(name string) string {
@@ -79,7 +81,7 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	if err := a.addChannel(c); err != nil {
 		// Duplicate uuid, max_sessions and sps all fail the leg this way (4.1).
 		a.log.Debug("originate refused", "uuid", id, "err", err)
-		return "-ERR " + CauseDestinationOutOfOrder.String() + "\n", nil
+		return "-ERR " + hangup.DestinationOutOfOrder.String() + "\n", nil
 	}
 	v := &c.vars
 	v.set("direction", "outbound")
@@ -118,7 +120,7 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	case <-ctx.Done():
 		// The connection or the agent is going away: end the leg, still
 		// report its outcome.
-		c.requestHangup(hangupInfo{cause: CauseOriginatorCancel, sendSignal: true})
+		c.requestHangup(hangupInfo{cause: hangup.OriginatorCancel, sendSignal: true})
 		return <-res, cont
 	}
 }
@@ -131,7 +133,7 @@ func originateFailsAtOnce(args string) bool {
 		return true
 	}
 	_, cause := parseSofia(oc.Dial.Legs[0].Endpoint, profiles)
-	return cause != CauseNone
+	return cause != hangup.None
 }
 
 // runOutbound is an outbound leg's goroutine.
@@ -169,7 +171,7 @@ func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarl
 			return !c.answered.IsZero() || (!ignoreEarly && !c.media.IsZero())
 		}
 		if timedOut := c.wait(ready, timer.C); timedOut {
-			c.doHangup(hangupInfo{cause: CauseNoAnswer, sendSignal: true})
+			c.doHangup(hangupInfo{cause: hangup.NoAnswer, sendSignal: true})
 		}
 		timer.Stop()
 	}
@@ -197,7 +199,7 @@ func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarl
 func (c *channel) endOfApps() {
 	c.runOps()
 	if !c.isHungup() {
-		c.doHangup(hangupInfo{cause: CauseNormalClearing, sendSignal: true})
+		c.doHangup(hangupInfo{cause: hangup.NormalClearing, sendSignal: true})
 	}
 	c.finish(nil)
 }
@@ -205,7 +207,7 @@ func (c *channel) endOfApps() {
 // dialError is a failure to send the INVITE at all, with the cause the
 // originate reports.
 type dialError struct {
-	cause Cause
+	cause hangup.Cause
 	err   error
 }
 
@@ -225,7 +227,7 @@ func dialFailure(err error) hangupInfo {
 
 // refusal is the hangup of an outbound leg whose INVITE got a final error.
 func refusal(code int, phrase string) hangupInfo {
-	return hangupInfo{cause: sipToCause(code), disposition: "recv_refuse", termStatus: code,
+	return hangupInfo{cause: hangup.ForSIPStatus(code), disposition: "recv_refuse", termStatus: code,
 		failStatus: code, failPhrase: phrase}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // sendmsg queues a message on a channel (2.8) and returns the Reply-Text.
@@ -40,7 +41,7 @@ func (a *Agent) sendmsg(uuidArg string, cmd *esl.Command) string {
 			c.firePrivateCommand(id, sent)
 		})
 	case "hangup":
-		cause := causeOr(hs.Get("hangup-cause"), CauseNormalClearing)
+		cause := causeOr(hs.Get("hangup-cause"), hangup.NormalClearing)
 		sent := append(esl.Headers{}, hs...)
 		c.postPrivate(isTrue(hs.Get("event-lock")), func() {
 			c.doHangup(hangupInfo{cause: cause, sendSignal: true})

@@ -1,6 +1,10 @@
 package agent
 
-import "context"
+import (
+	"context"
+
+	"github.com/callplan/callplan/internal/hangup"
+)
 
 // This file holds the narrow interfaces the channel model needs from SIP
 // signalling (consumer-defined, so the model is tested with a fake and runs
@@ -40,11 +44,11 @@ type sipLeg interface {
 	// Answer sends 200 OK with SDP on an inbound leg.
 	Answer() error
 	// Reject refuses an unanswered inbound leg with a final response.
-	Reject(code int, phrase string, cause Cause) error
+	Reject(code int, phrase string, cause hangup.Cause) error
 	// Hangup ends the leg with cause as FreeSWITCH does for its state: BYE
 	// after the answer, CANCEL for an unanswered outbound leg, the error
 	// response for the cause on an unanswered inbound leg.
-	Hangup(cause Cause) error
+	Hangup(cause hangup.Cause) error
 	// Media describes the leg's RTP session once negotiated.
 	Media() mediaInfo
 	// Info describes the dialog for channel variables.
@@ -68,7 +72,7 @@ type legEvents interface {
 
 // legEnd is how a leg ended, in FreeSWITCH's variables (3.9).
 type legEnd struct {
-	Cause       Cause
+	Cause       hangup.Cause
 	Disposition string // sip_hangup_disposition
 	TermStatus  int    // sip_term_status, 0 = absent
 	FailStatus  int    // sip_invite_failure_status, 0 = absent

@@ -9,6 +9,7 @@ import (
 
 	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/agent/sip"
+	"github.com/callplan/callplan/internal/hangup"
 	sipmsg "github.com/emiago/sipgo/sip"
 )
 
@@ -85,7 +86,7 @@ func (s *sipSignalling) Dial(ctx context.Context, req dialRequest, ev legEvents)
 	if err != nil {
 		var de *sip.DialError
 		if errors.As(err, &de) {
-			return nil, &dialError{cause: causeOf(de.Cause), err: err}
+			return nil, &dialError{cause: de.Cause, err: err}
 		}
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func pumpEvents(events <-chan sip.Event, ev legEvents, outbound bool) {
 			}
 		case sip.EventHangup:
 			if e.End != nil {
-				ev.Ended(legEnd{Cause: causeOf(e.End.Cause), Disposition: e.End.Disposition,
+				ev.Ended(legEnd{Cause: e.End.Cause, Disposition: e.End.Disposition,
 					TermStatus: e.End.TermStatus, FailStatus: e.End.FailureStatus,
 					FailPhrase: e.End.FailurePhrase, Reason: e.End.Reason})
 			}
@@ -142,11 +143,13 @@ type outboundLeg struct {
 	req dialRequest
 }
 
-func (l *outboundLeg) Ring() error                     { return errors.New("not an inbound leg") }
-func (l *outboundLeg) PreAnswer() error                { return errors.New("not an inbound leg") }
-func (l *outboundLeg) Answer() error                   { return errors.New("not an inbound leg") }
-func (l *outboundLeg) Reject(int, string, Cause) error { return errors.New("not an inbound leg") }
-func (l *outboundLeg) Hangup(cause Cause) error        { return l.out.Hangup(cause.String()) }
+func (l *outboundLeg) Ring() error      { return errors.New("not an inbound leg") }
+func (l *outboundLeg) PreAnswer() error { return errors.New("not an inbound leg") }
+func (l *outboundLeg) Answer() error    { return errors.New("not an inbound leg") }
+func (l *outboundLeg) Reject(int, string, hangup.Cause) error {
+	return errors.New("not an inbound leg")
+}
+func (l *outboundLeg) Hangup(cause hangup.Cause) error { return l.out.Hangup(cause) }
 func (l *outboundLeg) Media() mediaInfo                { return mediaOf(l.out.Media(), l.out.Codec()) }
 func (l *outboundLeg) StartEcho() error                { return startEcho(l.out.Media()) }
 func (l *outboundLeg) Info() legInfo {
@@ -181,10 +184,10 @@ func (l *inboundLeg) Answer() error {
 	}
 	return err
 }
-func (l *inboundLeg) Reject(code int, phrase string, cause Cause) error {
-	return l.in.Reject(code, phrase, cause.String())
+func (l *inboundLeg) Reject(code int, phrase string, cause hangup.Cause) error {
+	return l.in.Reject(code, phrase, cause)
 }
-func (l *inboundLeg) Hangup(cause Cause) error { return l.in.Hangup(cause.String()) }
+func (l *inboundLeg) Hangup(cause hangup.Cause) error { return l.in.Hangup(cause) }
 func (l *inboundLeg) Media() mediaInfo {
 	m := mediaOf(l.in.Media(), l.in.Codec())
 	m.RemoteSDP = l.in.RemoteSDP()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // benchProfile is a profile whose inbound calls are answered at once, as a
@@ -59,7 +60,7 @@ func loopCall(ctx context.Context, p *Profile, transport string) error {
 	for ev := range out.Events() {
 		switch ev.Kind {
 		case EventAnswered:
-			if err := out.Hangup("NORMAL_CLEARING"); err != nil {
+			if err := out.Hangup(hangup.NormalClearing); err != nil {
 				return err
 			}
 		case EventHangup:
@@ -164,7 +165,7 @@ func BenchmarkConcurrentAnswered(b *testing.B) {
 			b.Errorf("answered %d of %d, %d failed", len(outs), calls, failed.Load())
 		}
 		for _, o := range outs {
-			_ = o.Hangup("NORMAL_CLEARING")
+			_ = o.Hangup(hangup.NormalClearing)
 		}
 		deadline := time.Now().Add(60 * time.Second)
 		for {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	sipgo "github.com/emiago/sipgo/sip"
 )
 
@@ -78,8 +79,8 @@ const (
 
 // End describes how a call ended, in FreeSWITCH's terms (esl-reference 3.9).
 type End struct {
-	Cause       string // hangup_cause, e.g. NORMAL_CLEARING, USER_BUSY
-	Disposition string // sip_hangup_disposition (Disp* constants)
+	Cause       hangup.Cause // hangup_cause, e.g. NORMAL_CLEARING, USER_BUSY
+	Disposition string       // sip_hangup_disposition (Disp* constants)
 	// TermStatus is sip_term_status: the status of the SIP message that
 	// ended the call when we received it (200 for a BYE, 487 for a CANCEL,
 	// the final code of a refused INVITE); 0 when we sent it.
@@ -251,9 +252,9 @@ func (c *call) newInDialog(method sipgo.RequestMethod) *sipgo.Request {
 
 // sendBye sends a BYE carrying cause in a Reason header. The transaction
 // runs in the background, owned by the profile.
-func (c *call) sendBye(cause string) {
+func (c *call) sendBye(cause hangup.Cause) {
 	req := c.newInDialog(sipgo.BYE)
-	req.AppendHeader(sipgo.NewHeader("Reason", ReasonHeader(cause)))
+	req.AppendHeader(sipgo.NewHeader("Reason", cause.Reason()))
 	c.p.request(req)
 }
 

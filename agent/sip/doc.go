@@ -20,12 +20,12 @@
 //   - Causes, not status codes, cross the API: Hangup(cause) sends a BYE
 //     with `Reason: Q.850;cause=N;text="CAUSE"` after the answer, a CANCEL
 //     with the same Reason before it (outbound), or the error response
-//     StatusForCause gives, with the Reason (inbound; Reject, the respond
+//     Cause.SIPStatus gives, with the Reason (inbound; Reject, the respond
 //     app, sends none). A received final error maps through a
-//     Q.850 Reason header if present, else CauseForStatus; a received CANCEL
-//     always ends the leg ORIGINATOR_CANCEL; a received BYE ends it with its
-//     Q.850 Reason's cause, else NORMAL_CLEARING. The table is in cause.go and
-//     docs/agent-sip.md.
+//     Q.850 Reason header if present, else hangup.ForSIPStatus; a received
+//     CANCEL always ends the leg ORIGINATOR_CANCEL; a received BYE ends it
+//     with its Q.850 Reason's cause, else NORMAL_CLEARING. The table is in
+//     internal/hangup and docs/agent-sip.md.
 //   - Nothing listening: a TCP connect refused, or an ICMP port unreachable
 //     for a UDP INVITE (seen on a connected probe socket, see probe.go), ends
 //     the call at once with a locally made 503, NORMAL_TEMPORARY_FAILURE, as

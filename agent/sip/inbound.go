@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	sipmsg "github.com/emiago/sipgo/sip"
 )
 
@@ -47,15 +48,15 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.onReinvite(req, tx, tag)
 		return
 	}
-	refuse := func(code int, phrase, cause string) {
+	refuse := func(code int, phrase string, cause hangup.Cause) {
 		res := sipmsg.NewResponseFromRequest(req, code, phrase, nil)
-		res.AppendHeader(sipmsg.NewHeader("Reason", ReasonHeader(cause)))
+		res.AppendHeader(sipmsg.NewHeader("Reason", cause.Reason()))
 		if err := tx.Respond(res); err != nil {
 			p.log.Debug("refusing INVITE", "error", err)
 		}
 	}
 	if p.cfg.OnInvite == nil {
-		refuse(480, "Temporarily Unavailable", "NORMAL_CLEARING")
+		refuse(480, "Temporarily Unavailable", hangup.NormalClearing)
 		return
 	}
 	if err := tx.Respond(sipmsg.NewResponseFromRequest(req, 100, "Trying", nil)); err != nil {
@@ -74,12 +75,12 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		var err error
 		if offer, err = parseSDP(req.Body()); err != nil {
 			p.log.Debug("refusing INVITE: bad sdp", "call_id", req.CallID().Value(), "error", err)
-			refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
+			refuse(488, "Not Acceptable Here", hangup.IncompatibleDestination)
 			return
 		}
 		var ok bool
 		if codec, ok = pickCodec(offer.codecs, p.codecs); !ok {
-			refuse(488, "Not Acceptable Here", "INCOMPATIBLE_DESTINATION")
+			refuse(488, "Not Acceptable Here", hangup.IncompatibleDestination)
 			return
 		}
 	}
@@ -114,7 +115,7 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		answered: make(chan struct{}),
 	}
 	if err := p.register(c, in, nil); err != nil {
-		refuse(503, "Service Unavailable", "SYSTEM_SHUTDOWN")
+		refuse(503, "Service Unavailable", hangup.SystemShutdown)
 		return
 	}
 	if !tx.OnCancel(in.onCancel) {
@@ -126,7 +127,7 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	case <-in.final:
 	case <-tx.Done():
 		// The transaction died without a final response (transport error).
-		c.finish(End{Cause: "NORMAL_TEMPORARY_FAILURE", Disposition: DispRecvCancel})
+		c.finish(End{Cause: hangup.NormalTemporaryFailure, Disposition: DispRecvCancel})
 	}
 }
 
@@ -164,7 +165,7 @@ func (p *Profile) contact(transport, user string) *sipmsg.ContactHeader {
 // and 487 to the INVITE): the leg ends ORIGINATOR_CANCEL whatever the
 // CANCEL's Reason says (fixture 03).
 func (in *Inbound) onCancel(r *sipmsg.Request) {
-	in.c.finish(End{Cause: "ORIGINATOR_CANCEL", Disposition: DispRecvCancel, TermStatus: 487,
+	in.c.finish(End{Cause: hangup.OriginatorCancel, Disposition: DispRecvCancel, TermStatus: 487,
 		FailureStatus: 487, FailurePhrase: "CANCEL", Reason: headerValue(r, "Reason")})
 	in.finalOnce.Do(func() { close(in.final) })
 }
@@ -382,8 +383,8 @@ func (in *Inbound) Answer(ctx context.Context) error {
 	in.mu.Unlock()
 	in.finalOnce.Do(func() { close(in.final) })
 	if err != nil {
-		if c.finish(End{Cause: "NORMAL_TEMPORARY_FAILURE", Disposition: DispSendBye}) {
-			c.sendBye("NORMAL_TEMPORARY_FAILURE")
+		if c.finish(End{Cause: hangup.NormalTemporaryFailure, Disposition: DispSendBye}) {
+			c.sendBye(hangup.NormalTemporaryFailure)
 		}
 		return err
 	}
@@ -438,8 +439,8 @@ func (in *Inbound) awaitAck(res *sipmsg.Response) {
 			resend.Reset(interval)
 		case <-giveUp.C:
 			in.answerErr = fmt.Errorf("no ACK within %s: %w", 64*sipmsg.T1, ErrEnded)
-			if c.finish(End{Cause: "RECOVERY_ON_TIMER_EXPIRE", Disposition: DispSendBye}) {
-				c.sendBye("RECOVERY_ON_TIMER_EXPIRE")
+			if c.finish(End{Cause: hangup.RecoveryOnTimerExpire, Disposition: DispSendBye}) {
+				c.sendBye(hangup.RecoveryOnTimerExpire)
 			}
 			return
 		}
@@ -459,8 +460,8 @@ func (in *Inbound) lateAnswer() bool {
 	if !ok {
 		c.p.log.Debug("late offer: no usable answer in the ACK", "call_id", c.callID, "error", err)
 		in.answerErr = fmt.Errorf("late offer: no usable answer in the ACK: %w", ErrNoCodec)
-		if c.finish(End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}) {
-			c.sendBye("INCOMPATIBLE_DESTINATION")
+		if c.finish(End{Cause: hangup.IncompatibleDestination, Disposition: DispSendBye}) {
+			c.sendBye(hangup.IncompatibleDestination)
 		}
 		return false
 	}
@@ -471,25 +472,25 @@ func (in *Inbound) lateAnswer() bool {
 }
 
 // Reject refuses the unanswered call with a final response (respond <code>
-// [reason]): phrase "" means the standard phrase, cause "" means
-// CauseForStatus(code). Like FreeSWITCH's respond app it sends no Reason
+// [reason]): phrase "" means the standard phrase, cause hangup.None means
+// hangup.ForSIPStatus(code). Like FreeSWITCH's respond app it sends no Reason
 // header, so the caller's cause comes from the code. The leg ends with
 // Disposition send_refuse.
-func (in *Inbound) Reject(code int, phrase, cause string) error {
+func (in *Inbound) Reject(code int, phrase string, cause hangup.Cause) error {
 	return in.refuse(code, phrase, cause, false)
 }
 
 // refuse sends the final error response. FreeSWITCH's respond app sends it
 // bare; a hangup of the unanswered leg (uuid_kill) adds the Q.850 Reason.
-func (in *Inbound) refuse(code int, phrase, cause string, withReason bool) error {
+func (in *Inbound) refuse(code int, phrase string, cause hangup.Cause, withReason bool) error {
 	if code < 300 || code > 699 {
 		return fmt.Errorf("rejecting with %d: want a code from 300 to 699", code)
 	}
 	if phrase == "" {
 		phrase = StatusPhrase(code)
 	}
-	if cause == "" {
-		cause = CauseForStatus(code)
+	if cause == hangup.None {
+		cause = hangup.ForSIPStatus(code)
 	}
 	in.mu.Lock()
 	if err := in.checkUnansweredLocked(); err != nil {
@@ -499,7 +500,7 @@ func (in *Inbound) refuse(code int, phrase, cause string, withReason bool) error
 	in.finalSent = true
 	var extra []sipmsg.Header
 	if withReason {
-		extra = append(extra, sipmsg.NewHeader("Reason", ReasonHeader(cause)))
+		extra = append(extra, sipmsg.NewHeader("Reason", cause.Reason()))
 	}
 	_, err := in.respond(code, phrase, nil, extra...)
 	in.mu.Unlock()
@@ -509,10 +510,10 @@ func (in *Inbound) refuse(code int, phrase, cause string, withReason bool) error
 }
 
 // Hangup ends the call with cause: before the answer it refuses the INVITE
-// with StatusForCause(cause) and a Q.850 Reason (uuid_kill <inbound>
+// with cause.SIPStatus() and a Q.850 Reason (uuid_kill <inbound>
 // CALL_REJECTED → 603), after it sends a BYE with the Reason. The EventHangup is delivered
 // before Hangup returns. ErrEnded if the call already ended.
-func (in *Inbound) Hangup(cause string) error {
+func (in *Inbound) Hangup(cause hangup.Cause) error {
 	c := in.c
 	c.mu.Lock()
 	ended, answered := c.ended, c.answered
@@ -521,7 +522,7 @@ func (in *Inbound) Hangup(cause string) error {
 		return ErrEnded
 	}
 	if !answered {
-		err := in.refuse(StatusForCause(cause), "", cause, true)
+		err := in.refuse(cause.SIPStatus(), "", cause, true)
 		if err == ErrState {
 			// Answer won the race: fall through to BYE.
 			return in.Hangup(cause)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/callplan/callplan/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +46,7 @@ func TestSIPpUASAnswersDial(t *testing.T) {
 			waitKind(t, out.Events(), EventAnswered)
 			assert.Equal(t, "PCMU", out.Codec().Name)
 			assert.True(t, out.Media().Started())
-			require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+			require.NoError(t, out.Hangup(hangup.NormalClearing))
 			assert.Equal(t, 0, sipp.Wait(t, 30*time.Second), "sipp uas counts the call successful")
 		})
 	}
@@ -69,7 +70,7 @@ func TestSIPpUACCallsProfile(t *testing.T) {
 			defer cancel()
 			require.NoError(t, in.Answer(ctx))
 			end := waitKind(t, in.Events(), EventHangup).End
-			assert.Equal(t, "NORMAL_CLEARING", end.Cause)
+			assert.Equal(t, hangup.NormalClearing, end.Cause)
 			assert.Equal(t, DispRecvBye, end.Disposition)
 			assert.Equal(t, 0, sipp.Wait(t, 30*time.Second), "sipp uac counts the call successful")
 		})
@@ -104,7 +105,7 @@ func TestKamailioProxyToSIPp(t *testing.T) {
 	})
 	require.NoError(t, err)
 	waitKind(t, out.Events(), EventAnswered)
-	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, out.Hangup(hangup.NormalClearing))
 	assert.Equal(t, 0, sipp.Wait(t, 30*time.Second))
 }
 
@@ -123,15 +124,15 @@ func TestKamailioProxyLoop(t *testing.T) {
 	assert.Contains(t, in.Headers(), Header{"X-callplan-call", "via-kamailio"})
 	require.NoError(t, in.Answer(context.Background()))
 	waitKind(t, out.Events(), EventAnswered)
-	require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, in.Hangup(hangup.NormalClearing))
 	assert.Equal(t, DispRecvBye, waitKind(t, out.Events(), EventHangup).End.Disposition)
 
 	out, err = p.Dial(context.Background(), Offer{Target: "busy@" + p.Addr(), Proxy: proxy})
 	require.NoError(t, err)
 	in = waitInbound(t, calls)
-	require.NoError(t, in.Reject(486, "", ""))
+	require.NoError(t, in.Reject(486, "", hangup.None))
 	end := waitKind(t, out.Events(), EventHangup).End
-	assert.Equal(t, "USER_BUSY", end.Cause)
+	assert.Equal(t, hangup.UserBusy, end.Cause)
 	assert.Equal(t, 486, end.FailureStatus)
 }
 
@@ -159,7 +160,7 @@ func TestSIPpEarlyMediaThenBusy(t *testing.T) {
 	assert.True(t, out.Media().Started())
 	end := nextEvent(t, out.Events()).End
 	require.NotNil(t, end)
-	assert.Equal(t, "USER_BUSY", end.Cause)
+	assert.Equal(t, hangup.UserBusy, end.Cause)
 	assert.Equal(t, DispRecvRefuse, end.Disposition)
 	assert.Equal(t, 486, end.FailureStatus)
 	assert.Empty(t, end.Reason, "no sip_reason on a refused leg")
@@ -176,7 +177,7 @@ func TestSIPpCancelWhileRinging(t *testing.T) {
 	assert.Equal(t, []Header{{"X-Scenario", "uac_cancel"}}, in.Headers())
 	require.NoError(t, in.Ringing())
 	end := waitKind(t, in.Events(), EventHangup).End
-	assert.Equal(t, "ORIGINATOR_CANCEL", end.Cause)
+	assert.Equal(t, hangup.OriginatorCancel, end.Cause)
 	assert.Equal(t, DispRecvCancel, end.Disposition)
 	assert.Equal(t, `Q.850;cause=19;text="NO_ANSWER"`, end.Reason)
 	assert.Equal(t, 0, sipp.Wait(t, 30*time.Second))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -136,23 +137,23 @@ func TestLoopCallAnsweredEchoAndHangup(t *testing.T) {
 			assert.EqualValues(t, 10, out.Media().Stats().OutPackets)
 
 			if tc.hangupSide == "caller" {
-				require.NoError(t, out.Hangup("USER_BUSY"))
+				require.NoError(t, out.Hangup(hangup.UserBusy))
 				end := waitKind(t, out.Events(), EventHangup).End
-				assert.Equal(t, End{Cause: "USER_BUSY", Disposition: DispSendBye}, *end)
+				assert.Equal(t, End{Cause: hangup.UserBusy, Disposition: DispSendBye}, *end)
 				end = waitKind(t, in.Events(), EventHangup).End
-				assert.Equal(t, "USER_BUSY", end.Cause, "a Q.850 Reason on BYE sets the cause")
+				assert.Equal(t, hangup.UserBusy, end.Cause, "a Q.850 Reason on BYE sets the cause")
 				assert.Equal(t, DispRecvBye, end.Disposition)
 				assert.Equal(t, 200, end.TermStatus)
 				assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, end.Reason)
 			} else {
-				require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+				require.NoError(t, in.Hangup(hangup.NormalClearing))
 				end := waitKind(t, out.Events(), EventHangup).End
-				assert.Equal(t, "NORMAL_CLEARING", end.Cause)
+				assert.Equal(t, hangup.NormalClearing, end.Cause)
 				assert.Equal(t, DispRecvBye, end.Disposition)
 				assert.Equal(t, 200, end.TermStatus)
 			}
-			assert.ErrorIs(t, out.Hangup("NORMAL_CLEARING"), ErrEnded)
-			assert.ErrorIs(t, in.Hangup("NORMAL_CLEARING"), ErrEnded)
+			assert.ErrorIs(t, out.Hangup(hangup.NormalClearing), ErrEnded)
+			assert.ErrorIs(t, in.Hangup(hangup.NormalClearing), ErrEnded)
 			_, open := <-out.Events()
 			assert.False(t, open, "events closed after hangup")
 			require.Eventually(t, func() bool { i, o := p.Calls(); return i == 0 && o == 0 }, 2*time.Second, 10*time.Millisecond)
@@ -169,21 +170,21 @@ func TestLoopCallRefused(t *testing.T) {
 		refuse      func(*Inbound) error
 		wantStatus  int
 		wantPhrase  string
-		callerCause string
-		calleeCause string
+		callerCause hangup.Cause
+		calleeCause hangup.Cause
 	}{
-		{"respond 404", func(in *Inbound) error { return in.Reject(404, "", "") }, 404, "Not Found", "UNALLOCATED_NUMBER", "UNALLOCATED_NUMBER"},
-		{"respond 486", func(in *Inbound) error { return in.Reject(486, "", "") }, 486, "Busy Here", "USER_BUSY", "USER_BUSY"},
-		{"respond 503", func(in *Inbound) error { return in.Reject(503, "", "") }, 503, "Service Unavailable", "NORMAL_TEMPORARY_FAILURE", "NORMAL_TEMPORARY_FAILURE"},
-		{"respond 480", func(in *Inbound) error { return in.Reject(480, "", "") }, 480, "Temporarily Unavailable", "NO_USER_RESPONSE", "NO_USER_RESPONSE"},
-		{"respond 488 custom phrase", func(in *Inbound) error { return in.Reject(488, "Codecs Wrong", "") }, 488, "Codecs Wrong", "INCOMPATIBLE_DESTINATION", "INCOMPATIBLE_DESTINATION"},
-		{"kill CALL_REJECTED", func(in *Inbound) error { return in.Hangup("CALL_REJECTED") }, 603, "Decline", "CALL_REJECTED", "CALL_REJECTED"},
-		{"kill USER_BUSY", func(in *Inbound) error { return in.Hangup("USER_BUSY") }, 486, "Busy Here", "USER_BUSY", "USER_BUSY"},
+		{"respond 404", func(in *Inbound) error { return in.Reject(404, "", hangup.None) }, 404, "Not Found", hangup.UnallocatedNumber, hangup.UnallocatedNumber},
+		{"respond 486", func(in *Inbound) error { return in.Reject(486, "", hangup.None) }, 486, "Busy Here", hangup.UserBusy, hangup.UserBusy},
+		{"respond 503", func(in *Inbound) error { return in.Reject(503, "", hangup.None) }, 503, "Service Unavailable", hangup.NormalTemporaryFailure, hangup.NormalTemporaryFailure},
+		{"respond 480", func(in *Inbound) error { return in.Reject(480, "", hangup.None) }, 480, "Temporarily Unavailable", hangup.NoUserResponse, hangup.NoUserResponse},
+		{"respond 488 custom phrase", func(in *Inbound) error { return in.Reject(488, "Codecs Wrong", hangup.None) }, 488, "Codecs Wrong", hangup.IncompatibleDestination, hangup.IncompatibleDestination},
+		{"kill CALL_REJECTED", func(in *Inbound) error { return in.Hangup(hangup.CallRejected) }, 603, "Decline", hangup.CallRejected, hangup.CallRejected},
+		{"kill USER_BUSY", func(in *Inbound) error { return in.Hangup(hangup.UserBusy) }, 486, "Busy Here", hangup.UserBusy, hangup.UserBusy},
 		// NORMAL_CLEARING refuses with 480, but its Q.850 Reason tells the
 		// caller the real cause, as between two FreeSWITCH boxes.
-		{"kill NORMAL_CLEARING", func(in *Inbound) error { return in.Hangup("NORMAL_CLEARING") }, 480, "Temporarily Unavailable", "NORMAL_CLEARING", "NORMAL_CLEARING"},
+		{"kill NORMAL_CLEARING", func(in *Inbound) error { return in.Hangup(hangup.NormalClearing) }, 480, "Temporarily Unavailable", hangup.NormalClearing, hangup.NormalClearing},
 		// respond sends no Reason: the caller only has the code.
-		{"respond 480 with a cause", func(in *Inbound) error { return in.Reject(480, "", "NORMAL_CLEARING") }, 480, "Temporarily Unavailable", "NO_USER_RESPONSE", "NORMAL_CLEARING"},
+		{"respond 480 with a cause", func(in *Inbound) error { return in.Reject(480, "", hangup.NormalClearing) }, 480, "Temporarily Unavailable", hangup.NoUserResponse, hangup.NormalClearing},
 	}
 	p, calls := testProfile(t)
 	for _, tt := range tests {
@@ -215,11 +216,11 @@ func TestLoopCallCancel(t *testing.T) {
 	waitKind(t, out.Events(), EventRinging)
 
 	// originate_timeout: the caller gives up with NO_ANSWER.
-	require.NoError(t, out.Hangup("NO_ANSWER"))
+	require.NoError(t, out.Hangup(hangup.NoAnswer))
 	end := waitKind(t, out.Events(), EventHangup).End
-	assert.Equal(t, End{Cause: "NO_ANSWER", Disposition: DispSendCancel, FailureStatus: 487, FailurePhrase: "CANCEL"}, *end)
+	assert.Equal(t, End{Cause: hangup.NoAnswer, Disposition: DispSendCancel, FailureStatus: 487, FailurePhrase: "CANCEL"}, *end)
 	end = waitKind(t, in.Events(), EventHangup).End
-	assert.Equal(t, End{Cause: "ORIGINATOR_CANCEL", Disposition: DispRecvCancel, TermStatus: 487,
+	assert.Equal(t, End{Cause: hangup.OriginatorCancel, Disposition: DispRecvCancel, TermStatus: 487,
 		FailureStatus: 487, FailurePhrase: "CANCEL", Reason: `Q.850;cause=19;text="NO_ANSWER"`}, *end)
 	assert.ErrorIs(t, in.Answer(context.Background()), ErrEnded)
 }
@@ -231,10 +232,10 @@ func TestLoopCallCancelImmediately(t *testing.T) {
 	p, calls := testProfile(t)
 	out, err := p.Dial(context.Background(), Offer{Target: target(p, "ring", "tcp")})
 	require.NoError(t, err)
-	require.NoError(t, out.Hangup("ORIGINATOR_CANCEL"))
+	require.NoError(t, out.Hangup(hangup.OriginatorCancel))
 	in := waitInbound(t, calls)
 	end := waitKind(t, in.Events(), EventHangup).End
-	assert.Equal(t, "ORIGINATOR_CANCEL", end.Cause)
+	assert.Equal(t, hangup.OriginatorCancel, end.Cause)
 	assert.Equal(t, DispRecvCancel, end.Disposition)
 }
 
@@ -260,7 +261,7 @@ func TestLoopCallEarlyMedia(t *testing.T) {
 	require.NoError(t, in.Answer(context.Background()))
 	waitKind(t, out.Events(), EventAnswered)
 	assert.Zero(t, out.Media().Stats().OutPackets, "a parked leg sends nothing")
-	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, out.Hangup(hangup.NormalClearing))
 	assert.Equal(t, DispRecvBye, waitKind(t, in.Events(), EventHangup).End.Disposition)
 }
 
@@ -277,7 +278,7 @@ func TestDialNothingListening(t *testing.T) {
 			require.NoError(t, err)
 			end := waitKind(t, out.Events(), EventHangup).End
 			assert.Less(t, time.Since(start), time.Second, "refusal is seen at once")
-			assert.Equal(t, "NORMAL_TEMPORARY_FAILURE", end.Cause)
+			assert.Equal(t, hangup.NormalTemporaryFailure, end.Cause)
 			assert.Equal(t, DispRecvRefuse, end.Disposition)
 			assert.Equal(t, 503, end.FailureStatus)
 		})
@@ -299,15 +300,15 @@ func TestDialErrors(t *testing.T) {
 	p, _ := testProfile(t)
 	tests := []struct {
 		offer Offer
-		cause string
+		cause hangup.Cause
 	}{
-		{Offer{Target: "@"}, "INVALID_URL"},
-		{Offer{Target: "nouser.example"}, "INVALID_URL"},
-		{Offer{Target: "1000@127.0.0.1:5080;transport=sctp"}, "INVALID_URL"},
-		{Offer{Target: "1000@127.0.0.1:5080", Codecs: []string{"G729"}}, "INCOMPATIBLE_DESTINATION"},
-		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A", "x\r\nBYE sip:x SIP/2.0"}}}, "INVALID_MSG_UNSPECIFIED"},
-		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A: b", "c"}}}, "INVALID_MSG_UNSPECIFIED"},
-		{Offer{Target: "1000@127.0.0.1:5080", FromName: "a\nb"}, "INVALID_MSG_UNSPECIFIED"},
+		{Offer{Target: "@"}, hangup.InvalidURL},
+		{Offer{Target: "nouser.example"}, hangup.InvalidURL},
+		{Offer{Target: "1000@127.0.0.1:5080;transport=sctp"}, hangup.InvalidURL},
+		{Offer{Target: "1000@127.0.0.1:5080", Codecs: []string{"G729"}}, hangup.IncompatibleDestination},
+		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A", "x\r\nBYE sip:x SIP/2.0"}}}, hangup.InvalidMsgUnspecified},
+		{Offer{Target: "1000@127.0.0.1:5080", Headers: []Header{{"X-A: b", "c"}}}, hangup.InvalidMsgUnspecified},
+		{Offer{Target: "1000@127.0.0.1:5080", FromName: "a\nb"}, hangup.InvalidMsgUnspecified},
 	}
 	for _, tt := range tests {
 		_, err := p.Dial(context.Background(), tt.offer)
@@ -338,12 +339,12 @@ func TestNoGoroutineLeak(t *testing.T) {
 			case 0:
 				require.NoError(t, in.Answer(context.Background()))
 				waitKind(t, out.Events(), EventAnswered)
-				require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+				require.NoError(t, out.Hangup(hangup.NormalClearing))
 			case 1:
-				require.NoError(t, in.Reject(486, "", ""))
+				require.NoError(t, in.Reject(486, "", hangup.None))
 			case 2:
 				waitKind(t, out.Events(), EventTrying)
-				require.NoError(t, out.Hangup("NO_ANSWER"))
+				require.NoError(t, out.Hangup(hangup.NoAnswer))
 			}
 			waitKind(t, in.Events(), EventHangup)
 			waitKind(t, out.Events(), EventHangup)
@@ -392,18 +393,18 @@ func TestCloseHangsUpCalls(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, a.Close(ctx))
-	assert.Equal(t, End{Cause: "SYSTEM_SHUTDOWN", Disposition: DispSendBye}, *waitKind(t, answered.Events(), EventHangup).End)
+	assert.Equal(t, End{Cause: hangup.SystemShutdown, Disposition: DispSendBye}, *waitKind(t, answered.Events(), EventHangup).End)
 	assert.Equal(t, DispSendCancel, waitKind(t, ringing.Events(), EventHangup).End.Disposition)
 	end := waitKind(t, inAnswered.Events(), EventHangup).End
 	assert.Equal(t, DispRecvBye, end.Disposition)
 	assert.Equal(t, `SIP;cause=701;text="SYSTEM_SHUTDOWN"`, end.Reason)
-	assert.Equal(t, "ORIGINATOR_CANCEL", waitKind(t, inRinging.Events(), EventHangup).End.Cause)
+	assert.Equal(t, hangup.OriginatorCancel, waitKind(t, inRinging.Events(), EventHangup).End.Cause)
 	assert.Zero(t, ports.InUse())
 
 	_, err = a.Dial(context.Background(), Offer{Target: target(b, "3", "udp")})
 	var de *DialError
 	require.ErrorAs(t, err, &de)
-	assert.Equal(t, "SYSTEM_SHUTDOWN", de.Cause)
+	assert.Equal(t, hangup.SystemShutdown, de.Cause)
 }
 
 // IPv6 loopback: SDP says IP6, media flows.
@@ -429,7 +430,7 @@ func TestLoopCallIPv6(t *testing.T) {
 	_, err = out.Media().Write(make([]byte, media.FrameSamples))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return in.Media().Stats().InMediaPackets == 1 }, 5*time.Second, 10*time.Millisecond)
-	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, out.Hangup(hangup.NormalClearing))
 	assert.Equal(t, DispRecvBye, waitKind(t, in.Events(), EventHangup).End.Disposition)
 }
 
@@ -452,12 +453,12 @@ func TestRTPPortsExhausted(t *testing.T) {
 	_, err = p.Dial(context.Background(), Offer{Target: "y@" + p.Addr()})
 	var de *DialError
 	require.ErrorAs(t, err, &de)
-	assert.Equal(t, "DESTINATION_OUT_OF_ORDER", de.Cause)
+	assert.Equal(t, hangup.DestinationOutOfOrder, de.Cause)
 	assert.ErrorIs(t, err, media.ErrNoPorts)
 
-	require.NoError(t, in.Hangup("SWITCH_CONGESTION"))
+	require.NoError(t, in.Hangup(hangup.SwitchCongestion))
 	end := waitKind(t, out.Events(), EventHangup).End
-	assert.Equal(t, "SWITCH_CONGESTION", end.Cause, "503 with the Q.850 Reason")
+	assert.Equal(t, hangup.SwitchCongestion, end.Cause, "503 with the Q.850 Reason")
 	assert.Equal(t, 503, end.FailureStatus)
 	assert.Zero(t, ports.InUse())
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
@@ -44,7 +45,7 @@ type Offer struct {
 // DialError is a failure to even send the INVITE (bad target, no RTP port,
 // profile closed). Cause is the FreeSWITCH cause originate reports for it.
 type DialError struct {
-	Cause string
+	Cause hangup.Cause
 	Err   error
 }
 
@@ -64,8 +65,8 @@ type Outbound struct {
 	wake chan struct{}
 
 	mu          sync.Mutex
-	provisional bool   // a 1xx arrived: CANCEL is allowed (RFC 3261 9.1)
-	cancelCause string // set by Hangup before the answer
+	provisional bool         // a 1xx arrived: CANCEL is allowed (RFC 3261 9.1)
+	cancelCause hangup.Cause // set by Hangup before the answer
 	cancelSent  bool
 	refused     bool // the probe saw ICMP port unreachable
 	responded   bool // any response arrived: the probe's verdict no longer matters
@@ -84,23 +85,23 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 		if err == nil {
 			err = fmt.Errorf("target %q has no user part", o.Target)
 		}
-		return nil, &DialError{Cause: "INVALID_URL", Err: err}
+		return nil, &DialError{Cause: hangup.InvalidURL, Err: err}
 	}
 	var proxy *sipmsg.Uri
 	if o.Proxy != "" {
 		u, err := parseSIPURI(o.Proxy)
 		if err != nil {
-			return nil, &DialError{Cause: "INVALID_URL", Err: err}
+			return nil, &DialError{Cause: hangup.InvalidURL, Err: err}
 		}
 		proxy = &u
 	}
 	if err := checkOffer(o); err != nil {
-		return nil, &DialError{Cause: "INVALID_MSG_UNSPECIFIED", Err: err}
+		return nil, &DialError{Cause: hangup.InvalidMsgUnspecified, Err: err}
 	}
 	codecs := p.codecs
 	if len(o.Codecs) > 0 {
 		if codecs, err = parseCodecs(o.Codecs); err != nil {
-			return nil, &DialError{Cause: "INCOMPATIBLE_DESTINATION", Err: err}
+			return nil, &DialError{Cause: hangup.IncompatibleDestination, Err: err}
 		}
 	}
 	transport := "UDP"
@@ -112,11 +113,11 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 		transport = strings.ToUpper(tp)
 	}
 	if transport != "UDP" && transport != "TCP" {
-		return nil, &DialError{Cause: "INVALID_URL", Err: fmt.Errorf("transport %q not supported", transport)}
+		return nil, &DialError{Cause: hangup.InvalidURL, Err: fmt.Errorf("transport %q not supported", transport)}
 	}
 	sess, err := p.cfg.Media.Open(p.mediaIP)
 	if err != nil {
-		return nil, &DialError{Cause: "DESTINATION_OUT_OF_ORDER", Err: err}
+		return nil, &DialError{Cause: hangup.DestinationOutOfOrder, Err: err}
 	}
 
 	callID := o.CallID
@@ -182,14 +183,14 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 
 	if err := p.register(c, nil, out); err != nil {
 		_ = sess.Close()
-		return nil, &DialError{Cause: "SYSTEM_SHUTDOWN", Err: err}
+		return nil, &DialError{Cause: hangup.SystemShutdown, Err: err}
 	}
 	tx, err := p.cli.TransactionRequest(ctx, req)
 	if err != nil {
 		// Nothing to talk to (TCP connect refused, no route): FreeSWITCH
 		// makes up a 503 at once (fixture 03a).
 		p.log.Debug("invite not sent", "call_id", callID, "error", err)
-		c.finish(End{Cause: "NORMAL_TEMPORARY_FAILURE", Disposition: DispRecvRefuse,
+		c.finish(End{Cause: hangup.NormalTemporaryFailure, Disposition: DispRecvRefuse,
 			FailureStatus: 503, FailurePhrase: "Service Unavailable"})
 		return out, nil
 	}
@@ -233,7 +234,7 @@ func (o *Outbound) RemoteSDP() string { return o.c.RemoteSDP() }
 // ringing leg; the 487 is absorbed). The EventHangup (send_bye or
 // send_cancel) is delivered before Hangup returns; the SIP transaction
 // finishes in the background. ErrEnded if the call already ended.
-func (o *Outbound) Hangup(cause string) error {
+func (o *Outbound) Hangup(cause hangup.Cause) error {
 	c := o.c
 	c.mu.Lock()
 	if c.ended {
@@ -313,7 +314,7 @@ func (o *Outbound) pump(tx sipmsg.ClientTransaction) {
 			}
 		case <-p.ctx.Done():
 			tx.Terminate()
-			o.c.finish(End{Cause: "SYSTEM_SHUTDOWN", Disposition: DispSendCancel})
+			o.c.finish(End{Cause: hangup.SystemShutdown, Disposition: DispSendCancel})
 			return
 		}
 	}
@@ -324,7 +325,7 @@ func (o *Outbound) pump(tx sipmsg.ClientTransaction) {
 func (o *Outbound) onWake(tx sipmsg.ClientTransaction) (stop bool) {
 	o.mu.Lock()
 	refused := o.refused && !o.responded
-	sendCancel := o.cancelCause != "" && o.provisional && !o.cancelSent
+	sendCancel := o.cancelCause != hangup.None && o.provisional && !o.cancelSent
 	if sendCancel {
 		o.cancelSent = true
 	}
@@ -332,7 +333,7 @@ func (o *Outbound) onWake(tx sipmsg.ClientTransaction) (stop bool) {
 	o.mu.Unlock()
 	if refused {
 		tx.Terminate()
-		o.c.finish(End{Cause: "NORMAL_TEMPORARY_FAILURE", Disposition: DispRecvRefuse,
+		o.c.finish(End{Cause: hangup.NormalTemporaryFailure, Disposition: DispRecvRefuse,
 			FailureStatus: 503, FailurePhrase: "Service Unavailable"})
 		return true
 	}
@@ -352,7 +353,7 @@ func (o *Outbound) onResponse(res *sipmsg.Response) (final bool) {
 	if code < 200 {
 		o.provisional = true
 	}
-	sendCancel := o.cancelCause != "" && o.provisional && !o.cancelSent
+	sendCancel := o.cancelCause != hangup.None && o.provisional && !o.cancelSent
 	if sendCancel {
 		o.cancelSent = true
 	}
@@ -374,9 +375,9 @@ func (o *Outbound) onResponse(res *sipmsg.Response) (final bool) {
 			return true // the 487 to our CANCEL, or a late error
 		}
 		reason := headerValue(res, "Reason")
-		cause, ok := CauseFromReason(reason)
+		cause, ok := hangup.ParseReason(reason)
 		if !ok {
-			cause = CauseForStatus(code)
+			cause = hangup.ForSIPStatus(code)
 		}
 		// A Q.850 Reason sets the cause, but FreeSWITCH does not show it as
 		// sip_reason on a refused leg (esl-reference 3.9), so End.Reason
@@ -475,9 +476,9 @@ func (o *Outbound) onAnswer(res *sipmsg.Response) {
 	o.mu.Unlock()
 	o.writeAck(ack)
 
-	if cause != "" || c.isEnded() {
-		if cause == "" {
-			cause = "NORMAL_CLEARING"
+	if cause != hangup.None || c.isEnded() {
+		if cause == hangup.None {
+			cause = hangup.NormalClearing
 		}
 		c.sendBye(cause)
 		return
@@ -485,8 +486,8 @@ func (o *Outbound) onAnswer(res *sipmsg.Response) {
 	m, codec, err := o.answerMedia(res.Body())
 	if err != nil {
 		c.p.log.Debug("answer sdp unusable", "call_id", c.callID, "error", err)
-		if c.finish(End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}) {
-			c.sendBye("INCOMPATIBLE_DESTINATION")
+		if c.finish(End{Cause: hangup.IncompatibleDestination, Disposition: DispSendBye}) {
+			c.sendBye(hangup.IncompatibleDestination)
 		}
 		return
 	}
@@ -496,7 +497,7 @@ func (o *Outbound) onAnswer(res *sipmsg.Response) {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
-		c.sendBye("NORMAL_CLEARING")
+		c.sendBye(hangup.NormalClearing)
 		return
 	}
 	c.answered = true
@@ -542,18 +543,18 @@ func (o *Outbound) reAck() {
 // transport error (503, NORMAL_TEMPORARY_FAILURE), as sofia reports them.
 func (o *Outbound) onTxEnd(err error) {
 	if errors.Is(err, sipmsg.ErrTransactionTimeout) {
-		o.c.finish(End{Cause: "RECOVERY_ON_TIMER_EXPIRE", Disposition: DispRecvRefuse,
+		o.c.finish(End{Cause: hangup.RecoveryOnTimerExpire, Disposition: DispRecvRefuse,
 			FailureStatus: 408, FailurePhrase: "Request Timeout"})
 		return
 	}
-	o.c.finish(End{Cause: "NORMAL_TEMPORARY_FAILURE", Disposition: DispRecvRefuse,
+	o.c.finish(End{Cause: hangup.NormalTemporaryFailure, Disposition: DispRecvRefuse,
 		FailureStatus: 503, FailurePhrase: "Service Unavailable"})
 }
 
 // sendCancel cancels the INVITE: same Request-URI, Call-ID, From, To, Route
 // and top Via (branch) as the INVITE, CSeq method CANCEL (RFC 3261 9.1),
 // plus FreeSWITCH's Reason.
-func (o *Outbound) sendCancel(cause string) {
+func (o *Outbound) sendCancel(cause hangup.Cause) {
 	inv := o.invite
 	req := sipmsg.NewRequest(sipmsg.CANCEL, inv.Recipient)
 	if v := inv.Via(); v != nil {
@@ -569,7 +570,7 @@ func (o *Outbound) sendCancel(cause string) {
 	req.AppendHeader(&sipmsg.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sipmsg.CANCEL})
 	maxfwd := sipmsg.MaxForwardsHeader(70)
 	req.AppendHeader(&maxfwd)
-	req.AppendHeader(sipmsg.NewHeader("Reason", ReasonHeader(cause)))
+	req.AppendHeader(sipmsg.NewHeader("Reason", cause.Reason()))
 	req.SetTransport(inv.Transport())
 	req.Laddr = inv.Laddr
 	o.c.p.request(req, keepAsIs)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 )
@@ -303,10 +304,10 @@ func (p *Profile) Close(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	for _, in := range ins {
-		_ = in.Hangup("SYSTEM_SHUTDOWN")
+		_ = in.Hangup(hangup.SystemShutdown)
 	}
 	for _, out := range outs {
-		_ = out.Hangup("SYSTEM_SHUTDOWN")
+		_ = out.Hangup(hangup.SystemShutdown)
 	}
 	waited := make(chan struct{})
 	go func() {
@@ -466,9 +467,9 @@ func (p *Profile) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		p.log.Debug("answering BYE", "error", err)
 	}
 	reason := headerValue(req, "Reason")
-	cause, ok := CauseFromReason(reason)
+	cause, ok := hangup.ParseReason(reason)
 	if !ok {
-		cause = "NORMAL_CLEARING"
+		cause = hangup.NormalClearing
 	}
 	c.finish(End{Cause: cause, Disposition: DispRecvBye, TermStatus: 200, Reason: reason, Headers: xHeaders(req)})
 }

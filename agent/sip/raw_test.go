@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
+	"github.com/callplan/callplan/internal/hangup"
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,7 +116,7 @@ func TestRawInviteWireFormatAndReAck(t *testing.T) {
 	ack2, _ := peer.readRequest(sipmsg.ACK, 5*time.Second)
 	assert.Equal(t, ack1.CSeq().SeqNo, ack2.CSeq().SeqNo)
 
-	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, out.Hangup(hangup.NormalClearing))
 	bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 	assert.Equal(t, `Q.850;cause=16;text="NORMAL_CLEARING"`, headerValue(bye, "Reason"))
 	assert.Greater(t, bye.CSeq().SeqNo, inv.CSeq().SeqNo)
@@ -165,7 +166,7 @@ func TestRawAnswerRetransmitsUntilAck(t *testing.T) {
 		require.FailNow(t, "Answer did not return after the ACK")
 	}
 	assert.Equal(t, "PCMA", in.Codec().Name)
-	require.NoError(t, in.Hangup("USER_BUSY"))
+	require.NoError(t, in.Hangup(hangup.UserBusy))
 	bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 	assert.Equal(t, `Q.850;cause=17;text="USER_BUSY"`, headerValue(bye, "Reason"))
 	assert.Equal(t, "sip:raw@127.0.0.1:"+fmt.Sprint(port), bye.Recipient.String(), "BYE goes to the caller's Contact")
@@ -261,7 +262,7 @@ func TestRawLateOffer(t *testing.T) {
 		assert.Equal(t, "PCMA", in.Codec().Name)
 		assert.Equal(t, answer, in.RemoteSDP())
 		assert.Equal(t, uint16(port), in.Media().Remote().Port(), "media goes where the ACK's answer says")
-		require.NoError(t, in.Hangup("NORMAL_CLEARING"))
+		require.NoError(t, in.Hangup(hangup.NormalClearing))
 		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
 	})
@@ -274,7 +275,7 @@ func TestRawLateOffer(t *testing.T) {
 		ok := peer.read200(5 * time.Second)
 		peer.send(peer.ack(inv, ok, ""), to)
 		end := waitKind(t, in.Events(), EventHangup).End
-		assert.Equal(t, End{Cause: "INCOMPATIBLE_DESTINATION", Disposition: DispSendBye}, *end)
+		assert.Equal(t, End{Cause: hangup.IncompatibleDestination, Disposition: DispSendBye}, *end)
 		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 		assert.Equal(t, `Q.850;cause=88;text="INCOMPATIBLE_DESTINATION"`, headerValue(bye, "Reason"))
 		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), to)
@@ -311,7 +312,7 @@ func TestRawRingingThenAnswerKeepsOrder(t *testing.T) {
 		}
 		require.Equal(t, []EventKind{EventRinging, EventAnswered}, kinds, "call %d", i)
 		peer.readRequest(sipmsg.ACK, 5*time.Second)
-		require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+		require.NoError(t, out.Hangup(hangup.NormalClearing))
 		bye, _ := peer.readRequest(sipmsg.BYE, 5*time.Second)
 		peer.send(sipmsg.NewResponseFromRequest(bye, 200, "OK", nil), from)
 	}
@@ -335,7 +336,7 @@ func TestRawCancelWithoutFinalResponse(t *testing.T) {
 	ringing.To().Params.Add("tag", "t")
 	peer.send(ringing, from)
 	waitKind(t, out.Events(), EventRinging)
-	require.NoError(t, out.Hangup("NO_ANSWER"))
+	require.NoError(t, out.Hangup(hangup.NoAnswer))
 	cancel, _ := peer.readRequest(sipmsg.CANCEL, 5*time.Second)
 	assert.Equal(t, inv.Via().Params, cancel.Via().Params, "CANCEL reuses the INVITE's branch")
 	assert.Equal(t, `Q.850;cause=19;text="NO_ANSWER"`, headerValue(cancel, "Reason"))

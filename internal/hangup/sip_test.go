@@ -1,12 +1,13 @@
-package sip
+package hangup
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-func TestCauseForStatus(t *testing.T) {
+func TestForSIPStatus(t *testing.T) {
 	t.Parallel()
 	// esl-reference 5.5, "received SIP final codes mapped to it".
 	tests := []struct {
@@ -36,11 +37,11 @@ func TestCauseForStatus(t *testing.T) {
 		{499, "NORMAL_UNSPECIFIED"}, {302, "NORMAL_UNSPECIFIED"}, {580, "NORMAL_UNSPECIFIED"},
 	}
 	for _, tt := range tests {
-		assert.Equalf(t, tt.want, CauseForStatus(tt.code), "CauseForStatus(%d)", tt.code)
+		assert.Equalf(t, tt.want, ForSIPStatus(tt.code).String(), "ForSIPStatus(%d)", tt.code)
 	}
 }
 
-func TestStatusForCause(t *testing.T) {
+func TestSIPStatus(t *testing.T) {
 	t.Parallel()
 	// esl-reference 5.5, "FS sends when it rejects an unanswered INVITE".
 	tests := []struct {
@@ -73,7 +74,8 @@ func TestStatusForCause(t *testing.T) {
 		{"NO_SUCH_CAUSE", 480},
 	}
 	for _, tt := range tests {
-		assert.Equalf(t, tt.want, StatusForCause(tt.cause), "StatusForCause(%q)", tt.cause)
+		c, _ := ByName(tt.cause)
+		assert.Equalf(t, tt.want, c.SIPStatus(), "ByName(%q).SIPStatus()", tt.cause)
 	}
 }
 
@@ -84,98 +86,50 @@ func TestCauseRoundTrip(t *testing.T) {
 	for _, cause := range []string{"UNALLOCATED_NUMBER", "USER_BUSY", "CALL_REJECTED", "NORMAL_TEMPORARY_FAILURE",
 		"INCOMPATIBLE_DESTINATION", "RECOVERY_ON_TIMER_EXPIRE", "ORIGINATOR_CANCEL", "NUMBER_CHANGED",
 		"INVALID_NUMBER_FORMAT", "EXCHANGE_ROUTING_ERROR", "SERVICE_NOT_IMPLEMENTED"} {
-		assert.Equalf(t, cause, CauseForStatus(StatusForCause(cause)), "CauseForStatus(StatusForCause(%s))", cause)
+		c, ok := ByName(cause)
+		require.Truef(t, ok, "ByName(%s)", cause)
+		assert.Equalf(t, c, ForSIPStatus(c.SIPStatus()), "ForSIPStatus(%s.SIPStatus())", cause)
 	}
 }
 
-func TestCauseNumbers(t *testing.T) {
+func TestReason(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		cause string
-		num   int
-		q850  int
+		cause Cause
+		want  string
 	}{
-		{"NORMAL_CLEARING", 16, 16},
-		{"UNALLOCATED_NUMBER", 1, 1},
-		{"USER_BUSY", 17, 17},
-		{"NO_ANSWER", 19, 19},
-		{"CALL_REJECTED", 21, 21},
-		{"NORMAL_TEMPORARY_FAILURE", 41, 41},
-		{"INTERWORKING", 127, 127},
-		{"ORIGINATOR_CANCEL", 487, 16},
-		{"LOSE_RACE", 702, 16},
-		{"MANAGER_REQUEST", 703, 16},
-		{"MEDIA_TIMEOUT", 804, 16},
-		{"USER_NOT_REGISTERED", 806, 16},
-		{"PROGRESS_TIMEOUT", 807, 16},
+		{NormalClearing, `Q.850;cause=16;text="NORMAL_CLEARING"`},
+		{NoAnswer, `Q.850;cause=19;text="NO_ANSWER"`},
+		{UserBusy, `Q.850;cause=17;text="USER_BUSY"`},
+		{OriginatorCancel, `SIP;cause=487;text="ORIGINATOR_CANCEL"`},
+		{Cause(4), `Q.850;cause=16;text="NORMAL_CLEARING"`},
 	}
 	for _, tt := range tests {
-		n, ok := CauseNumber(tt.cause)
-		assert.Truef(t, ok, "CauseNumber(%s) known", tt.cause)
-		assert.Equalf(t, tt.num, n, "CauseNumber(%s)", tt.cause)
-		assert.Equalf(t, tt.q850, CauseQ850(tt.cause), "CauseQ850(%s)", tt.cause)
-		assert.Equalf(t, tt.cause, CauseName(tt.num), "CauseName(%d)", tt.num)
+		assert.Equalf(t, tt.want, tt.cause.Reason(), "Cause(%d).Reason()", int(tt.cause))
 	}
-	_, ok := CauseNumber("BOGUS")
-	assert.False(t, ok)
 }
 
-func TestParseCause(t *testing.T) {
+func TestParseReason(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   string
-		want string
+		want Cause
 		ok   bool
 	}{
-		{"USER_BUSY", "USER_BUSY", true},
-		{"user_busy", "USER_BUSY", true},
-		{" 17 ", "USER_BUSY", true},
-		{"487", "ORIGINATOR_CANCEL", true},
-		{"4", "", false},
-		{"NOPE", "", false},
-		{"", "", false},
+		{`Q.850;cause=17;text="USER_BUSY"`, UserBusy, true},
+		{`Q.850 ; cause = 16`, NormalClearing, true},
+		{`q.850;text="x";cause=19`, NoAnswer, true},
+		{`SIP;cause=200;text="Call completed elsewhere", Q.850;cause=26`, None, false},
+		{`SIP;cause=487;text="ORIGINATOR_CANCEL"`, None, false},
+		{`SIP;cause=200, Q.850;cause=21`, CallRejected, true},
+		{`Q.850;cause=x`, None, false},
+		{`Q.850;cause=999`, None, false},
+		{`Q.850;cause=-3`, None, false},
+		{``, None, false},
 	}
 	for _, tt := range tests {
-		got, ok := ParseCause(tt.in)
-		assert.Equalf(t, tt.want, got, "ParseCause(%q)", tt.in)
-		assert.Equalf(t, tt.ok, ok, "ParseCause(%q) ok", tt.in)
-	}
-}
-
-func TestReasonHeader(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ cause, want string }{
-		{"NORMAL_CLEARING", `Q.850;cause=16;text="NORMAL_CLEARING"`},
-		{"NO_ANSWER", `Q.850;cause=19;text="NO_ANSWER"`},
-		{"user_busy", `Q.850;cause=17;text="USER_BUSY"`},
-		{"ORIGINATOR_CANCEL", `SIP;cause=487;text="ORIGINATOR_CANCEL"`},
-		{"BOGUS", `Q.850;cause=16;text="NORMAL_CLEARING"`},
-	}
-	for _, tt := range tests {
-		assert.Equalf(t, tt.want, ReasonHeader(tt.cause), "ReasonHeader(%q)", tt.cause)
-	}
-}
-
-func TestCauseFromReason(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		want string
-		ok   bool
-	}{
-		{`Q.850;cause=17;text="USER_BUSY"`, "USER_BUSY", true},
-		{`Q.850 ; cause = 16`, "NORMAL_CLEARING", true},
-		{`q.850;text="x";cause=19`, "NO_ANSWER", true},
-		{`SIP;cause=200;text="Call completed elsewhere", Q.850;cause=26`, "", false},
-		{`SIP;cause=487;text="ORIGINATOR_CANCEL"`, "", false},
-		{`SIP;cause=200, Q.850;cause=21`, "CALL_REJECTED", true},
-		{`Q.850;cause=x`, "", false},
-		{`Q.850;cause=999`, "", false},
-		{``, "", false},
-	}
-	for _, tt := range tests {
-		got, ok := CauseFromReason(tt.in)
-		assert.Equalf(t, tt.want, got, "CauseFromReason(%q)", tt.in)
-		assert.Equalf(t, tt.ok, ok, "CauseFromReason(%q) ok", tt.in)
+		got, ok := ParseReason(tt.in)
+		assert.Equalf(t, tt.want, got, "ParseReason(%q)", tt.in)
+		assert.Equalf(t, tt.ok, ok, "ParseReason(%q) ok", tt.in)
 	}
 }
