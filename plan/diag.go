@@ -8,7 +8,8 @@ import (
 
 // Pos is where something was written: a file (or a --set override) and a
 // 1-based line and column. Line 0 means the position is the whole source
-// (an override given on the command line, or a file that could not be read).
+// (an override given on the command line, or a file that could not be read);
+// column 0 means only the line is known (some YAML syntax errors).
 type Pos struct {
 	File string
 	Line int
@@ -18,6 +19,9 @@ type Pos struct {
 func (p Pos) String() string {
 	if p.Line == 0 {
 		return p.File
+	}
+	if p.Col == 0 {
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }

@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -52,15 +50,13 @@ func Load(path string, opts Options) (*Plan, error) {
 	return Parse(path, data, opts)
 }
 
-var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // Parse loads a plan from data; file names it in diagnostics. It returns
 // the plan with every default applied, or Errors listing every problem.
 func Parse(file string, data []byte, opts Options) (*Plan, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, Errors{yamlError(file, err)}
+		return nil, Errors{yamlError(file, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -113,15 +109,4 @@ func truncate(errs Errors, file string) Errors {
 	more := len(errs) - maxDiagnostics
 	errs = errs[:maxDiagnostics:maxDiagnostics]
 	return append(errs, Diagnostic{Pos: Pos{File: file}, Msg: fmt.Sprintf("%d more problems not shown", more)})
-}
-
-// yamlError turns a yaml.v3 syntax error into a positioned diagnostic.
-// yaml.v3 reports only the line.
-func yamlError(file string, err error) Diagnostic {
-	msg := err.Error()
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return Diagnostic{Pos: Pos{File: file, Line: line, Col: 1}, Msg: "invalid YAML: " + m[2]}
-	}
-	return Diagnostic{Pos: Pos{File: file}, Msg: "invalid YAML: " + msg}
 }
