@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -40,14 +41,14 @@ func runHangup(ctx context.Context, env Env, args []string) error {
 	}
 	p, err := loadPlan(env, fs.Arg(0), sets)
 	if err != nil {
-		printPlanError(env.Stderr, err)
+		printPlanError(env.Stderr, "hangup", err)
 		return withCode(ExitInvalid, errReported)
 	}
 	cmd := "hupall " + *cause
 	if !*all {
 		cmd = runner.HupallCommand(*cause, *run)
 	}
-	failed := 0
+	var unreachable, refused int
 	for _, n := range p.Nodes {
 		if n.Embedded {
 			// An in-process agent lives and dies with its run: nothing
@@ -59,20 +60,39 @@ func runHangup(ctx context.Context, env Env, args []string) error {
 		conn, err := runner.DialESL(ctx, addr, n.Password)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "%s: %v\n", n.Name, err)
-			failed++
+			unreachable++
 			continue
 		}
 		body, err := conn.API(ctx, cmd)
 		_ = conn.Close()
-		if err != nil || strings.HasPrefix(body, "-") {
-			fmt.Fprintf(env.Stderr, "%s: %s: %v%s\n", n.Name, cmd, err, strings.TrimSpace(body))
-			failed++
-			continue
+		body = strings.TrimSpace(body)
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", n.Name, cmd, err)
+			unreachable++
+		case strings.HasPrefix(body, "-"):
+			// The node answered: it was reached and said no (FreeSWITCH
+			// answers -ERR to an unknown cause, for one).
+			fmt.Fprintf(env.Stderr, "%s: %s: node answered %s\n", n.Name, cmd, body)
+			refused++
+		default:
+			fmt.Fprintf(env.Stdout, "%s: %s\n", n.Name, body)
 		}
-		fmt.Fprintf(env.Stdout, "%s: %s\n", n.Name, strings.TrimSpace(body))
 	}
-	if failed > 0 {
-		return withCode(ExitInfrastructure, fmt.Errorf("%d node(s) could not be reached", failed))
+	return hangupResult(unreachable, refused)
+}
+
+// hangupResult is the command's error: which nodes failed, and how.
+func hangupResult(unreachable, refused int) error {
+	var parts []string
+	if unreachable > 0 {
+		parts = append(parts, fmt.Sprintf("%d node(s) could not be reached", unreachable))
 	}
-	return nil
+	if refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d node(s) refused the hangup", refused))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return withCode(ExitInfrastructure, errors.New(strings.Join(parts, "; ")))
 }
