@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/callplan/callplan/plan"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -54,18 +56,13 @@ func Main(ctx context.Context, args []string, env Env) ExitCode {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "--help":
-		if len(rest) > 0 {
-			return Main(ctx, []string{rest[0], "-h"}, env)
-		}
-		printUsage(env.Stdout)
-		return ExitPassed
+		return runHelp(ctx, env, rest)
 	case "--version":
 		name = "version"
 	}
 	cmd, ok := commands()[name]
 	if !ok || cmd.run == nil {
-		fmt.Fprintf(env.Stderr, "callplan: unknown command %q\n\n", name)
-		printUsage(env.Stderr)
+		unknownCommand(env.Stderr, name)
 		return ExitInvalid
 	}
 	err := cmd.run(ctx, env, rest)
@@ -76,6 +73,44 @@ func Main(ctx context.Context, args []string, env Env) ExitCode {
 		fmt.Fprintf(env.Stderr, "callplan %s: %v\n", name, err)
 	}
 	return codeOf(err)
+}
+
+// runHelp answers `callplan help [topic]`. The topic is looked up once:
+// help about help (or about a help flag) is the overview, never another
+// round through Main, which would recurse without end.
+func runHelp(ctx context.Context, env Env, rest []string) ExitCode {
+	if len(rest) == 0 {
+		printUsage(env.Stdout)
+		return ExitPassed
+	}
+	switch topic := rest[0]; topic {
+	case "help", "-h", "--help":
+		printUsage(env.Stdout)
+		return ExitPassed
+	case "--version":
+		return Main(ctx, []string{"version", "-h"}, env)
+	default:
+		if cmd, ok := commands()[topic]; !ok || cmd.run == nil {
+			unknownCommand(env.Stderr, topic)
+			return ExitInvalid
+		}
+		return Main(ctx, []string{topic, "-h"}, env)
+	}
+}
+
+// unknownCommand says a command does not exist, suggests the nearest one
+// when the name looks like a typo (`valdate`), and shows the usage.
+func unknownCommand(w io.Writer, name string) {
+	names := make([]string, 0, len(commands()))
+	for n := range commands() {
+		names = append(names, n)
+	}
+	msg := fmt.Sprintf("callplan: unknown command %q", name)
+	if s := plan.Suggest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	fmt.Fprintf(w, "%s\n\n", msg)
+	printUsage(w)
 }
 
 // errReported marks an error whose details the command already printed; Main

@@ -35,7 +35,7 @@ func runRender(_ context.Context, env Env, args []string) error {
 	}
 	p, err := loadPlan(env, plans[0], sets)
 	if err != nil {
-		printPlanError(env.Stderr, err)
+		printPlanError(env.Stderr, "render", err)
 		return withCode(ExitInvalid, errReported)
 	}
 	out, err := renderPlan(p)

@@ -54,7 +54,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	}
 	p, err := loadPlan(env, fs.Arg(0), sets)
 	if err != nil {
-		printPlanError(env.Stderr, err)
+		printPlanError(env.Stderr, "run", err)
 		return withCode(ExitInvalid, errReported)
 	}
 	mixes, err := flowMixes(p)
@@ -99,7 +99,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	// judged each second and stop the run through runCtx.
 	set, err := assert.Compile(p)
 	if err != nil {
-		printPlanError(env.Stderr, err)
+		printPlanError(env.Stderr, "run", err)
 		return withCode(ExitInvalid, errReported)
 	}
 	runCtx, abort := context.WithCancel(ctx)

@@ -34,7 +34,7 @@ func runValidate(_ context.Context, env Env, args []string) error {
 	for _, path := range plans {
 		p, err := loadPlan(env, path, sets)
 		if err != nil {
-			printPlanError(env.Stderr, err)
+			printPlanError(env.Stderr, "validate", err)
 			invalid++
 			continue
 		}
@@ -83,8 +83,10 @@ func (s *setFlags) Set(v string) error {
 	return nil
 }
 
-// printPlanError prints a plan's diagnostics one per line, or a read error.
-func printPlanError(w io.Writer, err error) {
+// printPlanError prints a plan's diagnostics one per line (each already
+// says file:line:col), or a read error prefixed like every other error of
+// the command, `callplan validate: reading plan: ...`.
+func printPlanError(w io.Writer, cmd string, err error) {
 	var errs plan.Errors
 	if errors.As(err, &errs) {
 		for _, d := range errs {
@@ -92,7 +94,7 @@ func printPlanError(w io.Writer, err error) {
 		}
 		return
 	}
-	fmt.Fprintln(w, err)
+	fmt.Fprintf(w, "callplan %s: %v\n", cmd, err)
 }
 
 func planSummary(p *plan.Plan) string {
