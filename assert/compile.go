@@ -58,11 +58,15 @@ func (s *Set) Len() int {
 // environment its scope and window give it (docs/assertions.md). All
 // problems are returned at once as plan.Errors, each positioned in the plan
 // file: inside the expression for expression errors.
-func Compile(p *plan.Plan) (*Set, error) {
+func Compile(p *plan.Plan) (*Set, error) { return compile(p, nil) }
+
+// compile is Compile with the keys checks of known (keys.go) when known is
+// not nil.
+func compile(p *plan.Plan, known *Known) (*Set, error) {
 	var errs plan.Errors
 	s := &Set{names: planNames(p)}
 	for i, a := range p.Assertions {
-		c, ok := compileOne(i, a, s.names, &errs)
+		c, ok := compileOne(i, a, s.names, known, &errs)
 		if ok {
 			c.set = s
 			s.items = append(s.items, c)
@@ -78,13 +82,18 @@ func Compile(p *plan.Plan) (*Set, error) {
 // Check is Compile for `callplan validate`: it adds every problem to errs.
 func Check(p *plan.Plan, errs *plan.Errors) {
 	if _, err := Compile(p); err != nil {
-		var pe plan.Errors
-		if errors.As(err, &pe) {
-			*errs = append(*errs, pe...)
-			return
-		}
-		errs.Add(p.Pos, "assertions", "%v", err)
+		addErrors(p, errs, err)
 	}
+}
+
+// addErrors merges compile's error into errs.
+func addErrors(p *plan.Plan, errs *plan.Errors, err error) {
+	var pe plan.Errors
+	if errors.As(err, &pe) {
+		*errs = append(*errs, pe...)
+		return
+	}
+	errs.Add(p.Pos, "assertions", "%v", err)
 }
 
 func planNames(p *plan.Plan) names {
@@ -118,7 +127,7 @@ func exprOptions(env any) []expr.Option {
 	return []expr.Option{expr.Env(env), expr.DisableBuiltin("now"), expr.DisableBuiltin("date")}
 }
 
-func compileOne(i int, a plan.Assertion, n names, errs *plan.Errors) (*compiled, bool) {
+func compileOne(i int, a plan.Assertion, n names, known *Known, errs *plan.Errors) (*compiled, bool) {
 	base := fmt.Sprintf("assertions[%d]", i)
 	at := func(key string) plan.Pos { return a.Fields.Get(key, a.Pos) }
 	if strings.TrimSpace(a.Expr) == "" {
@@ -177,15 +186,26 @@ func compileOne(i int, a plan.Assertion, n names, errs *plan.Errors) (*compiled,
 		errs.Add(a.ExprSource.Pos, exprPath, "%v", err)
 		return nil, false
 	}
+	if !durations(tree.Node, exprErr) {
+		ok = false
+	}
 	refs := collectPaths(tree.Node, a.Expr, env)
 	fields := groupFields()
+	kc := keyCheck{known: known, kind: c.kind, flow: a.Flow, report: exprErr}
 	for _, r := range refs {
+		if !kc.keys(r) {
+			ok = false
+		}
 		counter, isCounter := r.counter(c.kind)
 		if !isCounter {
 			continue
 		}
 		if s := plan.Suggest(counter, fields); s != "" {
 			exprErr(r.loc, fmt.Sprintf("unknown field %s (did you mean %s?); a name that is not a group field is read as one of the flow's own counters", counter, s))
+			ok = false
+			continue
+		}
+		if !kc.counter(r, counter) {
 			ok = false
 			continue
 		}
