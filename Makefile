@@ -5,12 +5,18 @@ GOBIN         ?= $(shell $(GO) env GOPATH)/bin
 BIN           := bin/callplan
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build test lint e2e deps-e2e fuzz bench bench-agent clean
+.PHONY: all build install test lint e2e deps-e2e fuzz bench bench-agent clean
 
 all: lint test build
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/callplan
+
+# callplan into $(GOBIN), stamped with the version `callplan version` prints
+# (go install ./cmd/callplan works too: it takes the version from the Go
+# build info).
+install:
+	$(GO) install -ldflags "-X main.version=$(VERSION)" ./cmd/callplan
 
 # The README's test command. -race always (style.md).
 test:

@@ -12,9 +12,6 @@ import (
 	"github.com/callplan/callplan/plan"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 // Env is everything a command may touch of the outside world. Commands get
 // it injected so tests run them as plain functions.
 type Env struct {
@@ -161,14 +158,5 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		return withCode(ExitInvalid, errReported)
 	}
-	return nil
-}
-
-func runVersion(_ context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "version", "version", "  callplan version")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "callplan %s\n", version)
 	return nil
 }
