@@ -83,7 +83,7 @@ func newPage(r *Results) page {
 	for _, gr := range groups(s) {
 		x := gr.g
 		p.Groups = append(p.Groups, []string{gr.kind, gr.name, count(x.Calls), count(x.Answered), count(x.Failed),
-			count(x.Dropped), pct(x.ASR), pct(x.Success), num(x.CPS.Mean), num(x.Erlangs.Max), ms(x.PDD.P95, x.PDD.Count)})
+			count(x.Unknown), count(x.Dropped), pct(x.ASR), pct(x.Success), num(x.CPS.Mean), num(x.Erlangs.Max), ms(x.PDD.P95, x.PDD.Count)})
 	}
 	for _, l := range []struct {
 		name string
@@ -93,15 +93,7 @@ func newPage(r *Results) page {
 		p.Latency = append(p.Latency, []string{l.name, count(v.Count), ms(v.Min, v.Count), ms(v.Mean, v.Count), ms(v.P50, v.Count),
 			ms(v.P90, v.Count), ms(v.P95, v.Count), ms(v.P99, v.Count), ms(v.Max, v.Count)})
 	}
-	for _, k := range byCount(g.Causes) {
-		p.Causes = append(p.Causes, []string{"cause", k, count(g.Causes[k])})
-	}
-	for _, k := range byCount(g.SIP) {
-		p.Causes = append(p.Causes, []string{"sip", k, count(g.SIP[k])})
-	}
-	for _, k := range byCount(g.Reasons) {
-		p.Causes = append(p.Causes, []string{"failure reason", k, count(g.Reasons[k])})
-	}
+	p.Causes = causeRows(g)
 	for _, n := range slices.Sorted(maps.Keys(s.Generators)) {
 		x := s.Generators[n]
 		health := "ok"

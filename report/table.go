@@ -17,10 +17,20 @@ import (
 
 // Table writes the human report: headline, summary, per stage/flow/node,
 // latency percentiles, failure causes, generator health, verdicts and the
-// baseline comparison, each a tablewriter table at most 100 columns wide.
-func Table(r *Results) Reporter {
+// baseline comparison, each a tablewriter table at most 100 columns wide
+// (report.txt, and a terminal of unknown width).
+func Table(r *Results) Reporter { return TableWidth(r, maxColumns) }
+
+// TableWidth is Table fitted to a terminal of width columns: text cells
+// (notes, assertions) are wrapped so each table fits when it can. The
+// numeric tables are laid out to fit 100 columns, so below that only
+// their text columns give way.
+func TableWidth(r *Results, width int) Reporter {
+	if width <= 0 {
+		width = maxColumns
+	}
 	return func(w io.Writer) error {
-		tw := &tableWriter{w: w}
+		tw := &tableWriter{w: w, width: width}
 		tw.headline(r)
 		tw.summary(r)
 		tw.groups(r)
@@ -35,8 +45,9 @@ func Table(r *Results) Reporter {
 }
 
 type tableWriter struct {
-	w   io.Writer
-	err error
+	w     io.Writer
+	width int // columns the tables fit in
+	err   error
 }
 
 func (t *tableWriter) printf(format string, args ...any) {
@@ -60,9 +71,9 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, left
 	for _, i := range left {
 		align[i] = tw.AlignLeft
 	}
-	// Cells stay on one line when the table fits in 100 columns; when it
+	// Cells stay on one line when the table fits the width; when it
 	// would not, the widest columns are word-wrapped just enough.
-	rows = fitRows(header, rows, maxColumns)
+	rows = fitRows(header, rows, t.width)
 	var b strings.Builder
 	tbl := tablewriter.NewTable(&b,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -226,14 +237,20 @@ func (t *tableWriter) summary(r *Results) {
 	t.table("Summary", []string{"metric", "value"}, rows)
 }
 
+// groups writes the per stage, flow and node figures as two tables, calls
+// and then load and latency, so each fits in 100 columns with every column
+// a reader needs (unknown included: calls cut short by a lost node).
 func (t *tableWriter) groups(r *Results) {
-	var rows [][]string
+	var calls, load [][]string
 	for _, gr := range groups(&r.Summary) {
-		g := gr.g
-		rows = append(rows, []string{gr.kind + ":" + gr.name, count(g.Calls), count(g.Answered), count(g.Failed),
-			count(g.Dropped), pct(g.ASR), pct(g.Success), num(g.CPS.Mean), num(g.Erlangs.Max), ms(g.PDD.P95, g.PDD.Count)})
+		g, name := gr.g, gr.kind+":"+gr.name
+		calls = append(calls, []string{name, count(g.Calls), count(g.Answered), count(g.OK), count(g.Failed),
+			count(g.Unknown), count(g.Dropped), pct(g.ASR), pct(g.Success)})
+		load = append(load, []string{name, num(g.CPS.Mean) + " / " + num(g.CPS.Max), num(g.Erlangs.Mean) + " / " + num(g.Erlangs.Max),
+			ms(g.PDD.P95, g.PDD.Count), ms(g.SetupLatency.P95, g.SetupLatency.Count), ms(g.AnswerLatency.P95, g.AnswerLatency.Count)})
 	}
-	t.table("By stage, flow and node", []string{"group", "calls", "answered", "failed", "dropped", "ASR", "success", "cps", "erl", "pdd95 ms"}, rows)
+	t.table("Calls by stage, flow and node", []string{"group", "calls", "answered", "ok", "failed", "unknown", "dropped", "ASR", "success"}, calls)
+	t.table("Load and p95 latency (ms) by stage, flow and node", []string{"group", "cps mean / peak", "erlangs mean / peak", "pdd", "setup", "answer"}, load)
 }
 
 func (t *tableWriter) latency(r *Results) {
@@ -251,18 +268,7 @@ func (t *tableWriter) latency(r *Results) {
 }
 
 func (t *tableWriter) causes(r *Results) {
-	g := r.Summary.Group
-	var rows [][]string
-	for _, k := range byCount(g.Causes) {
-		rows = append(rows, []string{"cause", k, count(g.Causes[k])})
-	}
-	for _, k := range byCount(g.SIP) {
-		rows = append(rows, []string{"sip", k, count(g.SIP[k])})
-	}
-	for _, k := range byCount(g.Reasons) {
-		rows = append(rows, []string{"failure reason", k, count(g.Reasons[k])})
-	}
-	t.table("Causes", []string{"kind", "value", "calls"}, rows, 1)
+	t.table("Causes", []string{"kind", "value", "calls"}, causeRows(r.Summary.Group), 1)
 }
 
 func (t *tableWriter) generators(r *Results) {
