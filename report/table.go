@@ -73,7 +73,11 @@ func (t *tableWriter) table(title string, header []string, rows [][]string, left
 	}
 	// Cells stay on one line when the table fits the width; when it
 	// would not, the widest columns are word-wrapped just enough.
-	rows = fitRows(header, rows, t.width)
+	width := t.width
+	if width <= 0 {
+		width = maxColumns
+	}
+	rows = fitRows(header, rows, width)
 	var b strings.Builder
 	tbl := tablewriter.NewTable(&b,
 		tablewriter.WithHeaderAutoFormat(tw.Off),

@@ -116,8 +116,8 @@ func checkPlan(p *plan.Plan, errs *plan.Errors) {
 	checkOriginate(p, errs)
 	// Assertions are compiled against the typed metrics environment, so an
 	// unknown variable or a type error is caught here, positioned inside
-	// the expression.
-	assert.Check(p, errs)
+	// the expression; so are constant keys no run could fill.
+	assert.CheckWith(known(p))(p, errs)
 }
 
 // checkFlows checks each flow's name against the flows registry and its
