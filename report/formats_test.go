@@ -188,7 +188,9 @@ func TestHTMLSelfContained(t *testing.T) {
 			assert.NotContains(t, out, bad, "%s: HTML must be self-contained", name)
 		}
 		assert.Contains(t, out, `<a href="cdr.csv">`)
-		assert.Equal(t, 4, strings.Count(out, `<svg class="chart"`))
+		// cps, active, failures, a chart per latency interval measured,
+		// calls by node when there are two.
+		assert.GreaterOrEqual(t, strings.Count(out, `<svg class="chart"`), 6, name)
 	}
 }
 

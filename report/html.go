@@ -6,8 +6,8 @@ import (
 	"html/template"
 	"io"
 	"maps"
-	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/callplan/callplan/assert"
@@ -33,9 +33,12 @@ func HTML(r *Results) Reporter {
 
 // page is the template's data: every figure already formatted.
 type page struct {
-	R        *Results
-	Title    string
-	Status   string
+	R      *Results
+	Title  string
+	Status string
+	// Reason is the one line at the top when the status is
+	// infrastructure.
+	Reason   string
 	Failed   int
 	Started  string
 	Elapsed  string
@@ -96,12 +99,9 @@ func newPage(r *Results) page {
 	p.Causes = causeRows(g)
 	for _, n := range slices.Sorted(maps.Keys(s.Generators)) {
 		x := s.Generators[n]
-		health := "ok"
-		if !x.Healthy() {
-			health = "unhealthy"
-		}
-		p.Gens = append(p.Gens, []string{n, health, fmt.Sprint(x.Saturated), fmt.Sprint(x.AtMaxSessions),
-			num(x.MinIdleCPU), count(x.Disconnects), count(x.DroppedEvents)})
+		health, notes := healthText(x)
+		p.Gens = append(p.Gens, []string{n, strings.ToLower(health), fmt.Sprint(x.Saturated), fmt.Sprint(x.AtMaxSessions),
+			num(x.MinIdleCPU), count(x.Disconnects), count(x.DroppedEvents), notes})
 	}
 	for _, v := range r.Verdicts {
 		row := verdictRow{Pass: v.Pass, Mark: "✓", V: v, Observed: v.ObservedText()}
@@ -116,6 +116,7 @@ func newPage(r *Results) page {
 		}
 	}
 	p.Charts = charts(r)
+	p.Reason = infraReason(r)
 	return p
 }
 
@@ -141,116 +142,3 @@ func perSecond(secs []metrics.Second) []*metrics.Second {
 
 // maxSeconds is the longest series charted: 30 days.
 const maxSeconds = 30 * 24 * 3600
-
-// targetSeries is the plan's calls per second for each second of the
-// series. The collector's clock starts before the first stage (preflight
-// and the smoke call come first) and seconds before it carry no stage
-// name, so the curve starts at the first second with one.
-func targetSeries(p PlanInfo, by []*metrics.Second) []float64 {
-	offset := 0
-	for i, s := range by {
-		if s != nil && s.Stage != "" {
-			offset = i
-			break
-		}
-	}
-	target := make([]float64, len(by))
-	for i := range target {
-		if i >= offset {
-			target[i] = p.TargetCPS(i - offset)
-		}
-	}
-	return target
-}
-
-// maxFailureCategories bounds the failure chart's legend; the rest are
-// summed as "other".
-const maxFailureCategories = 5
-
-func charts(r *Results) []chart {
-	by := perSecond(r.Seconds)
-	n := len(by)
-	if n == 0 {
-		return nil
-	}
-	val := func(f func(*metrics.Second) float64) []float64 {
-		out := make([]float64, n)
-		for i, s := range by {
-			if s == nil {
-				out[i] = math.NaN()
-				continue
-			}
-			out[i] = f(s)
-		}
-		return downsample(out)
-	}
-	target := downsample(targetSeries(r.Plan, by))
-	out := []chart{
-		{"Calls per second: target and achieved", template.HTML(lineChart("calls per second", "calls/s", n, []series{
-			{name: "target", values: target, dashed: true},
-			{name: "achieved", values: val(func(s *metrics.Second) float64 { return float64(s.Calls) })},
-			{name: "answered", values: val(func(s *metrics.Second) float64 { return float64(s.Answered) })},
-		}))},
-		{"Active calls and erlangs", template.HTML(lineChart("active calls and erlangs", "calls", n, []series{
-			{name: "active (end of second)", values: val(func(s *metrics.Second) float64 { return float64(s.Active) })},
-			{name: "erlangs", values: val(func(s *metrics.Second) float64 { return s.Erlangs })},
-		}))},
-	}
-	// Failures by reason, the largest categories over the whole run.
-	totals := map[string]int64{}
-	for _, s := range by {
-		if s != nil {
-			for k, v := range s.Reasons {
-				totals[k] += v
-			}
-		}
-	}
-	cats := byCount(totals)
-	if len(cats) > maxFailureCategories {
-		cats = cats[:maxFailureCategories]
-	}
-	// "other" is every failed call not in a named category: reasons past
-	// the largest few, and failures that carried no reason.
-	if len(cats) == 0 {
-		cats = append(cats, "failed")
-	} else {
-		cats = append(cats, "other")
-	}
-	values := make([][]float64, len(cats))
-	for c := range cats {
-		values[c] = make([]float64, n)
-	}
-	for i, s := range by {
-		if s == nil {
-			continue
-		}
-		var named int64
-		for c, k := range cats[:len(cats)-1] {
-			values[c][i] = float64(s.Reasons[k])
-			named += s.Reasons[k]
-		}
-		values[len(cats)-1][i] = float64(max(s.Failed-named, 0))
-	}
-	for c := range values {
-		values[c] = downsample(values[c])
-	}
-	out = append(out, chart{"Failed calls by reason", template.HTML(stackedBars("failed calls by reason", "calls", n, cats, values))})
-	lat := func(f func(metrics.Latency) time.Duration, h func(*metrics.Second) metrics.WindowHist) []float64 {
-		return val(func(s *metrics.Second) float64 {
-			l := h(s).Latency()
-			if l.Count == 0 {
-				return math.NaN()
-			}
-			return float64(f(l)) / float64(time.Millisecond)
-		})
-	}
-	pdd := func(s *metrics.Second) metrics.WindowHist { return s.PDD }
-	answer := func(s *metrics.Second) metrics.WindowHist { return s.AnswerLatency }
-	out = append(out, chart{"Latency percentiles per second", template.HTML(lineChart("latency percentiles", "ms", n, []series{
-		{name: "pdd p50", values: lat(func(l metrics.Latency) time.Duration { return l.P50 }, pdd)},
-		{name: "pdd p95", values: lat(func(l metrics.Latency) time.Duration { return l.P95 }, pdd)},
-		{name: "pdd p99", values: lat(func(l metrics.Latency) time.Duration { return l.P99 }, pdd)},
-		{name: "answer p95", values: lat(func(l metrics.Latency) time.Duration { return l.P95 }, answer)},
-	}))})
-	return out
-}

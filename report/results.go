@@ -47,6 +47,11 @@ type Results struct {
 	Files Files `json:"files"`
 	// Baseline is set when the report compares the run with an older one.
 	Baseline *Comparison `json:"baseline,omitempty"`
+	// Events are what happened to the nodes, by second (timeline.go);
+	// the caller fills them in from what it watched during the run.
+	Events []NodeEvent `json:"events,omitempty"`
+	// NodeSeries are each caller node's calls per second.
+	NodeSeries []NodeSeries `json:"node_series,omitempty"`
 }
 
 // PlanInfo is what a report needs of the plan: its name and file, and each
@@ -128,6 +133,7 @@ func New(pi PlanInfo, sum metrics.Summary, secs []metrics.Second, verdicts []ass
 	if aborted != nil {
 		r.Aborted = aborted.Name
 	}
+	r.NodeSeries = nodeSeries(secs)
 	r.Status = r.status()
 	return r
 }

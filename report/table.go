@@ -279,12 +279,9 @@ func (t *tableWriter) generators(r *Results) {
 	var rows [][]string
 	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 		g := r.Summary.Generators[n]
-		health := "ok"
-		if !g.Healthy() {
-			health = "UNHEALTHY"
-		}
+		health, notes := healthText(g)
 		rows = append(rows, []string{n, health, fmt.Sprint(g.Saturated), fmt.Sprint(g.AtMaxSessions), num(g.MinIdleCPU),
-			count(g.Disconnects), count(g.DroppedEvents), strings.Join(g.Notes, "; ")})
+			count(g.Disconnects), count(g.DroppedEvents), notes})
 	}
 	t.table("Generators", []string{"node", "health", "saturated", "at max", "idle cpu", "disconn", "lost ev", "notes"}, rows, 1, 7)
 }

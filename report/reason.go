@@ -1,0 +1,63 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// infraReason is the one line that says why a run's status is
+// infrastructure: which generator was unhealthy and how, so a reader sees
+// at the top of the page why the figures below cannot be trusted. It is
+// "" for any other status.
+func infraReason(r *Results) string {
+	if r.Status != StatusInfrastructure {
+		return ""
+	}
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
+		if g := r.Summary.Generators[n]; !g.Healthy() {
+			parts = append(parts, fmt.Sprintf("generator %s %s", n, unhealthyText(g)))
+		}
+	}
+	if len(parts) == 0 {
+		return "a generator node failed: the figures cannot be trusted"
+	}
+	return strings.Join(parts, "; ") + ": the figures cannot be trusted"
+}
+
+// unhealthyText says what made a generator unhealthy, first things first.
+func unhealthyText(g metrics.Generator) string {
+	var what []string
+	if g.Disconnects > 0 {
+		what = append(what, fmt.Sprintf("lost its ESL connection %d time(s)", g.Disconnects))
+	}
+	if g.Saturated {
+		what = append(what, "was saturated (calls were held back)")
+	}
+	if g.AtMaxSessions {
+		what = append(what, "reached its Max-Sessions")
+	}
+	if g.DroppedEvents > 0 {
+		what = append(what, fmt.Sprintf("dropped %d event(s)", g.DroppedEvents))
+	}
+	return strings.Join(what, " and ")
+}
+
+// healthText is a generator's health as the table and the page show it:
+// "ok" or "UNHEALTHY", and its notes. A healthy node's notes are marked as
+// warnings ("ok; warning: Idle-CPU fell to 0.0%"), so a low Idle-CPU that
+// did not slow the node down does not read as a contradiction of "ok".
+func healthText(g metrics.Generator) (health, notes string) {
+	notes = strings.Join(g.Notes, "; ")
+	if !g.Healthy() {
+		return "UNHEALTHY", notes
+	}
+	if notes != "" {
+		notes = "warning: " + notes
+	}
+	return "ok", notes
+}
