@@ -779,7 +779,9 @@ func TestStalledPeerCannotBlockWriter(t *testing.T) {
 	start := time.Now()
 	err = c.SendMsg(ctx, "u", esl.Headers{{Name: "call-command", Value: "execute"}}, make([]byte, 64<<20))
 	require.Error(t, err)
-	assert.Less(t, time.Since(start), 5*time.Second)
+	// "Not forever", not a speed figure: copying 64 MiB under -race on a
+	// loaded 2-core machine alone has taken over 5 s.
+	assert.Less(t, time.Since(start), 60*time.Second)
 	select {
 	case <-c.Done():
 		assert.ErrorIs(t, c.Err(), esl.ErrDisconnected)
