@@ -69,6 +69,7 @@ func (r *Report) setDefaults() {
 func (n *Node) setDefaults() {
 	n.Weight = 1
 	n.Role = RoleBoth
+	n.Twilio.setDefaults()
 }
 
 func (f *Flow) setDefaults() {
@@ -94,16 +95,24 @@ func defaultNodes() []Node {
 	return []Node{n}
 }
 
-// defaultFlows is the flow list of a plan that names none.
-func defaultFlows() []Flow {
+// defaultFlows is the flow list of a plan that names none: park, or twiml
+// on cloud nodes.
+func defaultFlows(cloud bool) []Flow {
 	f := Flow{Use: DefaultFlow}
+	if cloud {
+		f.Use = CloudFlow
+	}
 	f.setDefaults()
 	return []Flow{f}
 }
 
 // resolveNode fills what a node's URI implies.
 func resolveNode(n *Node, u nodeURI) {
-	n.Embedded, n.Host, n.Port, n.Password = u.embedded, u.host, u.port, u.password
+	n.Embedded, n.Cloud, n.Host, n.Port, n.Password = u.embedded, u.cloud, u.host, u.port, u.password
+	if n.Cloud {
+		resolveCloud(n)
+		return
+	}
 	if n.Embedded {
 		n.Host = "127.0.0.1"
 	}

@@ -21,7 +21,11 @@ type nodeEncoder interface {
 // sees exactly what will run. Node passwords are shown as ***. The output
 // loads back into the same plan.
 func (p *Plan) MarshalResolved() ([]byte, error) {
-	doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{encodeValue(reflect.ValueOf(*p))}}
+	root := encodeValue(reflect.ValueOf(*p))
+	if p.HasCloudNode() {
+		cloudOriginate(root)
+	}
+	doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -136,11 +140,21 @@ func (h Hold) encodeYAML() *yaml.Node {
 	return n
 }
 
-// encodeYAML writes a node as a mapping with its URI redacted.
+// encodeYAML writes a node as a mapping with its URI redacted, and only
+// the fields of its kind: twilio for a cloud node, SIP for the others.
 func (n Node) encodeYAML() *yaml.Node {
 	c := n
 	c.URI = n.RedactedURI()
-	return encodeStruct(reflect.ValueOf(c))
+	m := encodeStruct(reflect.ValueOf(c))
+	skip := map[string]bool{"twilio": !n.Cloud, "sip_host": n.Cloud, "sip_port": n.Cloud}
+	kept := m.Content[:0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if !skip[m.Content[i].Value] {
+			kept = append(kept, m.Content[i], m.Content[i+1])
+		}
+	}
+	m.Content = kept
+	return m
 }
 
 // encodeStruct writes a struct's yaml fields as a mapping, in field order,

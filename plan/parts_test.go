@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,6 +73,8 @@ func TestParseNodeURI(t *testing.T) {
 		{"fs://a..b", nodeURI{}, "invalid host"},
 		{"esl://h", nodeURI{}, `unsupported scheme "esl"`},
 		{"10.0.0.1:8021", nodeURI{}, "want fs://"},
+		{"twilio://", nodeURI{cloud: true}, ""},
+		{"twilio://AC1:pw@api.twilio.com", nodeURI{}, "write twilio:// alone"},
 	}
 	for _, tt := range tests {
 		got, err := parseNodeURI(tt.in)
@@ -241,6 +244,39 @@ func TestRedaction(t *testing.T) {
 	assert.NotContains(t, string(out), "hunter2")
 	assert.Contains(t, string(out), "fs://:***@fs1:8021")
 	assert.Equal(t, "fs1:8021", p.Nodes[0].Addr())
+}
+
+// A cloud node's plan holds only environment variable names; the cloud
+// call it describes takes its TwiML from the flow first, then the node.
+func TestCloudCallFor(t *testing.T) {
+	t.Parallel()
+	src := `max_calls: 3
+originate: {timeout: 15s}
+nodes:
+  - uri: twilio://
+    twilio: {from: "+15005550006", to: "+1555{{flow}}", twiml_url: "https://t.example.com/a.xml"}
+flows:
+  - use: twiml
+  - {use: twiml, name: b, with: {twiml: "<Response/>"}}
+stages: [{duration: 5s, rate: 1, hold: 30s}]
+`
+	p, err := Parse("f.yaml", []byte(src), Options{})
+	require.NoError(t, err)
+	n := p.Nodes[0]
+	assert.True(t, n.Cloud)
+	assert.Equal(t, "", n.Addr())
+	tests := []struct {
+		flow int
+		want CloudCall
+	}{
+		{0, CloudCall{To: "+1555twiml", From: "+15005550006", TwimlURL: "https://t.example.com/a.xml", Timeout: 15 * time.Second, TimeLimit: 90 * time.Second}},
+		{1, CloudCall{To: "+1555b", From: "+15005550006", Twiml: "<Response/>", Timeout: 15 * time.Second, TimeLimit: 90 * time.Second}},
+	}
+	for _, tt := range tests {
+		f := p.Flows[tt.flow]
+		got := p.CloudCallFor(n, f, Call{ID: "c1", RunID: "r1", Flow: f.Name})
+		assert.Equal(t, tt.want, got, "CloudCallFor(flow %s)", f.Name)
+	}
 }
 
 func TestStageDerivation(t *testing.T) {

@@ -145,7 +145,7 @@ func typeSchema(t reflect.Type) map[string]any {
 		return map[string]any{"anyOf": []any{map[string]any{"const": "auto"}, durationSchema()}}
 	case nodeType:
 		return map[string]any{"anyOf": []any{
-			map[string]any{"type": "string", "pattern": `^(embedded|fs://.+)$|` + envPattern, "examples": []string{"embedded", "fs://10.0.0.7", "fs://:${FS_PASSWORD}@fs1.example.com:8021"}},
+			map[string]any{"type": "string", "pattern": `^(embedded|fs://.+|twilio://)$|` + envPattern, "examples": []string{"embedded", "fs://10.0.0.7", "fs://:${FS_PASSWORD}@fs1.example.com:8021", "twilio://"}},
 			structSchema(t),
 		}}
 	}

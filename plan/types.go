@@ -15,7 +15,7 @@ type Plan struct {
 	Originate   Originate   `yaml:"originate" doc:"How calls are originated toward the system under test."`
 	FlowChoice  FlowChoice  `yaml:"flow_choice" doc:"How the flow of each call is chosen from the weighted flows."`
 	Flows       []Flow      `yaml:"flows" doc:"The weighted mix of call flows. No flows means one 'park' flow."`
-	MaxCalls    int         `yaml:"max_calls" doc:"Stop originating after this many calls in the whole run; 0 means no cap."`
+	MaxCalls    int         `yaml:"max_calls" doc:"Stop originating after this many calls in the whole run; 0 means no cap. Required (> 0) with a twilio:// node: its calls are billed."`
 	Stages      []Stage     `yaml:"stages" required:"true" doc:"Load stages, run in order."`
 	Assertions  []Assertion `yaml:"assertions" doc:"Pass/fail conditions over the run's metrics."`
 	Report      Report      `yaml:"report" doc:"Report formats and where results go."`
@@ -76,16 +76,19 @@ func (Role) enumValues() []string {
 // Node is one call generator. In YAML it is either a string (the URI) or a
 // mapping with the URI and options.
 type Node struct {
-	URI         string `yaml:"uri" required:"true" doc:"'embedded', or fs://[:password@]host[:port] (port 8021, password ClueCon by default; take the password from ${ENV})."`
+	URI         string `yaml:"uri" required:"true" doc:"'embedded', fs://[:password@]host[:port] (port 8021, password ClueCon by default; take the password from ${ENV}), or twilio:// for a Twilio-compatible REST API (docs/cloud.md)."`
 	Name        string `yaml:"name" doc:"Name used in reports and assertions. Defaults to host:port, or 'embedded'."`
 	MaxSessions int    `yaml:"max_sessions" doc:"Never more live calls on this node; 0 means the node's own Max-Sessions from its heartbeat."`
 	Weight      int    `yaml:"weight" doc:"Share of calls under node_policy: weighted."`
 	Role        Role   `yaml:"role" doc:"Whether the node originates calls, receives them, or both."`
 	SIPHost     string `yaml:"sip_host" doc:"Address of the node's SIP profile, for {{node.sip_host}} in the destination. Defaults to the ESL host (127.0.0.1 for embedded)."`
 	SIPPort     int    `yaml:"sip_port" doc:"Port of the node's SIP profile, for {{node.sip_port}}. Defaults to 5080 (FreeSWITCH's external profile); for embedded, 0: the port the agent binds when it starts."`
+	// Twilio configures a twilio:// node (plan/cloud.go).
+	Twilio CloudAPI `yaml:"twilio" doc:"Settings of a twilio:// node: API, credentials' environment variables, From, To, TwiML, rates (docs/cloud.md)."`
 
 	// Resolved from URI.
 	Embedded bool   `yaml:"-"`
+	Cloud    bool   `yaml:"-"` // twilio://: calls go through a REST API, not ESL
 	Host     string `yaml:"-"`
 	Port     int    `yaml:"-"`
 	// Password is the ESL password. Never print it; Redacted replaces it.

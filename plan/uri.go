@@ -18,6 +18,7 @@ const (
 // nodeURI is a parsed node URI.
 type nodeURI struct {
 	embedded bool
+	cloud    bool
 	host     string
 	port     int
 	password string
@@ -30,12 +31,19 @@ func parseNodeURI(s string) (nodeURI, error) {
 	if s == Embedded {
 		return nodeURI{embedded: true}, nil
 	}
+	if rest, ok := strings.CutPrefix(s, CloudScheme); ok {
+		if rest != "" {
+			// Never echo rest: it may hold credentials.
+			return nodeURI{}, fmt.Errorf("write twilio:// alone: the API's address goes in twilio.base_url, credentials in the environment")
+		}
+		return nodeURI{cloud: true}, nil
+	}
 	rest, ok := strings.CutPrefix(s, "fs://")
 	if !ok {
 		if i := strings.Index(s, "://"); i >= 0 {
-			return nodeURI{}, fmt.Errorf("unsupported scheme %q (want fs://[:password@]host[:port] or embedded)", s[:i])
+			return nodeURI{}, fmt.Errorf("unsupported scheme %q (want fs://[:password@]host[:port], twilio:// or embedded)", s[:i])
 		}
-		return nodeURI{}, fmt.Errorf("want fs://[:password@]host[:port] or embedded")
+		return nodeURI{}, fmt.Errorf("want fs://[:password@]host[:port], twilio:// or embedded")
 	}
 	u := nodeURI{port: DefaultESLPort, password: DefaultESLPassword}
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
@@ -122,13 +130,16 @@ func (n Node) RedactedURI() string {
 	if n.Embedded {
 		return Embedded
 	}
+	if n.Cloud {
+		return CloudScheme
+	}
 	return "fs://:***@" + hostPort(n.Host, n.Port)
 }
 
 // Addr is the node's ESL address (host:port); "" for the embedded agent,
 // whose address is chosen when it starts.
 func (n Node) Addr() string {
-	if n.Embedded {
+	if n.Embedded || n.Cloud {
 		return ""
 	}
 	return hostPort(n.Host, n.Port)

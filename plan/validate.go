@@ -88,6 +88,7 @@ func (d *decoder) check(p *Plan) {
 	d.checkStages(p)
 	d.checkAssertions(p)
 	d.checkReport(p)
+	d.checkCloudPlan(p)
 }
 
 func (d *decoder) checkNodes(p *Plan) {
@@ -97,7 +98,7 @@ func (d *decoder) checkNodes(p *Plan) {
 		return
 	}
 	names := map[string]string{}
-	embedded, callers, callees, broken := 0, 0, 0, false
+	embedded, callers, callees, clouds, broken := 0, 0, 0, 0, false
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
 		path := indexPath("nodes", i)
@@ -116,6 +117,12 @@ func (d *decoder) checkNodes(p *Plan) {
 			continue
 		}
 		resolveNode(n, u)
+		if n.Cloud {
+			clouds++
+			d.checkCloudNode(n, path)
+		} else if _, set := n.Fields["twilio"]; set {
+			d.errAt(n.Fields["twilio"], path+".twilio", "only twilio:// nodes take a twilio: block")
+		}
 		if n.Embedded {
 			embedded++
 			if embedded == 2 {
@@ -128,7 +135,7 @@ func (d *decoder) checkNodes(p *Plan) {
 		if n.Weight < 1 {
 			d.errAt(n.Fields.Get("weight", n.Pos), path+".weight", "must be >= 1, got %d", n.Weight)
 		}
-		if n.SIPPort < 0 || n.SIPPort > 65535 || (n.SIPPort == 0 && !n.Embedded) {
+		if n.SIPPort < 0 || n.SIPPort > 65535 || (n.SIPPort == 0 && !n.Embedded && !n.Cloud) {
 			d.errAt(n.Fields.Get("sip_port", n.Pos), path+".sip_port", "must be 1-65535, got %d", n.SIPPort)
 		}
 		if n.SIPHost != "" && !validHost(strings.Trim(n.SIPHost, "[]")) {
@@ -154,7 +161,7 @@ func (d *decoder) checkNodes(p *Plan) {
 	if len(names) > 0 && callers == 0 {
 		d.errAt(p.Fields.Get("nodes", p.Pos), "nodes", "no node can originate calls (every node has role: callee)")
 	}
-	if len(names) > 0 && callees == 0 {
+	if len(names) > 0 && callees == 0 && clouds < len(names) {
 		d.errAt(p.Fields.Get("nodes", p.Pos), "nodes", "no node can receive calls (every node has role: caller)")
 	}
 }
@@ -242,7 +249,7 @@ func (d *decoder) checkOriginate(p *Plan) {
 
 func (d *decoder) checkFlows(p *Plan) {
 	if len(p.Flows) == 0 && !d.failed["flows"] {
-		p.Flows = defaultFlows()
+		p.Flows = defaultFlows(p.HasCloudNode())
 		p.Flows[0].Name = p.Flows[0].Use
 		return
 	}
