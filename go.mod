@@ -11,6 +11,7 @@ require (
 	github.com/olekukonko/tablewriter v1.1.5
 	github.com/pion/rtp v1.10.6
 	github.com/stretchr/testify v1.12.1
+	github.com/zaf/g711 v1.4.0
 	golang.org/x/term v0.47.0
 	gopkg.in/yaml.v3 v3.0.1
 )

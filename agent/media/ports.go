@@ -20,6 +20,8 @@ var ErrNoPorts = errors.New("no free rtp port in range")
 type Ports struct {
 	lo, hi int
 
+	sched *scheduler // paces the sending of every session of the range
+
 	mu   sync.Mutex
 	free []int // even ports not in use; taken from the front, returned at the back
 	used int
@@ -53,7 +55,7 @@ func NewPorts(lo, hi int) (*Ports, error) {
 	if lo < 1 || hi > 65535 || lo > hi {
 		return nil, fmt.Errorf("rtp port range %d-%d: want 1 <= LO <= HI <= 65535", lo, hi)
 	}
-	p := &Ports{lo: lo, hi: hi}
+	p := &Ports{lo: lo, hi: hi, sched: newScheduler(0)}
 	for port := lo + lo%2; port <= hi; port += 2 {
 		p.free = append(p.free, port)
 	}
@@ -62,6 +64,10 @@ func NewPorts(lo, hi int) (*Ports, error) {
 	}
 	return p, nil
 }
+
+// SchedulerStats reports how well the send scheduler of these ports' sessions
+// kept the 20 ms pace.
+func (p *Ports) SchedulerStats() SchedulerStats { return p.sched.stats() }
 
 // Range returns the configured range.
 func (p *Ports) Range() (lo, hi int) { return p.lo, p.hi }

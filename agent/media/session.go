@@ -75,8 +75,24 @@ type Session struct {
 	transit     float64
 	jitter      float64
 
-	echo atomic.Bool
-	tap  atomic.Pointer[Tap]
+	// send side (send.go, source.go): what the scheduler reads, and the
+	// numbering state it carries between packets
+	src       Source
+	play      *Play
+	onWheel   bool      // on a scheduler slot
+	newStream bool      // the next audio packet starts a new source: marker
+	sending   bool      // the previous tick sent audio: no gap
+	lastSend  time.Time // when the last audio packet left
+	// buffers owned by the scheduler's tick
+	pcmOut []int16
+	rawOut []byte
+	wbuf   []byte
+
+	echo   atomic.Bool
+	tap    atomic.Pointer[Tap]
+	sinkMu sync.Mutex // serialises AddSink's copy-on-write updates
+	sinks  atomic.Pointer[[]*sinkEntry]
+	pcmIn  []int16 // owned by the receive goroutine
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -207,15 +223,7 @@ func (s *Session) WritePacket(payloadType uint8, marker bool, samples uint32, pa
 	s.seq++
 	s.ts += samples
 	remote := s.remote
-	audio := payloadType == s.codec.PayloadType
-	s.out.OutPackets++
-	s.out.OutRawBytes += uint64(h.MarshalSize() + len(payload))
-	if audio {
-		s.out.OutMediaPackets++
-		s.out.OutMediaBytes += uint64(len(payload))
-	} else if payloadType == TelephoneEvent {
-		s.out.OutDTMFPackets++
-	}
+	s.countOutLocked(payloadType, h.MarshalSize()+len(payload), len(payload))
 	s.mu.Unlock()
 
 	buf := make([]byte, h.MarshalSize()+len(payload))
@@ -237,7 +245,12 @@ func (s *Session) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		play := s.play
+		s.clearSourceLocked()
 		s.mu.Unlock()
+		if play != nil {
+			play.finish(ErrClosed)
+		}
 		close(s.done)
 		err = s.conn.Close()
 		s.wg.Wait()
@@ -277,9 +290,12 @@ func (s *Session) receive() {
 			s.mu.Unlock()
 			continue
 		}
-		s.count(&pkt.Header, len(pkt.Payload), n, now)
+		codec, audio := s.count(&pkt.Header, len(pkt.Payload), n, now)
 		if t := s.tap.Load(); t != nil {
 			(*t)(&pkt.Header, pkt.Payload)
+		}
+		if audio {
+			s.feedSinks(&pkt.Header, pkt.Payload, codec)
 		}
 		if s.echo.Load() && pkt.PayloadType != TelephoneEvent {
 			// Reflect with our own SSRC and sequence, as FreeSWITCH's echo
@@ -310,9 +326,12 @@ func (s *Session) updateJitter(ts uint32, now time.Time) {
 	s.transit, s.haveTransit = transit, true
 }
 
-func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
+// count folds one received packet into the statistics and reports the
+// negotiated codec and whether the packet carried audio in it.
+func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec Codec, audio bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	codec = s.codec
 	st := &s.in
 	st.InRawBytes += uint64(raw)
 	st.InPackets++
@@ -324,6 +343,7 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
 	case h.PayloadType == TelephoneEvent:
 		st.InDTMFPackets++
 	case h.PayloadType == s.codec.PayloadType:
+		audio = true
 		st.InMediaPackets++
 		st.InMediaBytes += uint64(payload)
 		s.updateJitter(h.Timestamp, now)
@@ -335,7 +355,7 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
 	if !s.haveSeq {
 		s.haveSeq = true
 		s.maxSeq = h.SequenceNumber
-		return
+		return codec, audio
 	}
 	d := int16(h.SequenceNumber - s.maxSeq)
 	switch {
@@ -348,4 +368,5 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) {
 			st.InLost-- // a late packet fills a gap counted earlier
 		}
 	}
+	return codec, audio
 }

@@ -1,0 +1,144 @@
+package media
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pion/rtp"
+)
+
+// tick sends the session's packet for one 20 ms interval. Only the
+// scheduler calls it, from one shard goroutine at a time (a session is on
+// one slot), so it owns the session's send buffers. keep=false takes the
+// session off the wheel: it has nothing more to send (no source, closed).
+func (s *Session) tick(now time.Time) (keep, sent bool) {
+	s.mu.Lock()
+	if !s.activeLocked() {
+		s.onWheel, s.sending = false, false
+		s.mu.Unlock()
+		return false, false
+	}
+	src, play, codec := s.src, s.play, s.codec
+	s.mu.Unlock()
+
+	// Read outside the lock: a source may be slow to fill a frame, and
+	// SetSource from an app must not wait for it.
+	payload, ok := s.readFrame(src, codec)
+
+	s.mu.Lock()
+	if s.src != src {
+		// Replaced while reading; the new source goes out next tick.
+		s.mu.Unlock()
+		return true, false
+	}
+	if !ok {
+		s.clearSourceLocked()
+		s.sending = false
+		keep = s.activeLocked()
+		s.onWheel = keep
+		s.mu.Unlock()
+		play.finish(nil)
+		return keep, false
+	}
+	if !s.started || !s.remote.IsValid() {
+		s.mu.Unlock()
+		return true, false
+	}
+	h := s.audioHeaderLocked(codec, now)
+	remote := s.remote
+	s.countOutLocked(h.PayloadType, h.MarshalSize()+len(payload), len(payload))
+	s.mu.Unlock()
+	if err := s.send(&h, payload, remote); err != nil {
+		// A send error (the peer's port unreachable) loses this packet
+		// only, as a UDP send does; the stream keeps its pace.
+		return true, true
+	}
+	return true, true
+}
+
+// readFrame gets one frame from src as the codec's payload, in the tick's
+// buffers. A RawSource is asked first: filled means the payload is the
+// frame as it goes on the wire (the BERT pattern); not filled but ok means
+// "not for this codec", so its Read gives audio; !ok means it ended.
+func (s *Session) readFrame(src Source, codec Codec) ([]byte, bool) {
+	if cap(s.rawOut) < FrameSamples {
+		s.rawOut = make([]byte, FrameSamples)
+		s.pcmOut = make([]int16, FrameSamples)
+	}
+	if rs, isRaw := src.(RawSource); isRaw {
+		payload := s.rawOut[:FrameSamples]
+		filled, ok := rs.ReadRaw(codec, payload)
+		if !ok {
+			return nil, false
+		}
+		if filled {
+			return payload, true
+		}
+	}
+	pcm := s.pcmOut[:FrameSamples]
+	clear(pcm)
+	if !src.Read(pcm) {
+		return nil, false
+	}
+	return codec.Encode(s.rawOut[:0], pcm), true
+}
+
+// audioHeaderLocked numbers the next audio packet. Timestamps follow the
+// clock as FreeSWITCH's soft timer does: a stream that stopped and starts
+// again (a new playback after a pause, ../shared/fixtures/rtp/tone-stream.pcap)
+// jumps its timestamp by the time it was silent and sets the marker bit, as
+// does the first packet of every new source. s.mu is held.
+func (s *Session) audioHeaderLocked(codec Codec, now time.Time) rtp.Header {
+	marker := s.newStream || !s.sending
+	if !s.sending && !s.lastSend.IsZero() {
+		if gap := (now.Sub(s.lastSend) + frameInterval/2) / frameInterval; gap > 1 {
+			s.ts += uint32(gap-1) * FrameSamples
+		}
+	}
+	h := rtp.Header{
+		Version:        2,
+		Marker:         marker,
+		PayloadType:    codec.PayloadType,
+		SequenceNumber: s.seq,
+		Timestamp:      s.ts,
+		SSRC:           s.ssrc,
+	}
+	s.seq++
+	s.ts += FrameSamples
+	s.newStream, s.sending = false, true
+	s.lastSend = now
+	return h
+}
+
+// countOutLocked counts one sent packet of raw bytes with a payload of
+// payload bytes. s.mu is held.
+func (s *Session) countOutLocked(pt uint8, raw, payload int) {
+	s.out.OutPackets++
+	s.out.OutRawBytes += uint64(raw)
+	switch pt {
+	case s.codec.PayloadType:
+		s.out.OutMediaPackets++
+		s.out.OutMediaBytes += uint64(payload)
+	case TelephoneEvent:
+		s.out.OutDTMFPackets++
+	}
+}
+
+// send marshals one packet into the tick's buffer and writes it.
+func (s *Session) send(h *rtp.Header, payload []byte, remote netip.AddrPort) error {
+	n := h.MarshalSize() + len(payload)
+	if cap(s.wbuf) < n {
+		s.wbuf = make([]byte, n)
+	}
+	buf := s.wbuf[:n]
+	hn, err := h.MarshalTo(buf)
+	if err != nil {
+		return fmt.Errorf("marshalling rtp header: %w", err)
+	}
+	copy(buf[hn:], payload)
+	if _, err := s.conn.WriteToUDPAddrPort(buf, remote); err != nil {
+		return fmt.Errorf("sending rtp to %s: %w", remote, err)
+	}
+	return nil
+}
