@@ -107,8 +107,14 @@ func planNames(p *plan.Plan) names {
 	for _, nd := range p.Nodes {
 		n.nodes = appendNew(n.nodes, nd.Name)
 	}
+	for _, nd := range p.Nodes {
+		if nd.CanReceive() {
+			n.callees = appendNew(n.callees, nd.Name)
+		}
+	}
 	if len(n.nodes) == 0 {
 		n.nodes = []string{plan.Embedded}
+		n.callees = []string{plan.Embedded}
 	}
 	return n
 }

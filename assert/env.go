@@ -119,6 +119,7 @@ const (
 // names are the plan's own names the run-scope maps are keyed by.
 type names struct {
 	stages, flows, nodes []string
+	callees              []string // nodes that receive calls (callees.go)
 }
 
 // flowType is a flow group: its fields, and any other name is one of the
@@ -133,13 +134,15 @@ func flowType() types.Map {
 
 // envType builds the expr type of an assertion's environment.
 func envType(k kind, n names) types.Map {
+	group := func() types.Map { return withCallees(groupType(), n.callees) }
+	flow := func() types.Map { return withCallees(flowType(), n.callees) }
 	switch k {
 	case kindFlow:
-		return flowType()
+		return flow()
 	case kindGroup:
-		return groupType()
+		return group()
 	}
-	env := groupType()
+	env := group()
 	env[varElapsed] = types.TypeOf(time.Duration(0))
 	of := func(ns []string, t types.Type) types.Map {
 		m := types.Map{}
@@ -148,9 +151,9 @@ func envType(k kind, n names) types.Map {
 		}
 		return m
 	}
-	env[varStages] = of(n.stages, groupType())
-	env[varFlows] = of(n.flows, flowType())
-	env[varNodes] = of(n.nodes, groupType())
+	env[varStages] = of(n.stages, group())
+	env[varFlows] = of(n.flows, flow())
+	env[varNodes] = of(n.nodes, group())
 	env[varGenerators] = of(n.nodes, typeOf(reflect.TypeOf(metrics.Generator{})))
 	return env
 }
@@ -206,6 +209,8 @@ func describeType(t reflect.Type) string {
 		return "duration"
 	case t.Kind() == reflect.Struct:
 		return t.Name()
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct:
+		return "map[node]" + t.Elem().Name()
 	default:
 		return t.String()
 	}

@@ -211,6 +211,7 @@ func (c *compiled) names() names { return c.set.names }
 
 // run evaluates the expression and the observed values into v.
 func (c *compiled) run(v *Verdict, env map[string]any) {
+	fillCallees(env, c.set.names.callees)
 	out, err := expr.Run(c.prog, env)
 	switch {
 	case err != nil:

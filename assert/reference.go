@@ -34,6 +34,8 @@ var fieldDocs = map[string]string{
 	"sip":            "calls by final SIP status of the caller leg, keyed by the code as text, e.g. `sip[\"503\"]`",
 	"reasons":        "failed calls by reason, e.g. `reasons[\"no_callee_leg\"]`",
 	"counters":       "the flows' own counters summed, e.g. `counters[\"unexpected\"]`",
+	"callee_nodes":   "calls by the node their inbound leg arrived on, e.g. `callee_nodes[\"b\"].share` (below)",
+	"imbalance":      "how unevenly calls landed on the callee nodes: max share ÷ mean share − 1, 0 = even (below)",
 	// metrics.Latency
 	"count": "calls that had the interval",
 	"min":   "smallest value",
@@ -101,6 +103,7 @@ func Reference() string {
 			}
 		}
 	}
+	b.WriteString(refCallees())
 	b.WriteString(refRunScope)
 	gen := reflect.TypeOf(metrics.Generator{})
 	b.WriteString("| field | type | meaning |\n|---|---|---|\n")

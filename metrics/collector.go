@@ -39,6 +39,8 @@ type Collector struct {
 	cdr *CDRWriter
 	ts  *csv.Writer
 
+	dist distribution // calls per callee node (distribution.go)
+
 	gens        map[string]Generator
 	interrupted bool
 	closedAt    time.Time
@@ -69,6 +71,7 @@ func NewCollector(run, plan string, opts ...Option) *Collector {
 		stages: map[string]*groupAcc{}, flows: map[string]*groupAcc{}, nodes: map[string]*groupAcc{},
 		gens:       map[string]Generator{},
 		flowActive: map[string]int64{}, nodeActive: map[string]int64{},
+		dist: newDistribution(),
 	}
 	for _, o := range opts {
 		o(c)
@@ -175,6 +178,9 @@ func (c *Collector) seal() {
 		b.s.Active = c.nodeActive[k]
 	}
 	s := c.cur.seal()
+	if err := c.dist.seal(&s); err != nil && c.err == nil {
+		c.err = err
+	}
 	c.secs = append(c.secs, s)
 	if c.ts != nil {
 		c.writeTS(s.row())
@@ -329,6 +335,7 @@ func (c *Collector) End(r *Record) error {
 	for _, g := range c.groups(r.Stage, r.Flow, r.CallerNode) {
 		g.ended(now, r)
 	}
+	c.dist.ended(r)
 	if c.cdr != nil && c.err == nil {
 		if err := c.cdr.Write(r); err != nil {
 			c.err = err
@@ -404,6 +411,7 @@ func (c *Collector) Summary() Summary {
 		g.Notes = append([]string(nil), g.Notes...)
 		s.Generators[k] = g
 	}
+	c.dist.fill(&s)
 	return s
 }
 

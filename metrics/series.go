@@ -50,6 +50,12 @@ type Second struct {
 	// largest part by 1 + flows + nodes, and verdicts are saved already.
 	Flows map[string]Second `json:"-"`
 	Nodes map[string]Second `json:"-"`
+
+	// Callees are the second's calls by callee node (every node the plan
+	// names that receives calls, and any other a call landed on);
+	// Heartbeats the last HEARTBEAT of each node that sent one in it.
+	Callees    map[string]CalleeSecond `json:"callees,omitempty"`
+	Heartbeats map[string]Heartbeat    `json:"heartbeats,omitempty"`
 }
 
 // Flow is the second as seen by flow name: its entry in Flows, or an empty
@@ -115,6 +121,7 @@ func Window(secs []Second) Group {
 	g.SetupLatency = mergeWindows(setup...).Latency()
 	g.AnswerLatency = mergeWindows(answer...).Latency()
 	g.Duration = mergeWindows(dur...).Latency()
+	g.CalleeNodes, g.Imbalance = windowDistribution(secs)
 	return g
 }
 

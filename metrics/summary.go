@@ -86,6 +86,12 @@ type Group struct {
 	Reasons map[string]int64 `json:"reasons" expr:"reasons"`
 	// Counters are the flows' own counters summed (e.g. "unexpected").
 	Counters map[string]int64 `json:"counters" expr:"counters"`
+
+	// CalleeNodes are the group's calls by the node their inbound leg
+	// arrived on; Imbalance is max share ÷ mean share − 1 over them
+	// (distribution.go).
+	CalleeNodes map[string]CalleeNode `json:"callee_nodes,omitempty" expr:"callee_nodes"`
+	Imbalance   float64               `json:"imbalance,omitempty" expr:"imbalance"`
 }
 
 // Gauge is a level that varies over time.

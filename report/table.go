@@ -34,6 +34,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.headline(r)
 		tw.summary(r)
 		tw.groups(r)
+		tw.calleeNodes(r)
 		tw.latency(r)
 		tw.causes(r)
 		tw.generators(r)

@@ -612,6 +612,7 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 		e.mu.Lock()
 		n.heartbeat(ev)
 		n.checkGuard(e.cfg.Guard)
+		e.col.Heartbeat(n.Name, n.heartbeatFigures())
 		e.mu.Unlock()
 		return
 	}
@@ -752,6 +753,7 @@ func (e *engine) lookup(n *node, ev *esl.Event, name string) (*call, bool) {
 	c.calleeID = id
 	c.calleeNode = n
 	c.rec.CalleeNode = n.Name
+	e.col.Landed(&c.rec)
 	e.byCallee[id] = c
 	// The callee leg takes one of the legs reserved on the caller node
 	// when it lands there; elsewhere the spare reservation is released and

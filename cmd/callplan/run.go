@@ -91,7 +91,13 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("creating time series: %w", err)
 	}
 	defer tsFile.Close()
-	col := metrics.NewCollector(runID, p.Name, metrics.WithCDR(cdr), metrics.WithTimeSeries(tsFile))
+	nodeTS, err := os.Create(filepath.Join(dir, metrics.NodeSeriesCSVFile))
+	if err != nil {
+		return fmt.Errorf("creating node time series: %w", err)
+	}
+	defer nodeTS.Close()
+	col := metrics.NewCollector(runID, p.Name, metrics.WithCDR(cdr), metrics.WithTimeSeries(tsFile),
+		metrics.WithNodeSeries(nodeTS), metrics.WithCalleeNodes(calleeNames(p)...))
 
 	prog := newProgressPrinter(env.Stderr, *quiet, *every)
 	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
