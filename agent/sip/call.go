@@ -125,6 +125,9 @@ type call struct {
 	sdpVer    uint64
 	sessID    uint64
 	remoteSDP string // the peer's last session description (switch_r_sdp)
+	// detach runs when the call ends: it unhooks the callbacks that
+	// outlive the call in sipgo's transactions (txhook.go).
+	detach []func()
 }
 
 func newCall(p *Profile, outbound bool, callID, localTag string) *call {
@@ -138,6 +141,22 @@ func newCall(p *Profile, outbound bool, callID, localTag string) *call {
 		events: make(chan Event, 8),
 		done:   make(chan struct{}),
 	}
+}
+
+// hookTx wraps fn for a sipgo transaction callback that must not keep the
+// call alive after it ends (txhook.go).
+func hookTx[T any](c *call, fn func(T)) func(T) {
+	h := newTxHook(fn)
+	c.mu.Lock()
+	ended := c.ended
+	if !ended {
+		c.detach = append(c.detach, h.detach)
+	}
+	c.mu.Unlock()
+	if ended {
+		h.detach()
+	}
+	return h.call
 }
 
 func (c *call) key() dialogKey { return dialogKey{callID: c.callID, tag: c.localTag} }
@@ -166,7 +185,12 @@ func (c *call) finish(end End) bool {
 	}
 	c.ended = true // from here emitLocked delivers nothing more
 	sess := c.sess
+	detach := c.detach
+	c.detach = nil
 	c.mu.Unlock()
+	for _, d := range detach {
+		d()
+	}
 	c.p.forget(c)
 	if sess != nil {
 		if err := sess.Close(); err != nil {

@@ -118,7 +118,7 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		refuse(503, "Service Unavailable", hangup.SystemShutdown)
 		return
 	}
-	if !tx.OnCancel(in.onCancel) {
+	if !tx.OnCancel(hookTx(c, in.onCancel)) {
 		// Cancelled before we could listen: the transaction answered 487.
 		in.onCancel(req)
 	}

@@ -194,7 +194,7 @@ func (p *Profile) Dial(ctx context.Context, o Offer) (*Outbound, error) {
 			FailureStatus: 503, FailurePhrase: "Service Unavailable"})
 		return out, nil
 	}
-	tx.OnRetransmission(func(*sipmsg.Response) { out.reAck() })
+	tx.OnRetransmission(hookTx(c, func(*sipmsg.Response) { out.reAck() }))
 	p.bg.Add(1)
 	go out.pump(tx)
 	if transport == "UDP" && out.dest.IsValid() {
