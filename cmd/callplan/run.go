@@ -231,9 +231,10 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		addr := net.JoinHostPort(pn.Host, strconv.Itoa(pn.Port))
 		password := pn.Password
 		if pn.Embedded {
+			maxSessions, rtpMin, rtpMax := embeddedCaps(p, pn)
 			a, err := agent.New(agent.Config{
 				ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
-				MaxSessions: max(pn.MaxSessions, agent.DefaultMaxSessions), SPS: 100000,
+				MaxSessions: maxSessions, SPS: 100000, RTPPortMin: rtpMin, RTPPortMax: rtpMax,
 				Heartbeat: 2 * time.Second,
 			})
 			if err != nil {
