@@ -12,27 +12,21 @@ import (
 // settledHeap is the live heap once what ended calls left behind has
 // expired. sipgo keeps every finished INVITE transaction, with its request
 // and last response, for 64*T1 = 32 s (RFC 6026 Timers L and M; Timer J
-// for BYE): that memory is bounded by rate × 32 s, not by calls made. So
-// the heap is read after GC, every second, until it has stopped falling
-// for three readings in a row (or 60 s passed).
+// for BYE): that memory is bounded by rate x 32 s, not by calls made, and
+// it stays flat for most of those 32 s before it falls. So the heap is
+// read, after GC, once that linger is over.
 func settledHeap() float64 {
-	read := func() float64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return float64(m.HeapAlloc) / 1e6
-	}
-	low, flat := read(), 0
-	for deadline := time.Now().Add(60 * time.Second); flat < 3 && time.Now().Before(deadline); {
-		time.Sleep(time.Second)
-		if h := read(); h < low-0.1 {
-			low, flat = h, 0
-		} else {
-			flat++
-		}
-	}
-	return low
+	time.Sleep(txLinger)
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / 1e6
 }
+
+// txLinger is 64*T1 (T1 = 500 ms) plus a margin for timers that fire late
+// on a busy machine.
+const txLinger = 64*500*time.Millisecond + 3*time.Second
 
 // writeHeapProfile writes the heap profile to $CALLPLAN_HEAP_PROFILES/agent-<name>.heap
 // when that variable names a folder, for `go tool pprof -base before after`.

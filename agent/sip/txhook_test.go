@@ -7,6 +7,7 @@ import (
 	"time"
 	"weak"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,7 +22,7 @@ func TestEndedCallIsFreedWhileTransactionsLinger(t *testing.T) {
 	in := waitInbound(t, calls)
 	require.NoError(t, in.Answer(context.Background()))
 	waitKind(t, out.Events(), EventAnswered)
-	require.NoError(t, out.Hangup("NORMAL_CLEARING"))
+	require.NoError(t, out.Hangup(hangup.NormalClearing))
 	waitKind(t, out.Events(), EventHangup)
 	waitKind(t, in.Events(), EventHangup)
 
