@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/callplan/callplan/metrics"
@@ -135,10 +136,25 @@ func failureChart(by []*metrics.Second, evs []chartEvent) chart {
 			values[named][i] = float64(s.Unknown)
 		}
 	}
+	if len(cats) > 1 && allZero(values[named-1]) {
+		// Every failure had one of the named reasons: no "other".
+		cats = slices.Delete(cats, named-1, named)
+		colours = slices.Delete(colours, named-1, named)
+		values = slices.Delete(values, named-1, named)
+	}
 	for c := range values {
 		values[c] = downsample(values[c])
 	}
 	return chart{"Failed and unknown calls by reason", template.HTML(stackedBars("failed calls by reason", "calls", n, cats, colours, values, evs))}
+}
+
+func allZero(vs []float64) bool {
+	for _, v := range vs {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // latencyCharts draws p50, p95 and p99 per second, one chart per

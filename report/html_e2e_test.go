@@ -60,8 +60,12 @@ func TestHTMLInChromium(t *testing.T) {
 			dom, logs := chromium(t, abs, "--dump-dom")
 			assert.NotRegexp(t, consoleRe, logs, "console errors or fetches while loading %s", f)
 			assert.Contains(t, dom, `id="verdicts"`)
-			assert.Equal(t, 4, strings.Count(dom, `<svg class="chart"`), "charts in the DOM")
+			assert.GreaterOrEqual(t, strings.Count(dom, `<svg class="chart"`), 6, "charts in the DOM")
 			assert.Contains(t, dom, "<polyline")
+			if strings.Contains(f, "unhealthy") {
+				assert.Contains(t, dom, `<p class="reason" id="reason">generator fs2 was saturated`)
+				assert.Contains(t, dom, `<g class="event"><title>12s: fs2 down</title>`)
+			}
 
 			shot := filepath.Join(t.TempDir(), "shot.png")
 			_, logs = chromium(t, abs, "--window-size=1200,1600", "--hide-scrollbars", "--screenshot="+shot)

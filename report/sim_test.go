@@ -199,7 +199,13 @@ func simulate(t *testing.T, name string, sc scenario) *Results {
 	require.NoError(t, err)
 	secs := col.Seconds()
 	verdicts := set.Evaluate(&sum, secs, aborted)
-	return New(simPlanInfo(p), sum, secs, verdicts, aborted)
+	r := New(simPlanInfo(p), sum, secs, verdicts, aborted)
+	if sc.unhealthy {
+		// What the run's watcher records as fs2 is held back, then lost
+		// and back (cmd/callplan's nodeWatch).
+		r.Events = []NodeEvent{{Second: 9, Node: "fs2", Kind: EventSaturated}, {Second: 12, Node: "fs2", Kind: EventDown}, {Second: 13, Node: "fs2", Kind: EventReconnected}}
+	}
+	return r
 }
 
 // simPlanInfo is the report's view of the simulated plan, built here the

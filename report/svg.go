@@ -13,8 +13,8 @@ import (
 // tests. x is always the second of the run.
 
 const (
-	chartW, chartH         = 720, 230
-	padL, padR, padT, padB = 56, 16, 22, 44
+	chartW, chartH         = 720, 238
+	padL, padR, padT, padB = 56, 16, 30, 44
 	plotW, plotH           = chartW - padL - padR, chartH - padT - padB
 	legendY                = chartH - 8
 	maxYTicks              = 5
@@ -152,16 +152,29 @@ func roundTo(v, step float64) float64 {
 	return math.Round(v*p) / p
 }
 
-// drawEvents draws each node event as a labelled vertical rule over the plot.
+// drawEvents draws each node event as a labelled vertical rule over the
+// plot. Labels go in the first of two rows above the plot where they do
+// not overlap an earlier one; a label that fits in neither is left to the
+// rule's tooltip.
 func drawEvents(b *strings.Builder, n int, evs []chartEvent) {
+	const charW = 5.5 // font-size 10, roughly
+	rowEnd := []float64{-1, -1}
 	for _, e := range evs {
 		if e.sec < 0 || e.sec > n || n == 0 {
 			continue
 		}
-		x := f1(float64(padL) + float64(plotW)*(float64(e.sec)+0.5)/float64(n))
+		x := float64(padL) + float64(plotW)*(float64(e.sec)+0.5)/float64(n)
 		fmt.Fprintf(b, `<g class="event"><title>%s: %s</title><line x1="%s" y1="%d" x2="%s" y2="%d" stroke="#cf222e" stroke-width="1.5" stroke-dasharray="3 2"/>`,
-			fmtSeconds(e.sec), html.EscapeString(e.label), x, padT, x, padT+plotH)
-		fmt.Fprintf(b, `<text x="%s" y="%d" font-size="10" fill="#cf222e" text-anchor="middle">%s</text></g>`, x, padT-5, html.EscapeString(e.label))
+			fmtSeconds(e.sec), html.EscapeString(e.label), f1(x), padT, f1(x), padT+plotH)
+		half := charW * float64(len(e.label)) / 2
+		for row := range rowEnd {
+			if x-half > rowEnd[row] {
+				rowEnd[row] = x + half + 4
+				fmt.Fprintf(b, `<text x="%s" y="%d" font-size="10" fill="#cf222e" text-anchor="middle">%s</text>`, f1(x), padT-4-11*(len(rowEnd)-1-row), html.EscapeString(e.label))
+				break
+			}
+		}
+		b.WriteString("</g>")
 	}
 }
 
