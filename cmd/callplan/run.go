@@ -15,11 +15,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/term"
 
 	"github.com/callplan/callplan/agent"
 	"github.com/callplan/callplan/assert"
@@ -394,50 +392,4 @@ func countsText(m map[string]int64) string {
 		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
 	}
 	return strings.Join(parts, " ")
-}
-
-// progressPrinter shows the live status line: refreshed in place every
-// second on a terminal, a plain line every interval otherwise.
-type progressPrinter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
-	quiet bool
-	every time.Duration
-	last  time.Time
-	shown bool
-}
-
-func newProgressPrinter(w io.Writer, quiet bool, every time.Duration) *progressPrinter {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = term.IsTerminal(int(f.Fd()))
-	}
-	return &progressPrinter{w: w, tty: tty, quiet: quiet, every: every}
-}
-
-func (p *progressPrinter) update(pr runner.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.quiet {
-		return
-	}
-	if p.tty {
-		fmt.Fprintf(p.w, "\r\x1b[K%s", pr.Line())
-		p.shown = true
-		return
-	}
-	if now := time.Now(); p.last.IsZero() || now.Sub(p.last) >= p.every {
-		p.last = now
-		fmt.Fprintln(p.w, pr.Line())
-	}
-}
-
-func (p *progressPrinter) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprintln(p.w)
-		p.shown = false
-	}
 }
