@@ -97,7 +97,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	col := metrics.NewCollector(runID, p.Name, metrics.WithCDR(cdr), metrics.WithTimeSeries(tsFile),
 		metrics.WithNodeSeries(nodeTS), metrics.WithCalleeNodes(calleeNames(p)...))
 
-	prog := newProgressPrinter(env.Stderr, *quiet, *every)
+	prog := newProgressPrinter(env.Stderr, *quiet, *every).withSummary(col.Summary)
 	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
 	// Assertions were checked when the plan loaded; abort: true ones are
 	// judged each second and stop the run through runCtx.
