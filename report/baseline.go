@@ -15,6 +15,9 @@ type Comparison struct {
 	Run       string  `json:"run"`
 	Tolerance float64 `json:"tolerance"`
 	Deltas    []Delta `json:"deltas"`
+	// Warnings say why the two runs may not be comparable (they ran
+	// different plans, or the same plan with different stages).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Delta is one metric in both runs.
@@ -28,6 +31,9 @@ type Delta struct {
 	OldText    string  `json:"old_text"`
 	NewText    string  `json:"new_text"`
 	Regressed  bool    `json:"regressed"`
+	// Floor is the smallest absolute change, in the metric's unit (ms,
+	// or a ratio), that can count as a regression.
+	Floor float64 `json:"floor"`
 }
 
 // Regressed reports whether any metric regressed.
@@ -50,6 +56,8 @@ type compared struct {
 	get         func(metrics.Group) float64
 	higherWorse bool
 	latency     bool
+	// floor is the default absolute floor (DefaultFloors).
+	floor float64
 }
 
 func latencyMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -57,25 +65,61 @@ func latencyMs(d time.Duration) float64 { return float64(d) / float64(time.Milli
 // comparedMetrics are the figures a regression is judged on: the quality
 // ratios and the latency tails. Counts are left out: they follow the plan's
 // load, not the SUT's quality.
+//
+// Each has an absolute floor: a relative change alone turns noise on a
+// small figure into a regression (+21% on a 0.8 ms PDD is 0.17 ms). The
+// latency floors are 20 ms, the step real FreeSWITCH stamps events in with
+// its default timer (docs/freeswitch.md): a smaller change cannot be
+// told from clock granularity. ASR and success allow half a percentage
+// point, one call in two hundred.
 var comparedMetrics = []compared{
-	{"asr", func(g metrics.Group) float64 { return g.ASR }, false, false},
-	{"success", func(g metrics.Group) float64 { return g.Success }, false, false},
-	{"pdd.p95", func(g metrics.Group) float64 { return latencyMs(g.PDD.P95) }, true, true},
-	{"pdd.p99", func(g metrics.Group) float64 { return latencyMs(g.PDD.P99) }, true, true},
-	{"setup_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.SetupLatency.P95) }, true, true},
-	{"answer_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.AnswerLatency.P95) }, true, true},
+	{"asr", func(g metrics.Group) float64 { return g.ASR }, false, false, 0.005},
+	{"success", func(g metrics.Group) float64 { return g.Success }, false, false, 0.005},
+	{"pdd.p95", func(g metrics.Group) float64 { return latencyMs(g.PDD.P95) }, true, true, 20},
+	{"pdd.p99", func(g metrics.Group) float64 { return latencyMs(g.PDD.P99) }, true, true, 20},
+	{"setup_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.SetupLatency.P95) }, true, true, 20},
+	{"answer_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.AnswerLatency.P95) }, true, true, 20},
 }
 
-// Compare holds r against base: a metric regresses when it moved the
-// worse way by more than tolerance relative to the baseline (ratios:
-// new < old × (1 − tolerance); latencies: new > old × (1 + tolerance)). A
-// latency absent from either run (no calls had the interval) is shown but
-// not judged.
-func Compare(base, r *Results, tolerance float64) *Comparison {
-	c := &Comparison{Run: base.Summary.Run, Tolerance: tolerance}
+// DefaultFloors are the absolute floors by metric name: ms for latencies,
+// a ratio for asr and success.
+func DefaultFloors() map[string]float64 {
+	out := make(map[string]float64, len(comparedMetrics))
 	for _, m := range comparedMetrics {
+		out[m.name] = m.floor
+	}
+	return out
+}
+
+// ComparedMetrics names the metrics a comparison judges, in order.
+func ComparedMetrics() []string {
+	out := make([]string, len(comparedMetrics))
+	for i, m := range comparedMetrics {
+		out[i] = m.name
+	}
+	return out
+}
+
+// Compare is CompareFloors with DefaultFloors.
+func Compare(base, r *Results, tolerance float64) *Comparison {
+	return CompareFloors(base, r, tolerance, nil)
+}
+
+// CompareFloors holds r against base: a metric regresses when it moved
+// the worse way by more than tolerance relative to the baseline (ratios:
+// new < old × (1 − tolerance); latencies: new > old × (1 + tolerance)) and
+// by more than its absolute floor. floors overrides DefaultFloors by
+// metric name. A latency absent from either run (no calls had the
+// interval) is shown but not judged.
+func CompareFloors(base, r *Results, tolerance float64, floors map[string]float64) *Comparison {
+	c := &Comparison{Run: base.Summary.Run, Tolerance: tolerance, Warnings: planWarnings(base, r)}
+	for _, m := range comparedMetrics {
+		floor := m.floor
+		if f, ok := floors[m.name]; ok {
+			floor = f
+		}
 		old, cur := m.get(base.Summary.Group), m.get(r.Summary.Group)
-		d := Delta{Metric: m.name, Old: old, New: cur}
+		d := Delta{Metric: m.name, Old: old, New: cur, Floor: floor}
 		switch {
 		case old == cur:
 			d.Change = 0
@@ -98,9 +142,9 @@ func Compare(base, r *Results, tolerance float64) *Comparison {
 		judged := !m.latency || (old > 0 && cur > 0)
 		if judged {
 			if m.higherWorse {
-				d.Regressed = cur > old*(1+tolerance)
+				d.Regressed = cur > old*(1+tolerance) && cur-old > floor
 			} else {
-				d.Regressed = cur < old*(1-tolerance)
+				d.Regressed = cur < old*(1-tolerance) && old-cur > floor
 			}
 		}
 		c.Deltas = append(c.Deltas, d)
@@ -116,4 +160,30 @@ func changeText(f float64) string {
 		return "gone"
 	}
 	return fmt.Sprintf("%+.1f%%", f*100)
+}
+
+// planWarnings says when base and r did not run the same plan: a
+// comparison of different loads or different flows says little about the
+// SUT.
+func planWarnings(base, r *Results) []string {
+	var out []string
+	bp, rp := base.Plan, r.Plan
+	if bp.Name != rp.Name {
+		out = append(out, fmt.Sprintf("the runs come from different plans: baseline %q, this run %q", bp.Name, rp.Name))
+	} else if !sameStages(bp.Stages, rp.Stages) {
+		out = append(out, fmt.Sprintf("plan %q had different stages in the baseline run: the loads differ", rp.Name))
+	}
+	return out
+}
+
+func sameStages(a, b []StageInfo) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

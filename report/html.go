@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -50,7 +51,12 @@ type page struct {
 	Verdicts []verdictRow
 	Baseline *Comparison
 	Charts   []chart
-	Files    []string
+	Files    []fileLink
+}
+
+// fileLink is one of the run's files and the link to it from the page.
+type fileLink struct {
+	Name, Href string
 }
 
 type verdictRow struct {
@@ -112,7 +118,7 @@ func newPage(r *Results) page {
 	}
 	for _, f := range []string{r.Files.CDRCSV, r.Files.CDRJSONL, r.Files.TimeSeriesCSV} {
 		if f != "" {
-			p.Files = append(p.Files, f)
+			p.Files = append(p.Files, fileLink{Name: f, Href: path.Join(r.LinkBase, f)})
 		}
 	}
 	p.Charts = charts(r)

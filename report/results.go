@@ -52,6 +52,10 @@ type Results struct {
 	Events []NodeEvent `json:"events,omitempty"`
 	// NodeSeries are each caller node's calls per second.
 	NodeSeries []NodeSeries `json:"node_series,omitempty"`
+	// LinkBase is where the HTML report's links to Files lead, relative
+	// to where the page is written: "" when it sits in the results
+	// directory, "../results/smoke-…" when written elsewhere.
+	LinkBase string `json:"-"`
 }
 
 // PlanInfo is what a report needs of the plan: its name and file, and each

@@ -323,7 +323,11 @@ func (t *tableWriter) baseline(r *Results) {
 		}
 		rows = append(rows, []string{mark, d.Metric, d.OldText, d.NewText, d.ChangeText})
 	}
-	t.table(fmt.Sprintf("Against baseline %s (tolerance %s)", c.Run, pct(c.Tolerance)), []string{"", "metric", "baseline", "this run", "change"}, rows, 1)
+	title := fmt.Sprintf("Against baseline %s (tolerance %s)", c.Run, pct(c.Tolerance))
+	for _, w := range c.Warnings {
+		title += "\nwarning: " + w
+	}
+	t.table(title, []string{"", "metric", "baseline", "this run", "change"}, rows, 1)
 }
 
 func (t *tableWriter) files(r *Results) {

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
@@ -13,7 +18,9 @@ import (
 
 const reportExamples = `  callplan report results/smoke-20261122T120000Z
   callplan report --format junit --out junit.xml results/smoke-20261122T120000Z
-  callplan report --baseline results/smoke-last-release --tolerance 0.05 results/smoke-20261122T120000Z`
+  callplan report --format html --out report.html results/smoke-20261122T120000Z
+  callplan report --baseline results/smoke-last-release --tolerance 0.05 results/smoke-20261122T120000Z
+  callplan report --baseline results/smoke-last-release --floor pdd.p95=5ms --floor asr=0.01 results/smoke-20261122T120000Z`
 
 // runReport re-renders a finished run's saved results (report.json) in any
 // format, optionally against a baseline run. It exits with the run's own
@@ -25,6 +32,8 @@ func runReport(_ context.Context, env Env, args []string) error {
 	out := fs.String("out", "", "write the report to `file` instead of stdout")
 	baseline := fs.String("baseline", "", "compare with the results in `dir` and fail (exit 1) on a regression")
 	tolerance := fs.Float64("tolerance", plan.DefaultReportTolerance, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%; default: the plan's report.tolerance)")
+	floors := floorFlags{}
+	fs.Var(floors, "floor", "with --baseline: smallest absolute change that can regress, `metric=value` (pdd.p95=5ms, asr=0.01; repeatable)")
 	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
@@ -47,7 +56,13 @@ func runReport(_ context.Context, env Env, args []string) error {
 		if !flagSet(fs, "tolerance") && res.Plan.Tolerance > 0 {
 			*tolerance = res.Plan.Tolerance
 		}
-		res.Baseline = report.Compare(base, res, *tolerance)
+		res.Baseline = report.CompareFloors(base, res, *tolerance, floors)
+		for _, w := range res.Baseline.Warnings {
+			fmt.Fprintf(env.Stderr, "callplan report: warning: %s\n", w)
+		}
+	}
+	if *out != "" {
+		res.LinkBase = linkBase(*out, fs.Arg(0))
 	}
 	rep, err := report.For(report.Format(*format), res)
 	if err != nil {
@@ -55,6 +70,9 @@ func runReport(_ context.Context, env Env, args []string) error {
 	}
 	if err := writeReport(env.Stdout, *out, rep); err != nil {
 		return err
+	}
+	if *out != "" {
+		fmt.Fprintf(env.Stderr, "callplan report: wrote %s (%s) from %s\n", *out, *format, fs.Arg(0))
 	}
 	code := ExitCode(res.Status.ExitCode())
 	if code == ExitPassed && res.Baseline.Regressed() {
@@ -90,4 +108,59 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// linkBase is the results directory as seen from the directory the report
+// is written to, so the HTML page's links to cdr.csv and the rest work
+// wherever it lands; "" when both are the same directory.
+func linkBase(out, resultsDir string) string {
+	from, err1 := filepath.Abs(filepath.Dir(out))
+	to, err2 := filepath.Abs(resultsDir)
+	if err1 != nil || err2 != nil {
+		return filepath.ToSlash(resultsDir)
+	}
+	rel, err := filepath.Rel(from, to)
+	if err != nil {
+		// Another volume: only an absolute link can reach it.
+		return filepath.ToSlash(to)
+	}
+	if rel == "." {
+		return ""
+	}
+	return filepath.ToSlash(rel)
+}
+
+// floorFlags collects --floor metric=value: a duration for the latencies
+// (5ms), a ratio for asr and success (0.01).
+type floorFlags map[string]float64
+
+func (f floorFlags) String() string { return "" }
+
+func (f floorFlags) Set(v string) error {
+	name, val, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("want metric=value, got %q", v)
+	}
+	known := report.ComparedMetrics()
+	if !slices.Contains(known, name) {
+		msg := fmt.Sprintf("unknown metric %q", name)
+		if s := plan.Suggest(name, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return fmt.Errorf("%s; compared metrics: %s", msg, strings.Join(known, ", "))
+	}
+	if strings.Contains(name, "latency") || strings.HasPrefix(name, "pdd") {
+		d, err := time.ParseDuration(val)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%s: want a duration such as 5ms, got %q", name, val)
+		}
+		f[name] = float64(d) / float64(time.Millisecond)
+		return nil
+	}
+	r, err := strconv.ParseFloat(val, 64)
+	if err != nil || r < 0 || r > 1 {
+		return fmt.Errorf("%s: want a ratio from 0 to 1 such as 0.01, got %q", name, val)
+	}
+	f[name] = r
+	return nil
 }

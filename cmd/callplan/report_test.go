@@ -116,3 +116,61 @@ func TestReportInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestReportHTMLElsewhere: an HTML report written outside the results
+// directory says where it went, and its links lead back to the run's
+// files from where it landed.
+func TestReportHTMLElsewhere(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results", "smoke-1")
+	require.NoError(t, os.MkdirAll(results, 0o755))
+	b, err := os.ReadFile(filepath.Join(reportFixtures, "pass", report.ResultsFile))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(results, report.ResultsFile), b, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(results, "cdr.csv"), []byte("x\n"), 0o644))
+	out := filepath.Join(dir, "pages", "report.html")
+	require.NoError(t, os.MkdirAll(filepath.Dir(out), 0o755))
+
+	code, stdout, stderr := runWithEnv(t, nil, "report", "--format", "html", "--out", out, results)
+	require.Equal(t, ExitPassed, code, stderr)
+	assert.Empty(t, stdout)
+	assert.Equal(t, "callplan report: wrote "+out+" (html) from "+results+"\n", stderr)
+	page, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<a href="../results/smoke-1/cdr.csv">cdr.csv</a>`)
+	_, err = os.Stat(filepath.Join(filepath.Dir(out), "../results/smoke-1/cdr.csv"))
+	assert.NoError(t, err, "the link resolves from where the page is")
+
+	// In the results directory itself the links stay bare.
+	code, _, _ = runWithEnv(t, nil, "report", "--format", "html", "--out", filepath.Join(results, "again.html"), results)
+	require.Equal(t, ExitPassed, code)
+	page, err = os.ReadFile(filepath.Join(results, "again.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<a href="cdr.csv">cdr.csv</a>`)
+}
+
+func TestReportFloorFlag(t *testing.T) {
+	t.Parallel()
+	pass := filepath.Join(reportFixtures, "pass")
+	tests := []struct {
+		floor    string
+		want     ExitCode
+		inStderr string
+	}{
+		{"pdd.p95=5ms", ExitPassed, ""},
+		{"asr=0.01", ExitPassed, ""},
+		{"pdd.p59=5ms", ExitInvalid, `unknown metric "pdd.p59" (did you mean "pdd.p95"?)`},
+		{"pdd.p95=5", ExitInvalid, "want a duration such as 5ms"},
+		{"asr=2", ExitInvalid, "want a ratio from 0 to 1"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runWithEnv(t, nil, "report", "--baseline", pass, "--floor", tt.floor, pass)
+		assert.Equal(t, tt.want, code, "--floor %s: %s", tt.floor, errOut)
+		assert.Contains(t, errOut, tt.inStderr, "--floor %s", tt.floor)
+	}
+	// Runs of different plans are compared with a warning.
+	code, _, errOut := runWithEnv(t, nil, "report", "--baseline", filepath.Join(reportFixtures, "fail"), pass)
+	assert.Equal(t, ExitPassed, code)
+	assert.Contains(t, errOut, `callplan report: warning: the runs come from different plans: baseline "smoke-fail", this run "smoke-pass"`)
+}
