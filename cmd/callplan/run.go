@@ -269,6 +269,9 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			maxSessions = facts.MaxSessions
 		}
 		fmt.Fprintf(env.Stderr, "callplan: node %s ok (%s, max sessions %d)\n", pn.Name, firstLineOf(facts.Version), maxSessions)
+		if !pn.Embedded {
+			warnNodeLimits(ctx, env, p, pn, conn)
+		}
 		out = append(out, openNode{plan: pn, spec: runner.NodeSpec{
 			Name: pn.Name, Conn: conn, MaxSessions: maxSessions, Weight: pn.Weight,
 			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
