@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/internal/hangup"
+	"github.com/callplan/callplan/internal/queue"
 )
 
 // chanState is FreeSWITCH's channel state (switch_channel_state_t).
@@ -85,7 +86,9 @@ type channel struct {
 	leg         sipLeg
 	lastAppResp string
 
-	mbox mailbox
+	// mbox holds operations for the channel goroutine, so signalling
+	// callbacks and other goroutines never wait for it.
+	mbox queue.Queue[func()]
 	// eventLock counts running sendmsg apps sent with event-lock; while
 	// it is non-zero, later sendmsg messages wait in held (2.8). Both are
 	// touched only on the channel goroutine.
@@ -103,45 +106,6 @@ type callerProfile struct {
 	context                                                            string
 }
 
-// mailbox is an unbounded queue of functions run on the channel goroutine,
-// so signalling callbacks never block.
-type mailbox struct {
-	mu     sync.Mutex
-	ops    []func()
-	signal chan struct{}
-}
-
-func newMailbox() mailbox { return mailbox{signal: make(chan struct{}, 1)} }
-
-func (m *mailbox) post(op func()) {
-	m.mu.Lock()
-	m.ops = append(m.ops, op)
-	m.mu.Unlock()
-	select {
-	case m.signal <- struct{}{}:
-	default:
-	}
-}
-
-// pushFront queues ops ahead of everything queued, in their order.
-func (m *mailbox) pushFront(ops []func()) {
-	m.mu.Lock()
-	m.ops = append(append(make([]func(), 0, len(ops)+len(m.ops)), ops...), m.ops...)
-	m.mu.Unlock()
-	select {
-	case m.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (m *mailbox) take() []func() {
-	m.mu.Lock()
-	ops := m.ops
-	m.ops = nil
-	m.mu.Unlock()
-	return ops
-}
-
 func newChannel(a *Agent, uuid string, outbound bool) *channel {
 	c := &channel{
 		a:           a,
@@ -150,7 +114,6 @@ func newChannel(a *Agent, uuid string, outbound bool) *channel {
 		callState:   "DOWN",
 		answerState: "ringing",
 		created:     time.Now(),
-		mbox:        newMailbox(),
 		hupCh:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
@@ -370,8 +333,8 @@ func (c *channel) wait(stop func() bool, timer <-chan time.Time) (timedOut bool)
 			return false
 		}
 		select {
-		case <-c.mbox.signal:
-			for _, op := range c.mbox.take() {
+		case <-c.mbox.Ready():
+			for _, op := range c.mbox.Drain() {
 				op()
 			}
 		case <-c.hupCh:
@@ -383,7 +346,7 @@ func (c *channel) wait(stop func() bool, timer <-chan time.Time) (timedOut bool)
 
 // runOps runs whatever is queued, without waiting.
 func (c *channel) runOps() {
-	for _, op := range c.mbox.take() {
+	for _, op := range c.mbox.Drain() {
 		op()
 	}
 }
@@ -392,7 +355,7 @@ func (c *channel) runOps() {
 // when the channel is gone.
 func (c *channel) do(op func() error) error {
 	res := make(chan error, 1)
-	c.mbox.post(func() { res <- op() })
+	c.mbox.Push(func() { res <- op() })
 	select {
 	case err := <-res:
 		return err
@@ -428,7 +391,7 @@ func (c *channel) markPending(h hangupInfo) {
 }
 
 func (c *channel) postHangup(h hangupInfo) {
-	c.mbox.post(func() { c.doHangup(h) })
+	c.mbox.Push(func() { c.doHangup(h) })
 }
 
 // doHangup runs on the channel goroutine: it records the cause, fires

@@ -233,12 +233,12 @@ func refusal(code int, phrase string) hangupInfo {
 
 // The legEvents callbacks: signalling reports, the channel goroutine acts.
 
-func (c *channel) Ringing()    { c.mbox.post(c.markRingReady) }
-func (c *channel) EarlyMedia() { c.mbox.post(c.markPreAnswered) }
-func (c *channel) Answered()   { c.mbox.post(c.markAnswered) }
+func (c *channel) Ringing()    { c.mbox.Push(c.markRingReady) }
+func (c *channel) EarlyMedia() { c.mbox.Push(c.markPreAnswered) }
+func (c *channel) Answered()   { c.mbox.Push(c.markAnswered) }
 
 func (c *channel) Ended(end legEnd) {
-	c.mbox.post(func() {
+	c.mbox.Push(func() {
 		c.doHangup(hangupInfo{cause: end.Cause, disposition: end.Disposition,
 			termStatus: end.TermStatus, failStatus: end.FailStatus, failPhrase: end.FailPhrase,
 			reason: end.Reason})

@@ -76,10 +76,10 @@ func (c *channel) postPrivate(lock bool, run func()) {
 			// own order.
 			held := c.held
 			c.held = nil
-			c.mbox.pushFront(held)
+			c.mbox.PushFront(held...)
 		}
 	}
-	c.mbox.post(op)
+	c.mbox.Push(op)
 }
 
 // firePrivateCommand fires the PRIVATE_COMMAND of a processed sendmsg: the

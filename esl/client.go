@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callplan/callplan/internal/queue"
 	"github.com/google/uuid"
 )
 
@@ -177,9 +178,7 @@ type Conn struct {
 	jobs    map[string]*Job
 
 	// State changes wait here for the state handler's goroutine.
-	stateMu     sync.Mutex
-	stateQ      []StateChange
-	stateNotify chan struct{}
+	stateQ queue.Queue[StateChange]
 
 	hb       atomic.Pointer[Heartbeat]
 	closing  chan struct{}
@@ -226,7 +225,6 @@ func Dial(ctx context.Context, addr, password string, opts ...Option) (*Conn, er
 	}
 	c.sess, c.state = s, StateConnected
 	if o.onState != nil {
-		c.stateNotify = make(chan struct{}, 1)
 		go c.notifyLoop()
 	}
 	go c.supervise(s)
@@ -717,32 +715,17 @@ func (c *Conn) notify(sc StateChange) {
 	if c.opts.onState == nil {
 		return
 	}
-	c.stateMu.Lock()
-	c.stateQ = append(c.stateQ, sc)
-	c.stateMu.Unlock()
-	select {
-	case c.stateNotify <- struct{}{}:
-	default:
-	}
+	c.stateQ.Push(sc)
 }
 
 // notifyLoop delivers state changes in order and ends after StateClosed.
 func (c *Conn) notifyLoop() {
 	for {
-		<-c.stateNotify
-		for {
-			c.stateMu.Lock()
-			if len(c.stateQ) == 0 {
-				c.stateMu.Unlock()
-				break
-			}
-			sc := c.stateQ[0]
-			c.stateQ = c.stateQ[1:]
-			c.stateMu.Unlock()
-			c.opts.onState(sc)
-			if sc.State == StateClosed {
-				return
-			}
+		// The queue is never closed, so Pop only returns a change.
+		sc, _ := c.stateQ.Pop(context.Background())
+		c.opts.onState(sc)
+		if sc.State == StateClosed {
+			return
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	"github.com/callplan/callplan/internal/queue"
 )
 
 // Subscription is an in-order stream of the events a Conn routes to it
@@ -12,19 +14,14 @@ import (
 // would stall api replies behind unread events (go-eventsocket's 16-slot
 // channel does exactly that). Len and MaxLen show how far a consumer lags.
 type Subscription struct {
-	conn   *Conn
-	keys   []subKey
-	notify chan struct{}
+	conn *Conn
+	keys []subKey
 
 	// lastRouted is touched only by the routing goroutine: it drops the
 	// second copy of an event matching two of keys.
 	lastRouted *Event
 
-	mu     sync.Mutex
-	queue  []*Event
-	head   int
-	maxLen int
-	err    error // set when no more events will come
+	q queue.Queue[*Event]
 }
 
 type subKind int
@@ -42,87 +39,26 @@ type subKey struct {
 }
 
 func newSubscription(c *Conn, keys ...subKey) *Subscription {
-	return &Subscription{conn: c, keys: keys, notify: make(chan struct{}, 1)}
+	return &Subscription{conn: c, keys: keys}
 }
 
 // push queues e; it never blocks.
-func (s *Subscription) push(e *Event) {
-	s.mu.Lock()
-	if s.err != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.queue = append(s.queue, e)
-	if n := len(s.queue) - s.head; n > s.maxLen {
-		s.maxLen = n
-	}
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscription) push(e *Event) { s.q.Push(e) }
 
 // end stops the stream after the events already queued.
-func (s *Subscription) end(err error) {
-	s.mu.Lock()
-	if s.err == nil {
-		s.err = err
-	}
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
+func (s *Subscription) end(err error) { s.q.Close(err) }
 
 // Next returns the next event, waiting for one until ctx ends. Events
 // queued before the connection ended are all returned before the error
 // (ErrClosed after Close or Subscription.Close, else the connection's
 // error), so none are lost.
-func (s *Subscription) Next(ctx context.Context) (*Event, error) {
-	for {
-		s.mu.Lock()
-		if s.head < len(s.queue) {
-			e := s.queue[s.head]
-			s.queue[s.head] = nil
-			s.head++
-			if s.head == len(s.queue) {
-				// Reuse the array from the start once drained.
-				s.queue, s.head = s.queue[:0], 0
-			} else if s.head > 1024 && s.head*2 > len(s.queue) {
-				n := copy(s.queue, s.queue[s.head:])
-				s.queue, s.head = s.queue[:n], 0
-			}
-			s.mu.Unlock()
-			return e, nil
-		}
-		err := s.err
-		s.mu.Unlock()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case <-s.notify:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
+func (s *Subscription) Next(ctx context.Context) (*Event, error) { return s.q.Pop(ctx) }
 
 // Len is the number of events queued and not yet taken.
-func (s *Subscription) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.queue) - s.head
-}
+func (s *Subscription) Len() int { return s.q.Len() }
 
 // MaxLen is the longest the queue has been: how far the consumer lagged.
-func (s *Subscription) MaxLen() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxLen
-}
+func (s *Subscription) MaxLen() int { return s.q.MaxLen() }
 
 // Close stops routing to s; Next returns what is queued, then ErrClosed.
 func (s *Subscription) Close() {
