@@ -774,10 +774,15 @@ func TestStalledPeerCannotBlockWriter(t *testing.T) {
 	c, err := esl.Dial(testCtx(t), addr, "ClueCon")
 	require.NoError(t, err)
 	defer c.Close()
+	// Far more than the socket buffers hold (the peer never reads, so its
+	// window stays small; the send buffer grows to 4 MiB at most), so the
+	// write must stall. No larger: building the command copies the body,
+	// which under -race on a loaded machine takes seconds per 64 MiB.
+	body := make([]byte, 16<<20)
 	ctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = c.SendMsg(ctx, "u", esl.Headers{{Name: "call-command", Value: "execute"}}, make([]byte, 64<<20))
+	err = c.SendMsg(ctx, "u", esl.Headers{{Name: "call-command", Value: "execute"}}, body)
 	require.Error(t, err)
 	// "Not forever", not a speed figure: copying 64 MiB under -race on a
 	// loaded 2-core machine alone has taken over 5 s.
