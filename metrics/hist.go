@@ -34,7 +34,7 @@ const (
 // groups that never see a value cost nothing.
 type durHist struct{ h *hdr.Histogram }
 
-func (d *durHist) record(v time.Duration) {
+func (d *durHist) add(v time.Duration) {
 	if d.h == nil {
 		d.h = hdr.New(histLowest, histHighest, histDigits)
 	}

@@ -164,36 +164,10 @@ func newOpenSecond(index int, stage string, active int64) *openSecond {
 	}
 }
 
+// ended folds a finished call into the second.
 func (o *openSecond) ended(r *Record) {
-	switch r.Outcome {
-	case OutcomeOK:
-		o.s.OK++
-	case OutcomeUnknown:
-		o.s.Unknown++
-	default:
-		o.s.Failed++
-		if r.Reason != "" {
-			o.s.Reasons = incr(o.s.Reasons, r.Reason)
-		}
-	}
-	if c := r.Cause(); c != "" {
-		o.s.Causes = incr(o.s.Causes, c)
-	}
-	if r.SIPStatus > 0 {
-		o.s.SIP = incr(o.s.SIP, strconv.Itoa(r.SIPStatus))
-	}
-	if v, ok := r.PDD(); ok {
-		o.pdd.add(v)
-	}
-	if v, ok := r.SetupLatency(); ok {
-		o.setup.add(v)
-	}
-	if v, ok := r.AnswerLatency(); ok {
-		o.answer.add(v)
-	}
-	if v, ok := r.Duration(); ok {
-		o.duration.add(v)
-	}
+	foldEnd(r, tally{&o.s.OK, &o.s.Failed, &o.s.Unknown, &o.s.Reasons, &o.s.Causes, &o.s.SIP},
+		o.pdd, o.setup, o.answer, o.duration)
 }
 
 func (o *openSecond) seal() Second {
@@ -214,14 +188,6 @@ func sealSubs(m map[string]*openSecond, stage string) map[string]Second {
 		out[k] = b.seal()
 	}
 	return out
-}
-
-func incr(m map[string]int64, k string) map[string]int64 {
-	if m == nil {
-		m = map[string]int64{}
-	}
-	m[k]++
-	return m
 }
 
 // timeseriesHeader is the header row of timeseries.csv.

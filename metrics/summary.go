@@ -1,9 +1,6 @@
 package metrics
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // Summary is what a run measured: the whole run, and the same figures per
 // stage, per flow and per caller node. Assertions and reports read it; its
@@ -180,40 +177,13 @@ func (a *groupAcc) ended(now time.Time, r *Record) {
 	if a.active > 0 {
 		a.active--
 	}
-	switch r.Outcome {
-	case OutcomeOK:
-		a.g.OK++
-	case OutcomeUnknown:
-		a.g.Unknown++
-	default:
-		a.g.Failed++
-		if r.Reason != "" {
-			a.g.Reasons[r.Reason]++
-		}
-	}
+	foldEnd(r, tally{&a.g.OK, &a.g.Failed, &a.g.Unknown, &a.g.Reasons, &a.g.Causes, &a.g.SIP},
+		&a.pdd, &a.setup, &a.answer, &a.duration)
 	if r.Answered() {
 		a.g.Answered++
 	}
-	if c := r.Cause(); c != "" {
-		a.g.Causes[c]++
-	}
-	if r.SIPStatus > 0 {
-		a.g.SIP[strconv.Itoa(r.SIPStatus)]++
-	}
 	for k, v := range r.Counts {
 		a.g.Counters[k] += v
-	}
-	if v, ok := r.PDD(); ok {
-		a.pdd.record(v)
-	}
-	if v, ok := r.SetupLatency(); ok {
-		a.setup.record(v)
-	}
-	if v, ok := r.AnswerLatency(); ok {
-		a.answer.record(v)
-	}
-	if v, ok := r.Duration(); ok {
-		a.duration.record(v)
 	}
 }
 
