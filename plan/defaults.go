@@ -42,6 +42,7 @@ func (p *Plan) setDefaults() {
 	p.FlowChoice = ChoiceRoundRobin
 	p.Originate.setDefaults()
 	p.Report.setDefaults()
+	p.Search.setDefaults()
 }
 
 func (o *Originate) setDefaults() {

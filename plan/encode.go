@@ -25,6 +25,9 @@ func (p *Plan) MarshalResolved() ([]byte, error) {
 	if p.HasCloudNode() {
 		cloudOriginate(root)
 	}
+	if !p.Search.On {
+		dropSearch(root)
+	}
 	doc := &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

@@ -17,6 +17,7 @@ type Plan struct {
 	Flows       []Flow      `yaml:"flows" doc:"The weighted mix of call flows. No flows means one 'park' flow."`
 	MaxCalls    int         `yaml:"max_calls" doc:"Stop originating after this many calls in the whole run; 0 means no cap. Required (> 0) with a twilio:// node: its calls are billed."`
 	Stages      []Stage     `yaml:"stages" required:"true" doc:"Load stages, run in order."`
+	Search      Search      `yaml:"search" doc:"Capacity search: step the one stage's rate up while every assertion holds, then narrow in; reports the highest rate that passed (plan/search.go)."`
 	Assertions  []Assertion `yaml:"assertions" doc:"Pass/fail conditions over the run's metrics."`
 	Report      Report      `yaml:"report" doc:"Report formats and where results go."`
 

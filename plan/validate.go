@@ -89,6 +89,7 @@ func (d *decoder) check(p *Plan) {
 	d.checkAssertions(p)
 	d.checkReport(p)
 	d.checkCloudPlan(p)
+	d.checkSearch(p)
 }
 
 func (d *decoder) checkNodes(p *Plan) {

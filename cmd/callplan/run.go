@@ -43,6 +43,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	quiet := fs.Bool("quiet", false, "no live progress line")
 	noSmoke := fs.Bool("no-smoke-call", false, "skip the preflight smoke call")
 	every := fs.Duration("progress-every", 10*time.Second, "progress line interval when not on a terminal")
+	noSearch := fs.Bool("no-search", false, "run the plan's stage once at its own rate, ignoring its search: block (what each search step does)")
 	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
@@ -54,6 +55,9 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		printPlanError(env.Stderr, "run", err)
 		return withCode(ExitInvalid, errReported)
+	}
+	if p.Search.On && !*noSearch {
+		return runSearch(ctx, env, searchRun{planFile: fs.Arg(0), sets: sets, dir: *out, noSmoke: *noSmoke}, p)
 	}
 	mixes, err := flowMixes(p)
 	if err != nil {
