@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -82,7 +83,7 @@ func charts(r *Results) []chart {
 		failureChart(by, evs),
 	}
 	out = append(out, latencyCharts(r, n, val, evs)...)
-	out = append(out, nodeCharts(r, n, evs)...)
+	out = append(out, nodeCharts(r, by, evs)...)
 	return out
 }
 
@@ -192,25 +193,53 @@ func latencyCharts(r *Results, n int, val func(func(*metrics.Second) float64) []
 	return out
 }
 
-// nodeCharts draws calls placed per second by each caller node, so an
-// uneven spread is visible at a glance. One node needs no such chart.
-func nodeCharts(r *Results, n int, evs []chartEvent) []chart {
-	if len(r.NodeSeries) < 2 {
-		return nil
+// nodeCharts draws calls placed per second by each caller node and calls
+// received per second by each callee node, so an uneven spread (a load
+// balancer favouring one node) is visible at a glance. One node needs no
+// such chart.
+func nodeCharts(r *Results, by []*metrics.Second, evs []chartEvent) []chart {
+	n := len(by)
+	var out []chart
+	if len(r.NodeSeries) >= 2 {
+		perNode := map[string][]float64{}
+		var names []string
+		for _, ns := range r.NodeSeries {
+			v := make([]float64, n)
+			for j := range v {
+				if j < len(ns.Placed) {
+					v[j] = float64(ns.Placed[j])
+				}
+			}
+			names = append(names, ns.Node)
+			perNode[ns.Node] = v
+		}
+		out = append(out, chart{"Calls placed per second by node", template.HTML(lineChart("calls placed by node", "calls/s", n, nodeLines(names, perNode), evs))})
 	}
-	var ss []series
+	if names := slices.Sorted(maps.Keys(r.Summary.CalleeNodes)); len(names) >= 2 {
+		perNode := map[string][]float64{}
+		for _, name := range names {
+			v := make([]float64, n)
+			for j, s := range by {
+				if s != nil {
+					v[j] = float64(s.Callees[name].Received)
+				}
+			}
+			perNode[name] = v
+		}
+		out = append(out, chart{"Calls received per second by callee node", template.HTML(lineChart("calls received by callee node", "calls/s", n, nodeLines(names, perNode), evs))})
+	}
+	return out
+}
+
+// nodeLines is one line per node, told apart by dash and marker.
+func nodeLines(names []string, values map[string][]float64) []series {
 	dashes := []string{"", dashLong, dashDot}
 	markers := []string{markerCircle, markerSquare, markerTriangle}
-	for i, ns := range r.NodeSeries {
-		v := make([]float64, n)
-		for j := range v {
-			if j < len(ns.Placed) {
-				v[j] = float64(ns.Placed[j])
-			}
-		}
-		ss = append(ss, series{name: ns.Node, values: downsample(v), dash: dashes[i%len(dashes)], marker: markers[i%len(markers)]})
+	ss := make([]series, len(names))
+	for i, name := range names {
+		ss[i] = series{name: name, values: downsample(values[name]), dash: dashes[i%len(dashes)], marker: markers[i%len(markers)]}
 	}
-	return []chart{{"Calls placed per second by node", template.HTML(lineChart("calls placed by node", "calls/s", n, ss, evs))}}
+	return ss
 }
 
 // chartEvents are the run's node events and throttling bursts as chart

@@ -45,6 +45,10 @@ type page struct {
 	Elapsed  string
 	Summary  [][2]string
 	Groups   [][]string
+	// Callees are the calls by callee node; CalleeTitle carries the
+	// imbalance.
+	Callees     [][]string
+	CalleeTitle string
 	Latency  [][]string
 	Causes   [][]string
 	Gens     [][]string
@@ -93,6 +97,13 @@ func newPage(r *Results) page {
 		x := gr.g
 		p.Groups = append(p.Groups, []string{gr.kind, gr.name, count(x.Calls), count(x.Answered), count(x.Failed),
 			count(x.Unknown), count(x.Dropped), pct(x.ASR), pct(x.Success), num(x.CPS.Mean), num(x.Erlangs.Max), ms(x.PDD.P95, x.PDD.Count)})
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.CalleeNodes)) {
+		c := s.CalleeNodes[n]
+		p.Callees = append(p.Callees, []string{n, count(c.Received), count(c.Answered), count(c.Failed), pct(c.Share)})
+	}
+	if len(p.Callees) > 0 {
+		p.CalleeTitle = "By callee node: imbalance " + imbalanceText(s.Imbalance)
 	}
 	for _, l := range []struct {
 		name string

@@ -93,8 +93,14 @@ func simulate(t *testing.T, name string, sc scenario) *Results {
 				if sc.slow != nil {
 					pdd += sc.slow(n, int(at.Sub(t0)/time.Second))
 				}
+				// The SUT sends seven calls in ten back to the first node: an
+				// uneven balancer for the callee-node table and chart.
+				callee := p.Nodes[0].Name
+				if h(n+11)%10 >= 7 {
+					callee = p.Nodes[len(p.Nodes)-1].Name
+				}
 				r := &metrics.Record{Run: "run-" + name, Call: fmt.Sprintf("call-%04d", n), Stage: st.Name, Flow: flow, CallerNode: node,
-					OriginateSent: at, CallerCreate: at.Add(5 * time.Millisecond)}
+					CalleeNode: callee, OriginateSent: at, CallerCreate: at.Add(5 * time.Millisecond)}
 				r.CallerProgress = r.CallerCreate.Add(pdd)
 				cause, sip, bad := "", 0, false
 				if sc.bad != nil {

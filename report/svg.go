@@ -210,7 +210,7 @@ func legend(b *strings.Builder, entries []legendEntry) {
 			marker(b, e.marker, e.colour, x+11, float64(legendY-4))
 		}
 		fmt.Fprintf(b, `<text x="%s" y="%d" font-size="11">%s</text>`, f1(x+26), legendY, html.EscapeString(e.name))
-		x += 34 + 6.5*float64(len(e.name))
+		x += 44 + 6.5*float64(len(e.name))
 	}
 }
 

@@ -254,8 +254,8 @@ func (t *tableWriter) groups(r *Results) {
 		load = append(load, []string{name, num(g.CPS.Mean) + " / " + num(g.CPS.Max), num(g.Erlangs.Mean) + " / " + num(g.Erlangs.Max),
 			ms(g.PDD.P95, g.PDD.Count), ms(g.SetupLatency.P95, g.SetupLatency.Count), ms(g.AnswerLatency.P95, g.AnswerLatency.Count)})
 	}
-	t.table("Calls by stage, flow and node", []string{"group", "calls", "answered", "ok", "failed", "unknown", "dropped", "ASR", "success"}, calls)
-	t.table("Load and p95 latency (ms) by stage, flow and node", []string{"group", "cps mean / peak", "erlangs mean / peak", "pdd", "setup", "answer"}, load)
+	t.table("Calls by stage, flow and caller node", []string{"group", "calls", "answered", "ok", "failed", "unknown", "dropped", "ASR", "success"}, calls)
+	t.table("Load and p95 latency (ms) by stage, flow and caller node", []string{"group", "cps mean / peak", "erlangs mean / peak", "pdd", "setup", "answer"}, load)
 }
 
 func (t *tableWriter) latency(r *Results) {
