@@ -39,23 +39,23 @@ type page struct {
 	Status string
 	// Reason is the one line at the top when the status is
 	// infrastructure.
-	Reason   string
-	Failed   int
-	Started  string
-	Elapsed  string
-	Summary  [][2]string
-	Groups   [][]string
+	Reason  string
+	Failed  int
+	Started string
+	Elapsed string
+	Summary [][2]string
+	Groups  [][]string
 	// Callees are the calls by callee node; CalleeTitle carries the
 	// imbalance.
 	Callees     [][]string
 	CalleeTitle string
-	Latency  [][]string
-	Causes   [][]string
-	Gens     [][]string
-	Verdicts []verdictRow
-	Baseline *Comparison
-	Charts   []chart
-	Files    []fileLink
+	Latency     [][]string
+	Causes      [][]string
+	Gens        [][]string
+	Verdicts    []verdictRow
+	Baseline    *Comparison
+	Charts      []chart
+	Files       []fileLink
 }
 
 // fileLink is one of the run's files and the link to it from the page.
@@ -116,7 +116,7 @@ func newPage(r *Results) page {
 	p.Causes = causeRows(g)
 	for _, n := range slices.Sorted(maps.Keys(s.Generators)) {
 		x := s.Generators[n]
-		health, notes := healthText(x)
+		health, notes := nodeNotes(r, n, x)
 		p.Gens = append(p.Gens, []string{n, strings.ToLower(health), fmt.Sprint(x.Saturated), fmt.Sprint(x.AtMaxSessions),
 			num(x.MinIdleCPU), count(x.Disconnects), count(x.DroppedEvents), notes})
 	}

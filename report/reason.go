@@ -61,3 +61,46 @@ func healthText(g metrics.Generator) (health, notes string) {
 	}
 	return "ok", notes
 }
+
+// slowHeartbeat is the interval past which a node's heartbeats are too
+// sparse for the health figures and the least_loaded policy to follow a
+// run (FreeSWITCH's default event-heartbeat-interval is 20 s).
+const slowHeartbeat = 5
+
+// heartbeatNote says when a node's HEARTBEAT events came too seldom,
+// reading the series' per-second heartbeats: "" when they came often
+// enough, or the run was too short to tell.
+func heartbeatNote(r *Results, node string) string {
+	var first, last, n int
+	for i := range r.Seconds {
+		if _, ok := r.Seconds[i].Heartbeats[node]; ok {
+			if n == 0 {
+				first = r.Seconds[i].Index
+			}
+			last = r.Seconds[i].Index
+			n++
+		}
+	}
+	span := len(r.Seconds)
+	switch {
+	case n >= 2 && (last-first)/(n-1) > slowHeartbeat:
+		return fmt.Sprintf("a heartbeat every %d s: set event-heartbeat-interval to 2 (docs/freeswitch.md)", (last-first)/(n-1))
+	case n == 1 && span > 4*slowHeartbeat:
+		return fmt.Sprintf("one heartbeat in %d s: set event-heartbeat-interval to 2 (docs/freeswitch.md)", span)
+	}
+	return ""
+}
+
+// nodeNotes are a generator's notes for the table and the page: its
+// health notes, then advice about its heartbeats.
+func nodeNotes(r *Results, node string, g metrics.Generator) (health, notes string) {
+	health, notes = healthText(g)
+	if hb := heartbeatNote(r, node); hb != "" {
+		if notes == "" && health == "ok" {
+			notes = "warning: " + hb
+		} else {
+			notes += "; " + hb
+		}
+	}
+	return health, notes
+}

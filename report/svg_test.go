@@ -102,3 +102,22 @@ func TestInfraReason(t *testing.T) {
 	assert.Equal(t, "ok", health)
 	assert.Equal(t, "warning: Idle-CPU fell to 0.0%", notes)
 }
+
+func TestHeartbeatNote(t *testing.T) {
+	t.Parallel()
+	r := fixture(t, "pass")
+	hb := func(every int) {
+		for i := range r.Seconds {
+			r.Seconds[i].Heartbeats = nil
+			if i%every == 0 {
+				r.Seconds[i].Heartbeats = map[string]metrics.Heartbeat{"fs2": {IdleCPU: 90}}
+			}
+		}
+	}
+	hb(2)
+	assert.Empty(t, heartbeatNote(r, "fs2"))
+	hb(8)
+	assert.Equal(t, "a heartbeat every 8 s: set event-heartbeat-interval to 2 (docs/freeswitch.md)", heartbeatNote(r, "fs2"))
+	_, notes := nodeNotes(r, "fs2", r.Summary.Generators["fs2"])
+	assert.Equal(t, "warning: a heartbeat every 8 s: set event-heartbeat-interval to 2 (docs/freeswitch.md)", notes)
+}

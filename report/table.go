@@ -280,7 +280,7 @@ func (t *tableWriter) generators(r *Results) {
 	var rows [][]string
 	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 		g := r.Summary.Generators[n]
-		health, notes := healthText(g)
+		health, notes := nodeNotes(r, n, g)
 		rows = append(rows, []string{n, health, fmt.Sprint(g.Saturated), fmt.Sprint(g.AtMaxSessions), num(g.MinIdleCPU),
 			count(g.Disconnects), count(g.DroppedEvents), notes})
 	}
