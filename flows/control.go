@@ -49,34 +49,3 @@ type Call struct {
 	Caller CallControl
 	Callee CallControl
 }
-
-// Event is something that happened to a call that a flow may act on. The
-// runner delivers each at most once per call, in the order they happen;
-// events of one call are never delivered concurrently.
-type Event int
-
-const (
-	// CalleeArrived: the callee leg reached a node and is parked,
-	// unanswered, waiting for the flow (CHANNEL_PARK of the inbound leg).
-	CalleeArrived Event = iota + 1
-	// CalleeAnswered: the callee leg was answered (its CHANNEL_ANSWER).
-	CalleeAnswered
-	// CallerProgress: the caller leg got ringing or early media.
-	CallerProgress
-	// CallerAnswered: the caller leg was answered.
-	CallerAnswered
-)
-
-func (e Event) String() string {
-	switch e {
-	case CalleeArrived:
-		return "callee_arrived"
-	case CalleeAnswered:
-		return "callee_answered"
-	case CallerProgress:
-		return "caller_progress"
-	case CallerAnswered:
-		return "caller_answered"
-	}
-	return "unknown"
-}

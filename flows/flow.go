@@ -12,7 +12,7 @@ import (
 // Flow is one call flow: what it does on each call event and how it judges
 // a finished call.
 type Flow interface {
-	// Use is the flow's registered name (park, ringback, reject).
+	// Use is the flow's registered name (its Spec.Name).
 	Use() string
 	// On acts on an event of call c. An error means the flow could not do
 	// what it needed (a command failed); the runner ends the call and
@@ -31,31 +31,21 @@ type Flow interface {
 // defaults, so every flow is built the same way.
 func New(use string, with map[string]string) (Flow, error) {
 	spec, ok := Lookup(use)
-	build, known := constructors()[use]
-	if !ok || !known {
+	if !ok {
 		return nil, fmt.Errorf("unknown flow %q (known: %v)", use, Names())
 	}
 	if errs := spec.CheckParams(with); len(errs) > 0 {
 		return nil, fmt.Errorf("flow %s: %w", use, errs[0])
 	}
-	return build(spec.Resolve(with))
+	return spec.New(spec.Resolve(with))
 }
 
-// constructors maps each registered flow to the function that builds it
-// from resolved parameters. Every Spec has one (a test checks).
-func constructors() map[string]func(params) (Flow, error) {
-	return map[string]func(params) (Flow, error){
-		"park":     newPark,
-		"ringback": newRingback,
-		"reject":   newReject,
-	}
-}
+// Params are a flow's resolved parameter values, as text. The spec has
+// already checked them, so a parse error here is a programming error
+// reported as such.
+type Params map[string]string
 
-// params reads resolved parameter values; the spec has already checked
-// them, so a parse error here is a programming error reported as such.
-type params map[string]string
-
-func (p params) duration(name string) (time.Duration, error) {
+func (p Params) duration(name string) (time.Duration, error) {
 	v, ok := p[name]
 	if !ok || v == "" {
 		return 0, nil
@@ -67,7 +57,7 @@ func (p params) duration(name string) (time.Duration, error) {
 	return d, nil
 }
 
-func (p params) int(name string) (int, bool, error) {
+func (p Params) int(name string) (int, bool, error) {
 	v, ok := p[name]
 	if !ok || v == "" {
 		return 0, false, nil

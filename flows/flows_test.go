@@ -88,19 +88,19 @@ func TestParkAnswersHoldsFromCalleeAnswerThenHangsUp(t *testing.T) {
 	ctx := context.Background()
 	f := build(t, "park", nil)
 	c, caller, callee := newCall(3 * time.Second)
-	require.NoError(t, f.On(ctx, c, CalleeArrived))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Equal(t, []string{"answer"}, callee.did)
 	assert.Empty(t, caller.timer, "hold must not start before the callee answers")
-	require.NoError(t, f.On(ctx, c, CallerAnswered))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CallerAnswered}))
 	assert.Empty(t, caller.timer, "hold runs from the callee's answer")
-	require.NoError(t, f.On(ctx, c, CalleeAnswered))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeAnswered}))
 	assert.Equal(t, []time.Duration{3 * time.Second}, caller.fire())
 	assert.Equal(t, []string{"hangup NORMAL_CLEARING"}, caller.did)
 
 	// answer_delay schedules the answer instead.
 	f = build(t, "park", map[string]string{"answer_delay": "250ms"})
 	c, _, callee = newCall(time.Second)
-	require.NoError(t, f.On(ctx, c, CalleeArrived))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Empty(t, callee.did)
 	assert.Equal(t, []time.Duration{250 * time.Millisecond}, callee.fire())
 	assert.Equal(t, []string{"answer"}, callee.did)
@@ -108,7 +108,7 @@ func TestParkAnswersHoldsFromCalleeAnswerThenHangsUp(t *testing.T) {
 	// A failing command is the flow's error.
 	c, _, callee = newCall(time.Second)
 	callee.fail = errors.New("-ERR No such channel!")
-	assert.ErrorContains(t, build(t, "park", nil).On(ctx, c, CalleeArrived), "answering callee")
+	assert.ErrorContains(t, build(t, "park", nil).On(ctx, c, Event{Kind: CalleeArrived}), "answering callee")
 }
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -166,20 +166,61 @@ func TestJudge(t *testing.T) {
 			assert.Equal(t, tt.reason, r.Reason, "reason")
 			assert.Equal(t, tt.counts, r.Counts, "counts")
 			assert.Equal(t, tt.fields, r.Fields, "fields")
+			spec, _ := Lookup(tt.use)
+			for name := range r.Counts {
+				assert.True(t, declared(spec.Counters, name), "%s counts %q, which its Spec does not declare", tt.use, name)
+			}
+			for name := range r.Fields {
+				assert.True(t, declared(spec.Fields, name), "%s sets field %q, which its Spec does not declare", tt.use, name)
+			}
 		})
 	}
+}
+
+func declared(ms []Measure, name string) bool {
+	for _, m := range ms {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEventNames(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for k := CalleeArrived; k <= LegHungUp; k++ {
+		name := k.String()
+		assert.NotEqual(t, "unknown", name, "EventKind(%d) has no name", k)
+		assert.False(t, seen[name], "EventKind(%d): name %q used twice", k, name)
+		seen[name] = true
+	}
+	assert.Equal(t, "unknown", (LegHungUp + 1).String())
+	assert.Equal(t, "callee_arrived", Event{Kind: CalleeArrived}.String())
+	assert.Equal(t, "callee", LegCallee.String())
+	stats := MediaStats{"rtp_audio_in_mos": "4.50", "rtp_audio_in_packet_count": "250", "bad": "x"}
+	mos, ok := stats.Float("rtp_audio_in_mos")
+	assert.True(t, ok)
+	assert.InDelta(t, 4.5, mos, 1e-9)
+	n, ok := stats.Int("rtp_audio_in_packet_count")
+	assert.True(t, ok)
+	assert.Equal(t, int64(250), n)
+	_, ok = stats.Float("bad")
+	assert.False(t, ok)
+	_, ok = stats.Int("missing")
+	assert.False(t, ok)
 }
 
 func TestRejectActions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, _, callee := newCall(0)
-	require.NoError(t, build(t, "reject", nil).On(ctx, c, CalleeArrived))
+	require.NoError(t, build(t, "reject", nil).On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Equal(t, []string{"respond 486"}, callee.did)
 	c, _, callee = newCall(0)
-	require.NoError(t, build(t, "reject", map[string]string{"cause": "CALL_REJECTED"}).On(ctx, c, CalleeArrived))
+	require.NoError(t, build(t, "reject", map[string]string{"cause": "CALL_REJECTED"}).On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Equal(t, []string{"hangup CALL_REJECTED"}, callee.did)
-	require.NoError(t, build(t, "reject", nil).On(ctx, c, CalleeAnswered), "other events are ignored")
+	require.NoError(t, build(t, "reject", nil).On(ctx, c, Event{Kind: CalleeAnswered}), "other events are ignored")
 }
 
 func TestRingbackActions(t *testing.T) {
@@ -188,17 +229,17 @@ func TestRingbackActions(t *testing.T) {
 
 	f := build(t, "ringback", map[string]string{"ring_for": "3s"})
 	c, caller, callee := newCall(10 * time.Second)
-	require.NoError(t, f.On(ctx, c, CalleeArrived))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Equal(t, []string{"ring_ready"}, callee.did)
 	assert.Equal(t, []time.Duration{3 * time.Second}, callee.fire())
 	assert.Equal(t, []string{"ring_ready", "answer"}, callee.did)
-	require.NoError(t, f.On(ctx, c, CalleeAnswered))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeAnswered}))
 	assert.Equal(t, []time.Duration{10 * time.Second}, caller.fire())
 	assert.Equal(t, []string{"hangup NORMAL_CLEARING"}, caller.did)
 
 	f = build(t, "ringback", map[string]string{"mode": "pre_answer", "then": "caller_hangup", "ring_for": "1s"})
 	c, caller, callee = newCall(10 * time.Second)
-	require.NoError(t, f.On(ctx, c, CalleeArrived))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
 	assert.Equal(t, []string{"pre_answer", "play " + RingbackTone}, callee.did)
 	assert.Empty(t, callee.timer, "the callee never answers")
 	assert.Equal(t, []time.Duration{time.Second}, caller.fire())

@@ -18,7 +18,21 @@ type Park struct {
 
 var _ Flow = Park{}
 
-func newPark(p params) (Flow, error) {
+func parkSpec() Spec {
+	return Spec{
+		Name: "park",
+		Doc:  "The callee answers and both legs are held for the stage's hold time; then the caller hangs up. The baseline: a call succeeds when it is answered and ends NORMAL_CLEARING.",
+		Params: []Param{
+			{Name: "answer_delay", Type: TypeDuration, Default: "0s", Doc: "How long the callee leg waits, parked and unanswered, before answering."},
+		},
+		New: newPark,
+		Judges: "Success: the caller leg was answered and the flow itself ended it (`NORMAL_CLEARING`) after the hold. " +
+			"Failure reasons: the caller's cause (`USER_BUSY`, `MEDIA_TIMEOUT`, ...), `not_answered`, or `early_hangup` " +
+			"(answered, but the far end, the SUT or the node ended it before the hold was over: a dropped call).",
+	}
+}
+
+func newPark(p Params) (Flow, error) {
 	d, err := p.duration("answer_delay")
 	if err != nil {
 		return nil, err
@@ -31,7 +45,7 @@ func (Park) Use() string { return "park" }
 
 // On implements Flow.
 func (f Park) On(ctx context.Context, c *Call, ev Event) error {
-	switch ev {
+	switch ev.Kind {
 	case CalleeArrived:
 		return answerAfter(ctx, c, f.AnswerDelay)
 	case CalleeAnswered:

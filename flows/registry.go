@@ -41,18 +41,38 @@ type Param struct {
 	Group string
 }
 
-// Spec describes a flow: its name, what it does, its parameters. Later
-// issues add the behaviour (a constructor) as further fields; the registry
-// stays a function returning fresh values, so nothing here is shared mutable
-// state.
+// Spec is everything callplan knows about a flow: its name, what it does,
+// its parameters, how it is built, how it judges a call and what it
+// measures. It is the one registry: the plan's schema, validation,
+// docs/flows.md and flows.New all read it. Each flow's file returns its
+// Spec from a function (fresh values, so nothing here is shared mutable
+// state) listed in registered().
 type Spec struct {
-	Name   string
+	Name string
+	// Doc says what the flow does, in a sentence or three.
 	Doc    string
 	Params []Param
 	// Check, when set, validates the parameters together (after each has
 	// passed its own type check), e.g. "exactly one of code and cause".
 	// with holds the values the plan wrote, without defaults.
 	Check func(with map[string]string) []ParamError
+	// New builds the flow from resolved parameters (checked, defaults
+	// applied); flows.New is the way in.
+	New func(Params) (Flow, error)
+	// Judges says when a call of this flow succeeds and the reasons it
+	// fails with.
+	Judges string
+	// Counters are the counters the flow's Judge may add to a record
+	// (assertions read them as flows.NAME.COUNTER); Fields the CDR fields
+	// it may set.
+	Counters []Measure
+	Fields   []Measure
+}
+
+// Measure is one of a flow's own counters or CDR fields.
+type Measure struct {
+	Name string
+	Doc  string
 }
 
 // ParamError is one problem with a flow's parameters. Param is "" for a
@@ -69,34 +89,30 @@ func (e ParamError) Error() string {
 	return e.Param + ": " + e.Msg
 }
 
+// registered lists every flow's Spec; a new flow adds its own here.
+func registered() []func() Spec {
+	return []func() Spec{parkSpec, rejectSpec, ringbackSpec}
+}
+
 // Specs returns every flow callplan knows, sorted by name.
 func Specs() []Spec {
-	return []Spec{
-		{
-			Name: "park",
-			Doc:  "The callee answers and both legs are held for the stage's hold time; then the caller hangs up. The baseline: a call succeeds when it is answered and ends NORMAL_CLEARING.",
-			Params: []Param{
-				{Name: "answer_delay", Type: TypeDuration, Default: "0s", Doc: "How long the callee leg waits, parked and unanswered, before answering."},
-			},
-		},
-		{
-			Name: "reject",
-			Doc:  "The callee refuses the INVITE (switchio's CalleeBlockOnInvite): it responds with a SIP code or hangs up with a cause. The expected failure counts as success for this flow.",
-			Params: []Param{
-				{Name: "code", Type: TypeInt, Default: "486", Min: 400, Max: 699, Group: "refusal", Doc: "SIP final response code to refuse with (respond CODE), 400-699. Not with cause."},
-				{Name: "cause", Type: TypeEnum, Enum: hangupCauses(), Group: "refusal", Doc: "FreeSWITCH hangup cause to refuse with instead of a code (uuid_kill UUID CAUSE), e.g. CALL_REJECTED."},
-			},
-		},
-		{
-			Name: "ringback",
-			Doc:  "The callee rings first (switchio's CalleeRingback): it signals ringing (180) or early media (183), waits ring_for, then answers, or leaves the caller to hang up unanswered.",
-			Params: []Param{
-				{Name: "mode", Type: TypeEnum, Default: "ring_ready", Enum: []string{"ring_ready", "pre_answer"}, Doc: "ring_ready sends 180 Ringing; pre_answer sends 183 with early media."},
-				{Name: "ring_for", Type: TypeDuration, Default: "2s", Doc: "How long the callee rings before `then` happens."},
-				{Name: "then", Type: TypeEnum, Default: "answer", Enum: []string{"answer", "caller_hangup"}, Doc: "answer: the callee answers and the call is held as in park; caller_hangup: the caller hangs up while ringing (expected ORIGINATOR_CANCEL)."},
-			},
-		},
+	fs := registered()
+	specs := make([]Spec, len(fs))
+	for i, f := range fs {
+		specs[i] = f()
 	}
+	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	return specs
+}
+
+// Counter reports whether the flow declares counter name.
+func (s Spec) Counter(name string) bool {
+	for _, c := range s.Counters {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Lookup returns the flow named name.

@@ -1,12 +1,16 @@
 package flows
 
 import (
+	"regexp"
 	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// metricsName is what an assertion can name after flows.NAME.
+var metricsName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func TestSpecsAreWellFormed(t *testing.T) {
 	t.Parallel()
@@ -15,6 +19,12 @@ func TestSpecsAreWellFormed(t *testing.T) {
 	assert.True(t, sort.SliceIsSorted(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name }), "Specs() sorted by name")
 	for _, s := range specs {
 		assert.NotEmpty(t, s.Doc, "flow %s has no doc", s.Name)
+		assert.NotEmpty(t, s.Judges, "flow %s does not say how it judges", s.Name)
+		assert.NotNil(t, s.New, "flow %s has no constructor", s.Name)
+		for _, m := range append(append([]Measure(nil), s.Counters...), s.Fields...) {
+			assert.NotEmpty(t, m.Doc, "flow %s: measure %s has no doc", s.Name, m.Name)
+			assert.True(t, metricsName.MatchString(m.Name), "flow %s: measure %q is not a lower_snake name", s.Name, m.Name)
+		}
 		seen := map[string]bool{}
 		for _, p := range s.Params {
 			assert.False(t, seen[p.Name], "flow %s: duplicate param %s", s.Name, p.Name)

@@ -25,7 +25,28 @@ type Reject struct {
 
 var _ Flow = Reject{}
 
-func newReject(p params) (Flow, error) {
+func rejectSpec() Spec {
+	return Spec{
+		Name: "reject",
+		Doc:  "The callee refuses the INVITE (switchio's CalleeBlockOnInvite): it responds with a SIP code or hangs up with a cause. The expected failure counts as success for this flow.",
+		Params: []Param{
+			{Name: "code", Type: TypeInt, Default: "486", Min: 400, Max: 699, Group: "refusal", Doc: "SIP final response code to refuse with (respond CODE), 400-699. Not with cause."},
+			{Name: "cause", Type: TypeEnum, Enum: hangupCauses(), Group: "refusal", Doc: "FreeSWITCH hangup cause to refuse with instead of a code (uuid_kill UUID CAUSE), e.g. CALL_REJECTED."},
+		},
+		New: newReject,
+		Judges: "Success (the expected refusal): the caller leg was not answered, and it received the code (its `sip_term_status`), " +
+			"or ended with the cause that code maps to (`486` → `USER_BUSY`, `603` → `CALL_REJECTED`, `404` → `UNALLOCATED_NUMBER`, " +
+			"`503` → `NORMAL_TEMPORARY_FAILURE`; esl-reference 5.5), or with the configured cause. " +
+			"Failure reasons: `unexpected_answer`, `unexpected_sip_<code>`, `unexpected_<CAUSE>`.",
+		Counters: []Measure{
+			{Name: "expected", Doc: "the caller saw the refusal the callee sent"},
+			{Name: "unexpected", Doc: "the callee leg arrived but the caller saw something else (answered, or another code): the SUT rewrote or lost the refusal"},
+		},
+		Fields: []Measure{{Name: "expected_sip", Doc: "the SIP code the refusal should produce"}},
+	}
+}
+
+func newReject(p Params) (Flow, error) {
 	code, hasCode, err := p.int("code")
 	if err != nil {
 		return nil, err
@@ -44,7 +65,7 @@ func (Reject) Use() string { return "reject" }
 
 // On implements Flow.
 func (f Reject) On(ctx context.Context, c *Call, ev Event) error {
-	if ev != CalleeArrived {
+	if ev.Kind != CalleeArrived {
 		return nil
 	}
 	if f.Cause != "" {

@@ -29,7 +29,25 @@ var _ Flow = Ringback{}
 // ringback cadence, 2 s on, 4 s off, 440+480 Hz, repeated.
 const RingbackTone = "tone_stream://%(2000,4000,440,480);loops=-1"
 
-func newRingback(p params) (Flow, error) {
+func ringbackSpec() Spec {
+	return Spec{
+		Name: "ringback",
+		Doc:  "The callee rings first (switchio's CalleeRingback): it signals ringing (180) or early media (183, with the North American ringback tone `" + RingbackTone + "` played into it), waits ring_for, then answers, or leaves the caller to hang up unanswered.",
+		Params: []Param{
+			{Name: "mode", Type: TypeEnum, Default: "ring_ready", Enum: []string{"ring_ready", "pre_answer"}, Doc: "ring_ready sends 180 Ringing; pre_answer sends 183 with early media."},
+			{Name: "ring_for", Type: TypeDuration, Default: "2s", Doc: "How long the callee rings before `then` happens."},
+			{Name: "then", Type: TypeEnum, Default: "answer", Enum: []string{"answer", "caller_hangup"}, Doc: "answer: the callee answers and the call is held as in park; caller_hangup: the caller hangs up while ringing (expected ORIGINATOR_CANCEL)."},
+		},
+		New: newRingback,
+		Judges: "Success with `then: answer`: the caller saw ringing or early media, was answered, and was held and ended by the flow as in park. " +
+			"With `then: caller_hangup`: the caller saw ringing, was never answered, and the callee leg ended `ORIGINATOR_CANCEL`. " +
+			"Failure reasons: those of park, `no_ringback` (the caller saw neither 180 nor 183), `unexpected_answer`, or the callee's cause.",
+		Counters: []Measure{{Name: "no_ringback", Doc: "the caller saw neither 180 nor 183: the SUT swallowed it"}},
+		Fields:   []Measure{{Name: "ringback_ms", Doc: "caller progress to caller answer, milliseconds"}},
+	}
+}
+
+func newRingback(p Params) (Flow, error) {
 	d, err := p.duration("ring_for")
 	if err != nil {
 		return nil, err
@@ -43,7 +61,7 @@ func (Ringback) Use() string { return "ringback" }
 
 // On implements Flow.
 func (f Ringback) On(ctx context.Context, c *Call, ev Event) error {
-	switch ev {
+	switch ev.Kind {
 	case CalleeArrived:
 		if f.PreAnswer {
 			if err := c.Callee.PreAnswer(ctx); err != nil {

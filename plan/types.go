@@ -120,7 +120,7 @@ type Originate struct {
 
 // Flow is one entry of the weighted flow mix.
 type Flow struct {
-	Use    string            `yaml:"use" required:"true" doc:"Flow name (see docs/flows.md): park, ringback, reject."`
+	Use    string            `yaml:"use" required:"true" doc:"Flow name, one of the flows in docs/flows.md."`
 	Name   string            `yaml:"name" doc:"Name in reports and assertions; defaults to use. Needed when one flow is used twice."`
 	Weight int               `yaml:"weight" doc:"Relative share of calls."`
 	With   map[string]Scalar `yaml:"with" doc:"The flow's parameters."`

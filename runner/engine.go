@@ -662,12 +662,12 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 		case "CHANNEL_PARK":
 			if !c.arrived {
 				c.arrived = true
-				post = append(post, flows.CalleeArrived)
+				post = append(post, flows.Event{Kind: flows.CalleeArrived, Leg: flows.LegCallee, At: at})
 			}
 		case "CHANNEL_ANSWER":
 			if r.CalleeAnswer.IsZero() {
 				r.CalleeAnswer = at
-				post = append(post, flows.CalleeAnswered)
+				post = append(post, flows.Event{Kind: flows.CalleeAnswered, Leg: flows.LegCallee, At: at})
 			}
 		case "CHANNEL_HANGUP_COMPLETE":
 			c.calleeDone = true
@@ -688,7 +688,7 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 		case "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA":
 			if r.CallerProgress.IsZero() {
 				r.CallerProgress = at
-				post = append(post, flows.CallerProgress)
+				post = append(post, flows.Event{Kind: flows.CallerProgress, Leg: flows.LegCaller, At: at})
 			}
 		case "CHANNEL_ANSWER":
 			if r.CallerAnswer.IsZero() {
@@ -696,7 +696,7 @@ func (e *engine) handle(n *node, ev *esl.Event) {
 				if !c.smoke {
 					defer e.col.AnsweredIn(r.Flow, r.CallerNode)
 				}
-				post = append(post, flows.CallerAnswered)
+				post = append(post, flows.Event{Kind: flows.CallerAnswered, Leg: flows.LegCaller, At: at})
 			}
 		case "CHANNEL_HANGUP_COMPLETE":
 			c.callerDone = true

@@ -404,7 +404,7 @@ type answerOnly struct{}
 
 func (answerOnly) Use() string { return "answer_only" }
 func (answerOnly) On(ctx context.Context, c *flows.Call, ev flows.Event) error {
-	if ev == flows.CalleeArrived {
+	if ev.Kind == flows.CalleeArrived {
 		return c.Callee.Answer(ctx)
 	}
 	return nil

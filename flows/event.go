@@ -1,0 +1,154 @@
+package flows
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EventKind says what happened to a call.
+type EventKind int
+
+// Event kinds. The first four drive the call-progress flows (park,
+// ringback, reject); the rest carry media results for flows that check
+// DTMF, playback, recording, BERT and tones.
+const (
+	// CalleeArrived: the callee leg reached a node and is parked,
+	// unanswered, waiting for the flow (CHANNEL_PARK of the inbound leg).
+	CalleeArrived EventKind = iota + 1
+	// CalleeAnswered: the callee leg was answered (its CHANNEL_ANSWER).
+	CalleeAnswered
+	// CallerProgress: the caller leg got ringing or early media.
+	CallerProgress
+	// CallerAnswered: the caller leg was answered.
+	CallerAnswered
+	// DTMFReceived: Leg received a digit (Event.Digit, Event.DigitDuration).
+	DTMFReceived
+	// PlaybackStarted and PlaybackStopped: a playback on Leg began or
+	// ended (Event.Media).
+	PlaybackStarted
+	PlaybackStopped
+	// RecordStarted and RecordStopped: a recording on Leg began or ended
+	// (Event.Media).
+	RecordStarted
+	RecordStopped
+	// BERTInSync, BERTLostSync, BERTTimeout: bert_test on Leg reached
+	// sync, lost it (Event.BERT), or never reached it in time
+	// (mod_bert::in_sync, ::lost_sync, ::timeout; esl-reference 5.4).
+	BERTInSync
+	BERTLostSync
+	BERTTimeout
+	// ToneDetected: a tone detector on Leg heard its tone (Event.Tone).
+	ToneDetected
+	// LegHungUp: Leg ended; Event.Stats holds its end-of-call media
+	// figures.
+	LegHungUp
+)
+
+var kindNames = [...]string{
+	CalleeArrived:   "callee_arrived",
+	CalleeAnswered:  "callee_answered",
+	CallerProgress:  "caller_progress",
+	CallerAnswered:  "caller_answered",
+	DTMFReceived:    "dtmf",
+	PlaybackStarted: "playback_start",
+	PlaybackStopped: "playback_stop",
+	RecordStarted:   "record_start",
+	RecordStopped:   "record_stop",
+	BERTInSync:      "bert_in_sync",
+	BERTLostSync:    "bert_lost_sync",
+	BERTTimeout:     "bert_timeout",
+	ToneDetected:    "tone_detected",
+	LegHungUp:       "leg_hung_up",
+}
+
+func (k EventKind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Leg names one leg of a call.
+type Leg int
+
+// The two legs: the caller leg is the one the runner originates, the
+// callee leg the one that arrives through the SUT.
+const (
+	LegCaller Leg = iota + 1
+	LegCallee
+)
+
+func (l Leg) String() string {
+	switch l {
+	case LegCaller:
+		return "caller"
+	case LegCallee:
+		return "callee"
+	}
+	return "unknown"
+}
+
+// Event is something that happened to a call that a flow may act on. The
+// runner delivers each at most once per call, in the order they happen;
+// events of one call are never delivered concurrently. Only the payload
+// field that belongs to Kind is set.
+type Event struct {
+	Kind EventKind
+	// Leg is the leg it happened on.
+	Leg Leg
+	// At is when the node says it happened (zero when unknown).
+	At time.Time
+
+	// Digit is the DTMF digit received (0-9, *, #, A-D) and
+	// DigitDuration how long it lasted.
+	Digit         string
+	DigitDuration time.Duration
+	// Media is a playback's or a recording's outcome.
+	Media MediaResult
+	// BERT is the bit-error report of a lost sync.
+	BERT BERTReport
+	// Tone names the tone a detector heard.
+	Tone string
+	// Stats are the leg's end-of-call media figures.
+	Stats MediaStats
+}
+
+func (e Event) String() string { return e.Kind.String() }
+
+// MediaResult is what a playback or a recording did.
+type MediaResult struct {
+	// Path is the file or stream played or recorded.
+	Path string
+	// Status is how it ended: a playback's Playback-Status (done, break),
+	// a recording's Record-Completion-Cause (success-maxtime, ...).
+	Status string
+	// Duration is how long it ran (playback_ms / record_ms), on stop.
+	Duration time.Duration
+}
+
+// BERTReport is mod_bert's lost_sync report (esl-reference 3.7).
+type BERTReport struct {
+	LostPercent float64 // sync_lost_percent: errors in the window, percent
+	LostCount   int     // sync_lost_count: losses so far on the leg
+	CNGCount    int     // cng_count: comfort-noise frames seen
+	ErrSamples  int     // err_samples: samples in error
+}
+
+// MediaStats are a leg's end-of-call RTP figures under FreeSWITCH's own
+// variable names (rtp_audio_in_mos, rtp_audio_in_jitter_loss_rate,
+// rtp_audio_out_packet_count, ...; esl-reference 3.9), the same on
+// FreeSWITCH and on the agent.
+type MediaStats map[string]string
+
+// Float reads figure name as a number.
+func (s MediaStats) Float(name string) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(s[name]), 64)
+	return v, err == nil
+}
+
+// Int reads figure name as an integer.
+func (s MediaStats) Int(name string) (int64, bool) {
+	v, err := strconv.ParseInt(strings.TrimSpace(s[name]), 10, 64)
+	return v, err == nil
+}
