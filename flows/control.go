@@ -6,9 +6,8 @@ import (
 )
 
 // CallControl is everything a flow may do to one leg of a call. The runner
-// implements it on top of esl (uuid_answer, uuid_kill, uuid_broadcast, ...)
-// against the node the leg lives on; flows never see sockets, nodes or
-// events, so they are tested against a fake.
+// implements it on the driver of the node the leg lives on; flows never
+// see sockets, nodes or wire events, so they are tested against a fake.
 type CallControl interface {
 	// Answer answers the leg (200 OK).
 	Answer(ctx context.Context) error
@@ -31,6 +30,13 @@ type CallControl interface {
 	SendDTMF(ctx context.Context, digits string) error
 	// SetVar sets a channel variable on the leg.
 	SetVar(ctx context.Context, name, value string) error
+	// Execute runs an application on the leg in the background (bert_test,
+	// echo, tone_detect, ...) with its argument text ("" for none).
+	Execute(ctx context.Context, app, args string) error
+	// StopPlayback stops what Play started.
+	StopPlayback(ctx context.Context) error
+	// StopRecord stops the recording to path that Record started.
+	StopRecord(ctx context.Context, path string) error
 	// Schedule runs fn after d unless the call has ended by then. fn gets
 	// a context that ends when the call does. Timers belong to the call:
 	// the runner stops them all when the call ends.

@@ -91,15 +91,20 @@ func (l Leg) String() string {
 
 // Event is something that happened to a call that a flow may act on. The
 // runner delivers each at most once per call, in the order they happen;
-// events of one call are never delivered concurrently. Only the payload
-// field that belongs to Kind is set.
+// events of one call are never delivered concurrently.
 type Event struct {
 	Kind EventKind
 	// Leg is the leg it happened on.
 	Leg Leg
 	// At is when the node says it happened (zero when unknown).
 	At time.Time
+	Payload
+}
 
+// Payload is what an event carries beyond its kind; only the field that
+// belongs to the kind is set. The runner's driver events carry the same
+// payload, so it reaches a flow as the node reported it.
+type Payload struct {
 	// Digit is the DTMF digit received (0-9, *, #, A-D) and
 	// DigitDuration how long it lasted.
 	Digit         string

@@ -42,6 +42,11 @@ func (l *fakeLeg) SendDTMF(_ context.Context, d string) error { return l.do("dtm
 func (l *fakeLeg) SetVar(_ context.Context, n, v string) error {
 	return l.do("set " + n + "=" + v)
 }
+func (l *fakeLeg) Execute(_ context.Context, app, args string) error {
+	return l.do("execute " + app + " " + args)
+}
+func (l *fakeLeg) StopPlayback(context.Context) error           { return l.do("stop_playback") }
+func (l *fakeLeg) StopRecord(_ context.Context, p string) error { return l.do("stop_record " + p) }
 func (l *fakeLeg) Schedule(d time.Duration, fn func(context.Context)) {
 	l.timer = append(l.timer, scheduled{d, fn})
 }

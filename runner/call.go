@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,12 +14,12 @@ import (
 // call is one call in flight. Guarded by the engine's mutex, except the
 // fields set once at creation.
 type call struct {
-	id, jobID string
-	stage     int
-	flowName  string
-	flow      flows.Flow
-	node      *node // caller node
-	smoke     bool  // the preflight smoke call: not counted
+	id       string
+	stage    int
+	flowName string
+	flow     flows.Flow
+	node     *node // caller node
+	smoke    bool  // the preflight smoke call: not counted
 
 	ctx    context.Context // ends when the call ends
 	cancel context.CancelFunc
@@ -49,8 +48,8 @@ type call struct {
 	done    chan struct{} // closed when the call has ended (smoke call)
 }
 
-// leg implements flows.CallControl on one leg of a call, with api
-// commands sent to the node the leg lives on.
+// leg implements flows.CallControl on one leg of a call, as actions on
+// the driver of the node the leg lives on.
 type leg struct {
 	e      *engine
 	c      *call
@@ -71,72 +70,57 @@ func (l *leg) target() (*node, string, error) {
 	return l.c.node, l.c.id, nil
 }
 
-func (l *leg) api(ctx context.Context, format string, args ...any) error {
-	n, uuid, err := l.target()
+func (l *leg) do(ctx context.Context, a Action) error {
+	n, id, err := l.target()
 	if err != nil {
 		return err
 	}
-	if err := safeArg(uuid); err != nil {
-		return err
-	}
-	cmd := strings.Replace(fmt.Sprintf(format, args...), "$uuid", uuid, 1)
-	_, err = l.e.api(ctx, n, cmd)
-	return err
+	return l.e.act(ctx, n, id, a)
 }
 
-func (l *leg) Answer(ctx context.Context) error    { return l.api(ctx, "uuid_answer $uuid") }
-func (l *leg) PreAnswer(ctx context.Context) error { return l.api(ctx, "uuid_pre_answer $uuid") }
-func (l *leg) RingReady(ctx context.Context) error { return l.api(ctx, "uuid_ring_ready $uuid") }
+func (l *leg) Answer(ctx context.Context) error    { return l.do(ctx, Action{Kind: ActAnswer}) }
+func (l *leg) PreAnswer(ctx context.Context) error { return l.do(ctx, Action{Kind: ActPreAnswer}) }
+func (l *leg) RingReady(ctx context.Context) error { return l.do(ctx, Action{Kind: ActRingReady}) }
 
 func (l *leg) Respond(ctx context.Context, code int) error {
-	if code < 100 || code > 699 {
-		return fmt.Errorf("respond: SIP code %d out of range", code)
-	}
-	return l.api(ctx, "uuid_broadcast $uuid respond::%d aleg", code)
+	return l.do(ctx, Action{Kind: ActRespond, Code: code})
 }
 
 func (l *leg) Hangup(ctx context.Context, cause string) error {
-	if err := safeArg(cause); err != nil {
-		return err
-	}
 	if !l.callee {
 		l.e.mu.Lock()
 		l.c.rec.EndedByFlow = true
 		l.e.mu.Unlock()
 	}
-	return l.api(ctx, "uuid_kill $uuid %s", cause)
+	return l.do(ctx, Action{Kind: ActHangup, Cause: cause})
 }
 
 func (l *leg) Play(ctx context.Context, url string) error {
-	if err := safeArg(url); err != nil {
-		return err
-	}
-	return l.api(ctx, "uuid_broadcast $uuid %s aleg", url)
+	return l.do(ctx, Action{Kind: ActPlay, URL: url})
+}
+
+func (l *leg) StopPlayback(ctx context.Context) error {
+	return l.do(ctx, Action{Kind: ActStopPlayback})
 }
 
 func (l *leg) Record(ctx context.Context, path string, limit time.Duration) error {
-	if err := safeArg(path); err != nil {
-		return err
-	}
-	secs := max(int(limit.Round(time.Second)/time.Second), 1)
-	return l.api(ctx, "uuid_record $uuid start %s %d", path, secs)
+	return l.do(ctx, Action{Kind: ActRecord, Path: path, Limit: limit})
+}
+
+func (l *leg) StopRecord(ctx context.Context, path string) error {
+	return l.do(ctx, Action{Kind: ActStopRecord, Path: path})
 }
 
 func (l *leg) SendDTMF(ctx context.Context, digits string) error {
-	if err := safeArg(digits); err != nil {
-		return err
-	}
-	return l.api(ctx, "uuid_send_dtmf $uuid %s", digits)
+	return l.do(ctx, Action{Kind: ActSendDTMF, Digits: digits})
 }
 
 func (l *leg) SetVar(ctx context.Context, name, value string) error {
-	if err := safeArg(name); err != nil {
-		return err
-	}
-	if strings.ContainsAny(value, "\r\n") {
-		return fmt.Errorf("set %s: value contains a line break", name)
-	}
-	return l.api(ctx, "uuid_setvar $uuid %s %s", name, value)
+	return l.do(ctx, Action{Kind: ActSetVar, Name: name, Value: value})
+}
+
+func (l *leg) Execute(ctx context.Context, app, args string) error {
+	return l.do(ctx, Action{Kind: ActExecute, App: app, Args: args})
 }
 
 // Schedule runs fn after d on its own goroutine unless the call has ended;
@@ -200,15 +184,15 @@ func (c *call) judge() {
 	}
 }
 
-// sipStatus reads the caller leg's final SIP status from its
-// CHANNEL_HANGUP_COMPLETE: sip_term_status when FreeSWITCH received the
-// final message, else 200 for an answered call (esl-reference 3.9).
-func sipStatus(termStatus string, answered bool) int {
-	if v, err := strconv.Atoi(strings.TrimSpace(termStatus)); err == nil && v >= 100 {
-		if answered && v >= 300 {
+// sipStatus is the caller leg's final SIP status for the record: the
+// status it received, else 200 for an answered call (an answered call's
+// status is its 200, whatever ended it).
+func sipStatus(received int, answered bool) int {
+	if received >= 100 {
+		if answered && received >= 300 {
 			return 200
 		}
-		return v
+		return received
 	}
 	if answered {
 		return 200

@@ -7,9 +7,10 @@
 // (engine.go), one pacing goroutine, one event pump per node and a short-
 // lived actor per call while its flow acts, all state under one mutex; the
 // call and its flows.CallControl legs (call.go); nodes, the overdrive guard
-// and selection policies (node.go); Preflight; and Conn, the narrow view of
-// a node's Event Socket the runner needs, provided by the esl package's
-// client through DialESL (eslclient.go). Tests drive the engine against an
-// in-memory switch at that boundary and, tagged e2e, against embedded
-// agents over real SIP.
+// and selection policies (node.go); and Driver, a generator node in the
+// runner's own terms, delivering typed LegEvents (driver.go). The ESL
+// driver (esldriver.go, eslcommands.go, eslevents.go, eslpreflight.go) is
+// the only part that knows FreeSWITCH's command text and header names.
+// Tests drive the engine through an in-memory Driver double and, tagged
+// e2e, against embedded agents over real SIP.
 package runner

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
 	"github.com/google/uuid"
@@ -36,12 +34,6 @@ type FlowMix struct {
 	Weight int
 }
 
-// Origination is what the originate command builder gets for one call.
-type Origination struct {
-	CallID, RunID, Flow, Stage string
-	Node                       NodeSpec
-}
-
 // Config is one run, resolved from a plan.
 type Config struct {
 	RunID  string
@@ -55,11 +47,12 @@ type Config struct {
 	RandomFlows bool
 	// MaxCalls caps originates over the run; 0 means no cap.
 	MaxCalls int
-	// Originate builds the argument of `bgapi` (the whole originate
-	// command) for a call. It must set origination_uuid to the call id,
-	// sip_h_X-callplan-call and sip_h_X-callplan-run, and park the
-	// answered caller leg.
-	Originate func(Origination) (string, error)
+	// Dial completes each call's Origination from the plan: the engine
+	// fills in the call's identity (CallID, RunID, Flow, Stage, Node) and
+	// Dial adds where it goes and what it carries (Destination, caller id,
+	// Timeout, Headers, Variables). An error fails the call
+	// originate_error.
+	Dial func(Origination) (Origination, error)
 	// OriginateTimeout is the plan's originate timeout; a call whose callee
 	// leg has not arrived a second after it fails no_callee_leg.
 	OriginateTimeout time.Duration
@@ -102,9 +95,8 @@ type engine struct {
 	holds    []*holdSource
 
 	mu         sync.Mutex
-	calls      map[string]*call // by call id (= caller Unique-ID)
-	byCallee   map[string]*call // by callee Unique-ID
-	byJob      map[string]*call
+	calls      map[string]*call // by call id (= the caller leg's id)
+	byCallee   map[string]*call // by the callee leg's id
 	active     int
 	stageCalls []int
 	runCalls   int
@@ -135,8 +127,8 @@ func newEngine(cfg Config) (*engine, error) {
 	if len(cfg.Flows) == 0 {
 		return nil, errors.New("no flows")
 	}
-	if cfg.Originate == nil || cfg.Collector == nil {
-		return nil, errors.New("config needs Originate and Collector")
+	if cfg.Dial == nil || cfg.Collector == nil {
+		return nil, errors.New("config needs Dial and Collector")
 	}
 	if cfg.OriginateTimeout <= 0 {
 		cfg.OriginateTimeout = 60 * time.Second
@@ -160,7 +152,7 @@ func newEngine(cfg Config) (*engine, error) {
 	}
 	e := &engine{
 		cfg: cfg, col: cfg.Collector, sched: sched,
-		calls: map[string]*call{}, byCallee: map[string]*call{}, byJob: map[string]*call{},
+		calls: map[string]*call{}, byCallee: map[string]*call{},
 		stageCalls: make([]int, len(cfg.Stages)),
 	}
 	callers := 0
@@ -281,7 +273,7 @@ func (e *engine) endStuck() {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
 	defer cancel()
-	e.hupall(ctx)
+	e.endRuns(ctx)
 	_ = e.drain(ctx)
 	e.closeRemaining()
 }
@@ -450,7 +442,7 @@ func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
 	id := uuid.NewString()
 	ctx, cancel := context.WithCancel(e.ctx)
 	c := &call{
-		id: id, jobID: uuid.NewString(), stage: si, flowName: fm.Name, flow: fm.Flow, node: n,
+		id: id, stage: si, flowName: fm.Name, flow: fm.Flow, node: n,
 		smoke: smoke, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}
 	c.fc = flows.Call{ID: id, Caller: &leg{e: e, c: c}, Callee: &leg{e: e, c: c, callee: true}}
@@ -465,12 +457,11 @@ func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
 	n.pending++
 	c.isPending = true
 	e.calls[id] = c
-	e.byJob[c.jobID] = c
 	e.active++
 	return c
 }
 
-// originate sends the call's bgapi originate.
+// originate hands the call to its node's driver.
 func (e *engine) originate(c *call) {
 	defer e.wg.Done()
 	defer e.origWG.Done()
@@ -485,7 +476,7 @@ func (e *engine) originate(c *call) {
 		return
 	}
 	e.mu.Unlock()
-	cmd, err := e.cfg.Originate(Origination{
+	o, err := e.cfg.Dial(Origination{
 		CallID: c.id, RunID: e.cfg.RunID, Flow: c.flowName, Stage: c.rec.Stage, Node: c.node.NodeSpec,
 	})
 	if err != nil {
@@ -496,7 +487,9 @@ func (e *engine) originate(c *call) {
 	c.sentAt, c.rec.OriginateSent = sent, sent
 	e.mu.Unlock()
 	if err == nil {
-		err = c.node.Conn.BgAPI(e.ctx, cmd, c.jobID)
+		if err = c.node.Driver.Originate(e.ctx, o); errors.Is(err, ErrBadOrigination) {
+			err = fmt.Errorf("%w: %w", errBuild, err)
+		}
 	}
 	e.mu.Lock()
 	c.node.reply.add(time.Since(sent))
@@ -526,7 +519,7 @@ func (e *engine) originate(c *call) {
 	e.mu.Unlock()
 }
 
-// errBuild marks an originate command that could not be built.
+// errBuild marks an origination that could not be built or expressed.
 var errBuild = errors.New("building originate")
 
 // noCallee ends a call whose callee leg never arrived.
@@ -558,22 +551,13 @@ func (e *engine) pump(n *node) {
 		select {
 		case <-e.ctx.Done():
 			return
-		case ce, ok := <-n.Conn.Events():
+		case ev, ok := <-n.Driver.Events():
 			if !ok {
 				e.connDown(n, errors.New("connection closed"))
 				return
 			}
-			switch {
-			case ce.Down:
-				e.connDown(n, ce.Err)
-			case ce.Up:
-				e.mu.Lock()
-				n.up = true
-				n.note("ESL connection re-established")
-				e.mu.Unlock()
-			case ce.Event != nil:
-				e.handle(n, ce.Event)
-			}
+			ev.Node = n.Name
+			e.handle(n, ev)
 		}
 	}
 }
@@ -587,7 +571,7 @@ func (e *engine) connDown(n *node, err error) {
 	}
 	n.up = false
 	n.disconnects++
-	n.note("ESL connection lost: %v; its in-flight calls are unknown", err)
+	n.note("connection lost: %v; its in-flight calls are unknown", err)
 	var fins []*call
 	for _, c := range e.calls {
 		if c.node == n || c.calleeNode == n {
@@ -604,152 +588,209 @@ func (e *engine) connDown(n *node, err error) {
 	}
 }
 
-// handle applies one event. Every update is keyed on Unique-ID or
-// Job-UUID; events for channels of other runs are ignored.
-func (e *engine) handle(n *node, ev *esl.Event) {
-	name := ev.Name()
-	if name == "HEARTBEAT" {
+// handle applies one event. Every update is keyed on the leg's id or, for
+// an originate's result, the call id; events of legs of other runs are
+// ignored.
+func (e *engine) handle(n *node, ev LegEvent) {
+	switch ev.Kind {
+	case EventNodeDown:
+		e.connDown(n, ev.Err)
+		return
+	case EventNodeUp:
 		e.mu.Lock()
-		n.heartbeat(ev)
+		n.up = true
+		n.note("connection re-established")
+		e.mu.Unlock()
+		return
+	case EventHeartbeat:
+		e.mu.Lock()
+		n.heartbeat(ev.Health)
 		n.checkGuard(e.cfg.Guard)
 		e.col.Heartbeat(n.Name, n.heartbeatFigures())
 		e.mu.Unlock()
 		return
 	}
 	e.mu.Lock()
-	var fin *call
-	var post []flows.Event
-	c, callee := e.lookup(n, ev, name)
+	c, callee := e.lookup(n, ev)
 	if c == nil || c.finished {
 		e.mu.Unlock()
 		return
 	}
-	if e.stopping && name == "CHANNEL_CREATE" {
-		// A leg that appears after the stop's hupall (its originate was
+	if e.stopping && ev.Kind == EventCreated {
+		// A leg that appears after the stop's endRuns (its originate was
 		// already on its way) is hung up on sight.
-		uuid := ev.UniqueID()
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			_, _ = e.api(e.ctx, n, "uuid_kill "+uuid+" MANAGER_REQUEST")
+			_ = e.act(e.ctx, n, ev.LegID, Action{Kind: ActHangup, Cause: "MANAGER_REQUEST"})
 		}()
 	}
-	at := ev.Time()
-	r := &c.rec
+	var post []flows.Event
 	switch {
-	case name == "BACKGROUND_JOB":
-		if !c.jobDone {
-			c.jobDone = true
-			body := strings.TrimSpace(firstLine(ev.Body))
-			r.OriginateResult = body
-			c.jobFailed = strings.HasPrefix(body, "-")
-			e.unpend(c)
-			if c.jobFailed && !c.created {
-				c.callerDone = true // the leg never existed
-				if strings.TrimSpace(strings.TrimPrefix(body, "-ERR")) == "DESTINATION_OUT_OF_ORDER" {
-					// The node would not even create the leg: over its sps
-					// or max_sessions (esl-reference 4.1). A generator
-					// limit, not the SUT's failure.
-					c.refused = true
-					n.refuse(e.cfg.Guard)
-				}
-			}
-		}
+	case ev.Kind == EventJobResult:
+		e.onJobResult(n, c, ev)
 	case callee:
-		switch name {
-		case "CHANNEL_CREATE":
-			r.CalleeCreate = at
-		case "CHANNEL_PARK":
-			if !c.arrived {
-				c.arrived = true
-				post = append(post, flows.Event{Kind: flows.CalleeArrived, Leg: flows.LegCallee, At: at})
-			}
-		case "CHANNEL_ANSWER":
-			if r.CalleeAnswer.IsZero() {
-				r.CalleeAnswer = at
-				post = append(post, flows.Event{Kind: flows.CalleeAnswered, Leg: flows.LegCallee, At: at})
-			}
-		case "CHANNEL_HANGUP_COMPLETE":
-			c.calleeDone = true
-			r.CalleeHangup = at
-			r.CalleeCause = ev.Get("Hangup-Cause")
-			c.calleeNode.legs--
-		}
-	default: // caller leg
-		switch name {
-		case "CHANNEL_CREATE":
-			if !c.created {
-				c.created = true
-				r.CallerCreate = at
-				e.unpend(c)
-				n.create.add(time.Since(c.sentAt))
-				n.checkGuard(e.cfg.Guard)
-			}
-		case "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA":
-			if r.CallerProgress.IsZero() {
-				r.CallerProgress = at
-				post = append(post, flows.Event{Kind: flows.CallerProgress, Leg: flows.LegCaller, At: at})
-			}
-		case "CHANNEL_ANSWER":
-			if r.CallerAnswer.IsZero() {
-				r.CallerAnswer = at
-				if !c.smoke {
-					defer e.col.AnsweredIn(r.Flow, r.CallerNode)
-				}
-				post = append(post, flows.Event{Kind: flows.CallerAnswered, Leg: flows.LegCaller, At: at})
-			}
-		case "CHANNEL_HANGUP_COMPLETE":
-			c.callerDone = true
-			r.CallerHangup = at
-			r.CallerCause = ev.Get("Hangup-Cause")
-			r.SIPStatus = sipStatus(ev.Var("sip_term_status"), !r.CallerAnswer.IsZero())
-			// Release the caller leg, and the callee reservation if the
-			// callee never landed here.
-			c.node.legs -= c.reserved
-			c.reserved = 0
-			if !c.jobDone || c.calleeID != "" && !c.calleeDone {
-				c.timers = append(c.timers, time.AfterFunc(e.cfg.Linger, func() { e.lingerOver(c) }))
-			}
-		}
+		post = e.onCallee(c, ev)
+	default:
+		post = e.onCaller(n, c, ev)
 	}
 	for _, p := range post {
 		e.post(c, p)
 	}
-	fin = e.maybeFinish(c)
+	fin := e.maybeFinish(c)
 	e.mu.Unlock()
 	e.end(fin)
 }
 
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
+// onJobResult takes the originate's outcome. Called with e.mu held.
+func (e *engine) onJobResult(n *node, c *call, ev LegEvent) {
+	if c.jobDone {
+		return
+	}
+	c.jobDone = true
+	c.rec.OriginateResult = ev.Result
+	c.jobFailed = ev.Failed
+	e.unpend(c)
+	if c.jobFailed && !c.created {
+		c.callerDone = true // the leg never existed
+		if ev.Cause == "DESTINATION_OUT_OF_ORDER" {
+			// The node would not even create the leg: over its sps or
+			// max_sessions (esl-reference 4.1). A generator limit, not
+			// the SUT's failure.
+			c.refused = true
+			n.refuse(e.cfg.Guard)
+		}
+	}
+}
+
+// onCallee takes an event of the callee leg and returns what the flow is
+// told. Called with e.mu held.
+func (e *engine) onCallee(c *call, ev LegEvent) []flows.Event {
+	r := &c.rec
+	switch ev.Kind {
+	case EventCreated:
+		r.CalleeCreate = ev.NodeTime
+	case EventParked:
+		if !c.arrived {
+			c.arrived = true
+			return flowEvent(flows.CalleeArrived, flows.LegCallee, ev)
+		}
+	case EventAnswered:
+		if r.CalleeAnswer.IsZero() {
+			r.CalleeAnswer = ev.NodeTime
+			return flowEvent(flows.CalleeAnswered, flows.LegCallee, ev)
+		}
+	case EventHungUp:
+		c.calleeDone = true
+		r.CalleeHangup = ev.NodeTime
+		r.CalleeCause = ev.Cause
+		c.calleeNode.legs--
+	default:
+		return mediaEvent(flows.LegCallee, ev)
+	}
+	return nil
+}
+
+// onCaller takes an event of the caller leg and returns what the flow is
+// told. Called with e.mu held.
+func (e *engine) onCaller(n *node, c *call, ev LegEvent) []flows.Event {
+	r := &c.rec
+	switch ev.Kind {
+	case EventCreated:
+		if !c.created {
+			c.created = true
+			r.CallerCreate = ev.NodeTime
+			e.unpend(c)
+			n.create.add(time.Since(c.sentAt))
+			n.checkGuard(e.cfg.Guard)
+		}
+	case EventProgress, EventEarlyMedia:
+		if r.CallerProgress.IsZero() {
+			r.CallerProgress = ev.NodeTime
+			return flowEvent(flows.CallerProgress, flows.LegCaller, ev)
+		}
+	case EventAnswered:
+		if r.CallerAnswer.IsZero() {
+			r.CallerAnswer = ev.NodeTime
+			if !c.smoke {
+				e.col.AnsweredIn(r.Flow, r.CallerNode)
+			}
+			return flowEvent(flows.CallerAnswered, flows.LegCaller, ev)
+		}
+	case EventHungUp:
+		c.callerDone = true
+		r.CallerHangup = ev.NodeTime
+		r.CallerCause = ev.Cause
+		r.SIPStatus = sipStatus(ev.SIPStatus, !r.CallerAnswer.IsZero())
+		// Release the caller leg, and the callee reservation if the
+		// callee never landed here.
+		c.node.legs -= c.reserved
+		c.reserved = 0
+		if !c.jobDone || c.calleeID != "" && !c.calleeDone {
+			c.timers = append(c.timers, time.AfterFunc(e.cfg.Linger, func() { e.lingerOver(c) }))
+		}
+	default:
+		return mediaEvent(flows.LegCaller, ev)
+	}
+	return nil
+}
+
+func flowEvent(k flows.EventKind, leg flows.Leg, ev LegEvent) []flows.Event {
+	return []flows.Event{{Kind: k, Leg: leg, At: ev.NodeTime, Payload: ev.Payload}}
+}
+
+// mediaEvent passes the media results of a leg to the flow as they are.
+func mediaEvent(leg flows.Leg, ev LegEvent) []flows.Event {
+	var k flows.EventKind
+	switch ev.Kind {
+	case EventDTMF:
+		k = flows.DTMFReceived
+	case EventPlaybackStart:
+		k = flows.PlaybackStarted
+	case EventPlaybackStop:
+		k = flows.PlaybackStopped
+	case EventRecordStart:
+		k = flows.RecordStarted
+	case EventRecordStop:
+		k = flows.RecordStopped
+	case EventBERTInSync:
+		k = flows.BERTInSync
+	case EventBERTLostSync:
+		k = flows.BERTLostSync
+	case EventBERTTimeout:
+		k = flows.BERTTimeout
+	case EventToneDetected:
+		k = flows.ToneDetected
+	default:
+		return nil
+	}
+	return flowEvent(k, leg, ev)
 }
 
 // lookup finds the call an event is about; callee says it is about the
-// callee leg. A callee leg is recognised on its CHANNEL_CREATE by the
-// X-callplan-call variable (case-insensitive, on any node).
-func (e *engine) lookup(n *node, ev *esl.Event, name string) (*call, bool) {
-	if name == "BACKGROUND_JOB" {
-		return e.byJob[ev.JobUUID()], false
+// callee leg. A callee leg is recognised on its EventCreated by the call
+// id it carries (on any node).
+func (e *engine) lookup(n *node, ev LegEvent) (*call, bool) {
+	if ev.Kind == EventJobResult {
+		return e.calls[ev.CallID], false
 	}
-	id := ev.UniqueID()
-	if c, ok := e.calls[id]; ok {
+	if c, ok := e.calls[ev.LegID]; ok {
 		return c, false
 	}
-	if c, ok := e.byCallee[id]; ok {
+	if c, ok := e.byCallee[ev.LegID]; ok {
 		return c, true
 	}
-	if name != "CHANNEL_CREATE" || !strings.EqualFold(ev.Get("Call-Direction"), "inbound") {
+	if ev.Kind != EventCreated || ev.Leg != flows.LegCallee || ev.LegID == "" {
 		return nil, false
 	}
-	cid := ev.Var("sip_h_X-callplan-call")
-	c, ok := e.calls[cid]
+	c, ok := e.calls[ev.CallID]
 	if !ok || c.calleeID != "" || c.finished {
 		return nil, false
 	}
-	if run := ev.Var("sip_h_X-callplan-run"); run != "" && run != e.cfg.RunID {
+	if ev.RunID != "" && ev.RunID != e.cfg.RunID {
 		return nil, false
 	}
+	id := ev.LegID
 	c.calleeID = id
 	c.calleeNode = n
 	c.rec.CalleeNode = n.Name
@@ -800,10 +841,11 @@ func (e *engine) post(c *call, ev flows.Event) {
 	}
 	c.acting = true
 	e.wg.Add(1)
-	go e.act(c)
+	go e.runFlow(c)
 }
 
-func (e *engine) act(c *call) {
+// runFlow is a call's actor: it hands the flow its events one at a time.
+func (e *engine) runFlow(c *call) {
 	defer e.wg.Done()
 	for {
 		e.mu.Lock()
@@ -855,7 +897,6 @@ func (e *engine) maybeFinish(c *call) *call {
 		c.reserved = 0
 	}
 	delete(e.calls, c.id)
-	delete(e.byJob, c.jobID)
 	if c.calleeID != "" {
 		delete(e.byCallee, c.calleeID)
 	}
@@ -905,8 +946,8 @@ func (e *engine) drain(ctx context.Context) error {
 }
 
 // stop ends a run the user interrupted: hang up this run's calls on every
-// node (hupall filtered by the run's X-header variable, which both legs
-// carry), wait a bounded time for their ends, then close the books.
+// node (Driver.EndRun), wait a bounded time for their ends, then close
+// the books.
 func (e *engine) stop() (Result, error) {
 	e.mu.Lock()
 	e.stopping = true
@@ -916,29 +957,29 @@ func (e *engine) stop() (Result, error) {
 	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.StopGrace)
 	defer cancel()
-	// Let originates already on the wire return first, so the hupall
-	// covers their legs (later ones are killed on sight, see handle).
+	// Let originates already on the wire return first, so EndRun covers
+	// their legs (later ones are killed on sight, see handle).
 	sent := make(chan struct{})
 	go func() { e.origWG.Wait(); close(sent) }()
 	select {
 	case <-sent:
 	case <-ctx.Done():
 	}
-	e.hupall(ctx)
+	e.endRuns(ctx)
 	_ = e.drain(ctx)
 	e.closeRemaining()
 	e.col.SetInterrupted()
 	return e.finish(true)
 }
 
-// hupall hangs up this run's calls on every node.
-func (e *engine) hupall(ctx context.Context) {
+// endRuns hangs up this run's calls on every node.
+func (e *engine) endRuns(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, n := range e.nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = e.api(ctx, n, HupallCommand("MANAGER_REQUEST", e.cfg.RunID))
+			e.endRun(ctx, n)
 		}()
 	}
 	wg.Wait()
@@ -961,12 +1002,6 @@ func (e *engine) closeRemaining() {
 	}
 }
 
-// HupallCommand ends every channel of run runID on a node, and only those:
-// both legs of its calls carry the sip_h_X-callplan-run variable.
-func HupallCommand(cause, runID string) string {
-	return fmt.Sprintf("hupall %s sip_h_X-callplan-run %s", cause, runID)
-}
-
 func (e *engine) finish(interrupted bool) (Result, error) {
 	e.publishHealth()
 	s, err := e.col.Close()
@@ -981,15 +1016,27 @@ func (e *engine) publishHealth() {
 	}
 }
 
-// api runs a command on a node, timing its reply for the overdrive guard.
-func (e *engine) api(ctx context.Context, n *node, cmd string) (string, error) {
+// act performs an action on a leg of node n, timing the node's reply
+// for the overdrive guard.
+func (e *engine) act(ctx context.Context, n *node, legID string, a Action) error {
 	t := time.Now()
-	body, err := n.Conn.API(ctx, cmd)
+	err := n.Driver.Act(ctx, legID, a)
+	e.replied(n, t)
+	return err
+}
+
+// endRun hangs up this run's calls on node n, timing the reply.
+func (e *engine) endRun(ctx context.Context, n *node) {
+	t := time.Now()
+	_, _ = n.Driver.EndRun(ctx, e.cfg.RunID, "MANAGER_REQUEST")
+	e.replied(n, t)
+}
+
+func (e *engine) replied(n *node, sent time.Time) {
 	e.mu.Lock()
-	n.reply.add(time.Since(t))
+	n.reply.add(time.Since(sent))
 	n.checkGuard(e.cfg.Guard)
 	e.mu.Unlock()
-	return checkReply(cmd, body, err)
 }
 
 // ticker seals time-series seconds, publishes health and reports

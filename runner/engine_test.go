@@ -3,35 +3,25 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// originateTo builds an originate toward the node the call should land on.
-func originateTo(dest func(o Origination) string, timeout int) func(Origination) (string, error) {
-	return func(o Origination) (string, error) {
+// dialTo sends each call toward the node it should land on ("callplan@"
+// + its SIP host, or what dest says), ringing at most timeout.
+func dialTo(dest func(o Origination) string, timeout time.Duration) func(Origination) (Origination, error) {
+	return func(o Origination) (Origination, error) {
 		to := o.Node.SIPHost
 		if dest != nil {
 			to = dest(o)
 		}
-		return esl.Originate{
-			Vars: []esl.Var{
-				{Name: "origination_uuid", Value: o.CallID},
-				{Name: "sip_h_X-callplan-call", Value: o.CallID},
-				{Name: "sip_h_X-callplan-run", Value: o.RunID},
-				{Name: "callplan_flow", Value: o.Flow},
-				{Name: "originate_timeout", Value: fmt.Sprint(timeout)},
-			},
-			Endpoint: esl.Sofia("external", "callplan@"+to),
-		}.Command()
+		o.Destination, o.Timeout = "callplan@"+to, timeout
+		return o, nil
 	}
 }
 
@@ -49,7 +39,7 @@ func park(t *testing.T) FlowMix {
 func baseConfig(t *testing.T, run string, nodes ...NodeSpec) Config {
 	return Config{
 		RunID: run, Nodes: nodes, Flows: []FlowMix{park(t)},
-		Originate: originateTo(nil, 2), OriginateTimeout: 2 * time.Second,
+		Dial: dialTo(nil, 2*time.Second), OriginateTimeout: 2 * time.Second,
 		Collector: metrics.NewCollector(run, "test"), Guard: DefaultGuard,
 		StopGrace: 2 * time.Second, Linger: time.Second,
 	}
@@ -150,7 +140,7 @@ func TestRunNoCalleeLegAndOriginateFailure(t *testing.T) {
 	cl := newFakeCluster()
 	a := cl.node("a")
 	cfg := baseConfig(t, "r1", a.spec())
-	cfg.Originate = originateTo(func(Origination) string { return "nowhere" }, 1)
+	cfg.Dial = dialTo(func(Origination) string { return "nowhere" }, time.Second)
 	cfg.OriginateTimeout = time.Second
 	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
 	res, err := Run(context.Background(), cfg)
@@ -208,13 +198,7 @@ func TestRunInterruptHangsUpOnlyThisRun(t *testing.T) {
 	stopOther()
 	<-otherDone
 	assert.Equal(t, 0, cl.legsUp("other"))
-	var hupalls []string
-	for _, c := range n.cmds {
-		if strings.HasPrefix(c, "hupall") {
-			hupalls = append(hupalls, c)
-		}
-	}
-	assert.Equal(t, []string{"hupall MANAGER_REQUEST sip_h_X-callplan-run mine", "hupall MANAGER_REQUEST sip_h_X-callplan-run other"}, hupalls)
+	assert.Equal(t, []string{"MANAGER_REQUEST mine", "MANAGER_REQUEST other"}, n.ends, "each run ended its own calls, and only at its stop")
 }
 
 func TestRunNodeLostMidRun(t *testing.T) {
@@ -243,12 +227,12 @@ func TestRunClusterCalleeOnOtherNode(t *testing.T) {
 	a, b := cl.node("a"), cl.node("b")
 	cfg := baseConfig(t, "r1", a.spec(), b.spec())
 	// Each node calls the other.
-	cfg.Originate = originateTo(func(o Origination) string {
+	cfg.Dial = dialTo(func(o Origination) string {
 		if o.Node.Name == "a" {
 			return "b"
 		}
 		return "a"
-	}, 2)
+	}, 2*time.Second)
 	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 20, To: 20, Hold: 50 * time.Millisecond}}
 	res, err := Run(context.Background(), cfg)
 	require.NoError(t, err)
@@ -317,29 +301,6 @@ func TestRunNeverAboveMaxSessions(t *testing.T) {
 	assert.LessOrEqual(t, s.Erlangs.Max, 3.0)
 }
 
-func TestPreflight(t *testing.T) {
-	t.Parallel()
-	cl := newFakeCluster()
-	n := cl.node("a")
-	f, err := Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "external"})
-	require.NoError(t, err)
-	assert.Equal(t, 1000, f.MaxSessions)
-	assert.Contains(t, f.Version, "1.10.12")
-
-	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "internal"})
-	require.ErrorIs(t, err, ErrPreflight)
-	assert.ErrorContains(t, err, `node a: SIP profile "internal" does not exist`)
-
-	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{Profile: "external", Modules: []string{"mod_bert"}})
-	require.ErrorIs(t, err, ErrPreflight)
-	assert.ErrorContains(t, err, "module_exists mod_bert")
-
-	n.kill()
-	_, err = Preflight(context.Background(), "a", n.spec().Conn, Check{})
-	require.ErrorIs(t, err, ErrPreflight)
-	assert.ErrorContains(t, err, "version")
-}
-
 func TestGuardNeedsOutstandingWorkForLatency(t *testing.T) {
 	t.Parallel()
 	g := DefaultGuard
@@ -381,7 +342,7 @@ func TestRunOriginateErrors(t *testing.T) {
 	n := cl.node("a")
 	// A command that cannot be built is the plan's problem: failed.
 	cfg := baseConfig(t, "r1", n.spec())
-	cfg.Originate = func(Origination) (string, error) { return "", errors.New("bad destination") }
+	cfg.Dial = func(Origination) (Origination, error) { return Origination{}, errors.New("bad destination") }
 	cfg.Stages = []Stage{{Name: "s", Duration: 200 * time.Millisecond, From: 10, To: 10, Hold: time.Second}}
 	res, err := Run(context.Background(), cfg)
 	require.NoError(t, err)

@@ -2,18 +2,15 @@ package runner
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/metrics"
 )
 
 // NodeSpec is one generator node as the runner is given it.
 type NodeSpec struct {
-	Name string
-	Conn Conn
+	Name   string
+	Driver Driver
 	// MaxSessions caps this run's live legs on the node; 0 takes the
 	// node's own Max-Sessions (preflight `status`, then HEARTBEAT).
 	MaxSessions int
@@ -36,10 +33,10 @@ type Guard struct {
 	// created their caller channel nor returned a result.
 	MaxPending int
 	// MaxReplyLatency bounds the smoothed time a command takes to be
-	// acknowledged (bgapi's own reply, api replies).
+	// acknowledged (an originate's own reply, leg actions' replies).
 	MaxReplyLatency time.Duration
 	// MaxCreateLatency bounds the smoothed time from sending an originate
-	// to the caller channel's CHANNEL_CREATE.
+	// to the caller leg's EventCreated.
 	MaxCreateLatency time.Duration
 	// MinIdleCPU is the lowest Idle-CPU (percent) a heartbeat may report.
 	MinIdleCPU float64
@@ -153,22 +150,22 @@ func (n *node) canTake() (ok, full bool) {
 	return true, false
 }
 
-// heartbeat takes a HEARTBEAT's figures.
-func (n *node) heartbeat(ev *esl.Event) {
-	if v, err := strconv.ParseFloat(strings.TrimSpace(ev.Get("Idle-CPU")), 64); err == nil {
-		n.idleCPU = v
-		if n.minIdleCPU < 0 || v < n.minIdleCPU {
-			n.minIdleCPU = v
+// heartbeat takes a heartbeat's figures; unknown ones leave the last.
+func (n *node) heartbeat(h Health) {
+	if h.IdleCPU >= 0 {
+		n.idleCPU = h.IdleCPU
+		if n.minIdleCPU < 0 || h.IdleCPU < n.minIdleCPU {
+			n.minIdleCPU = h.IdleCPU
 		}
 	}
-	if v, err := strconv.Atoi(ev.Get("Session-Count")); err == nil {
-		n.hbSessions = v
+	if h.Sessions >= 0 {
+		n.hbSessions = h.Sessions
 	}
-	if v, err := strconv.Atoi(ev.Get("Max-Sessions")); err == nil && v > 0 {
-		n.hbMax = v
-		if n.hbSessions >= v && !n.atMaxEver {
+	if h.MaxSessions > 0 {
+		n.hbMax = h.MaxSessions
+		if n.hbSessions >= h.MaxSessions && !n.atMaxEver {
 			n.atMaxEver = true
-			n.note("Session-Count reached Max-Sessions (%d)", v)
+			n.note("Session-Count reached Max-Sessions (%d)", h.MaxSessions)
 		}
 	}
 }

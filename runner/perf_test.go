@@ -35,8 +35,8 @@ func TestPerfPacing500cps(t *testing.T) {
 	var mu sync.Mutex
 	var sent []time.Duration
 	var start time.Time
-	build := cfg.Originate
-	cfg.Originate = func(o Origination) (string, error) {
+	build := cfg.Dial
+	cfg.Dial = func(o Origination) (Origination, error) {
 		mu.Lock()
 		if start.IsZero() {
 			start = time.Now()

@@ -17,7 +17,7 @@ type Progress struct {
 	Failed, Dropped int64
 	Throttled       int64
 	Saturated       []string // nodes the overdrive guard holds back
-	Down            []string // nodes whose ESL connection is lost
+	Down            []string // nodes whose connection is lost
 	FailingAsserts  []string // filled by the caller (assertions, issue 6)
 }
 

@@ -46,7 +46,7 @@ func runHangup(ctx context.Context, env Env, args []string) error {
 	}
 	cmd := "hupall " + *cause
 	if !*all {
-		cmd = runner.HupallCommand(*cause, *run)
+		cmd += " for run " + *run
 	}
 	var unreachable, refused int
 	for _, n := range p.Nodes {
@@ -63,18 +63,23 @@ func runHangup(ctx context.Context, env Env, args []string) error {
 			unreachable++
 			continue
 		}
-		body, err := conn.API(ctx, cmd)
+		var body string
+		if *all {
+			body, err = conn.API(ctx, cmd)
+		} else {
+			body, err = conn.EndRun(ctx, *run, *cause)
+		}
 		_ = conn.Close()
 		body = strings.TrimSpace(body)
 		switch {
-		case err != nil:
-			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", n.Name, cmd, err)
-			unreachable++
-		case strings.HasPrefix(body, "-"):
+		case errors.Is(err, runner.ErrRefused):
 			// The node answered: it was reached and said no (FreeSWITCH
 			// answers -ERR to an unknown cause, for one).
 			fmt.Fprintf(env.Stderr, "%s: %s: node answered %s\n", n.Name, cmd, body)
 			refused++
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", n.Name, cmd, err)
+			unreachable++
 		default:
 			fmt.Fprintf(env.Stdout, "%s: %s\n", n.Name, body)
 		}

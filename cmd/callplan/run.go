@@ -7,11 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +19,6 @@ import (
 
 	"github.com/callplan/callplan/agent"
 	"github.com/callplan/callplan/assert"
-	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/plan"
@@ -122,7 +119,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		Seed:             uint64(p.Seed),
 		RandomFlows:      p.FlowChoice == plan.ChoiceRandom,
 		MaxCalls:         p.MaxCalls,
-		Originate:        originateBuilder(p, nodes),
+		Dial:             dialer(p, nodes),
 		OriginateTimeout: p.Originate.Timeout.D(),
 		Collector:        col,
 		Guard:            runner.DefaultGuard,
@@ -255,7 +252,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 				pn.SIPPort, _ = strconv.Atoi(port)
 			}
 		}
-		conn, err := runner.DialESL(ctx, addr, password)
+		conn, err := runner.DialESL(ctx, addr, password, runner.WithOriginate(eslOriginate(p)))
 		if err != nil {
 			return nil, cleanup, fmt.Errorf("node %s: %w", pn.Name, err)
 		}
@@ -277,7 +274,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			warnNodeLimits(ctx, env, p, pn, conn)
 		}
 		out = append(out, openNode{plan: pn, spec: runner.NodeSpec{
-			Name: pn.Name, Conn: conn, MaxSessions: maxSessions, Weight: pn.Weight,
+			Name: pn.Name, Driver: conn, MaxSessions: maxSessions, Weight: pn.Weight,
 			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
 			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort,
 		}})
@@ -290,46 +287,33 @@ func firstLineOf(s string) string {
 	return l
 }
 
-// originateBuilder renders each call's originate command from the plan:
-// the call's tracking variables first (callplan's own, which the plan
-// cannot override), then the plan's settings, all escaped by esl's builder.
-func originateBuilder(p *plan.Plan, nodes []openNode) func(runner.Origination) (string, error) {
+// dialer completes each call's origination from the plan: the
+// destination template expanded for the call and its node, caller id,
+// timeout, the plan's headers and variables.
+func dialer(p *plan.Plan, nodes []openNode) func(runner.Origination) (runner.Origination, error) {
 	byName := map[string]plan.Node{}
 	for _, n := range nodes {
 		byName[n.plan.Name] = n.plan
 	}
 	o := p.Originate
-	app, appArgs, _ := strings.Cut(o.App, "(")
-	appArgs = strings.TrimSuffix(appArgs, ")")
-	return func(c runner.Origination) (string, error) {
+	return func(c runner.Origination) (runner.Origination, error) {
 		node := byName[c.Node.Name]
-		dest := o.Destination.ExpandFor(node, plan.Call{ID: c.CallID, RunID: c.RunID, Flow: c.Flow, Stage: c.Stage})
-		vars := []esl.Var{
-			{Name: "origination_uuid", Value: c.CallID},
-			{Name: "sip_h_X-callplan-call", Value: c.CallID},
-			{Name: "sip_h_X-callplan-run", Value: c.RunID},
-			{Name: "callplan_run", Value: c.RunID},
-			{Name: "callplan_flow", Value: c.Flow},
-			{Name: "callplan_stage", Value: c.Stage},
-			{Name: "origination_caller_id_name", Value: o.CallerIDName},
-			{Name: "origination_caller_id_number", Value: o.CallerIDNumber},
-			{Name: "originate_timeout", Value: strconv.Itoa(int(o.Timeout.D() / time.Second))},
-			{Name: "ignore_early_media", Value: strconv.FormatBool(o.IgnoreEarlyMedia)},
-		}
-		if len(o.Codecs) > 0 {
-			vars = append(vars, esl.Var{Name: "absolute_codec_string", Value: strings.Join(o.Codecs, ",")})
-		}
-		for _, k := range slices.Sorted(maps.Keys(o.Headers)) {
-			vars = append(vars, esl.Var{Name: "sip_h_" + k, Value: o.Headers[k]})
-		}
-		for _, k := range slices.Sorted(maps.Keys(o.Vars)) {
-			vars = append(vars, esl.Var{Name: k, Value: o.Vars[k]})
-		}
-		ep := esl.Sofia(o.Profile, dest)
-		if o.Gateway != "" {
-			ep = esl.SofiaGateway(o.Gateway, dest)
-		}
-		return esl.Originate{Vars: vars, Endpoint: ep, Proxy: o.Proxy, App: app, AppArgs: appArgs}.Command()
+		c.Destination = o.Destination.ExpandFor(node, plan.Call{ID: c.CallID, RunID: c.RunID, Flow: c.Flow, Stage: c.Stage})
+		c.CallerIDName, c.CallerIDNumber = o.CallerIDName, o.CallerIDNumber
+		c.Timeout = o.Timeout.D()
+		c.Headers, c.Variables = o.Headers, o.Vars
+		return c, nil
+	}
+}
+
+// eslOriginate is how the plan's ESL nodes place calls.
+func eslOriginate(p *plan.Plan) runner.ESLOriginate {
+	o := p.Originate
+	app, appArgs, _ := strings.Cut(o.App, "(")
+	return runner.ESLOriginate{
+		Profile: o.Profile, Gateway: o.Gateway, Proxy: o.Proxy,
+		App: app, AppArgs: strings.TrimSuffix(appArgs, ")"),
+		Codecs: o.Codecs, IgnoreEarlyMedia: o.IgnoreEarlyMedia,
 	}
 }
 

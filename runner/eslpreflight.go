@@ -41,10 +41,10 @@ type Check struct {
 
 var maxSessionsLine = regexp.MustCompile(`(?m)^(\d+) session\(s\) max`)
 
-// Preflight checks one node: it answers `version`, reports its session
-// limit in `status`, has the SIP profile and the modules. The first
-// failure is returned as a *PreflightError.
-func Preflight(ctx context.Context, name string, conn Conn, c Check) (NodeFacts, error) {
+// Preflight checks one ESL node: it answers `version`, reports its
+// session limit in `status`, has the SIP profile and the modules. The
+// first failure is returned as a *PreflightError.
+func Preflight(ctx context.Context, name string, d *ESLDriver, c Check) (NodeFacts, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
 	}
@@ -53,10 +53,7 @@ func Preflight(ctx context.Context, name string, conn Conn, c Check) (NodeFacts,
 	fail := func(format string, args ...any) (NodeFacts, error) {
 		return NodeFacts{}, &PreflightError{Node: name, Err: fmt.Errorf(format, args...)}
 	}
-	api := func(cmd string) (string, error) {
-		body, err := conn.API(ctx, cmd)
-		return checkReply(cmd, body, err)
-	}
+	api := func(cmd string) (string, error) { return d.API(ctx, cmd) }
 	var f NodeFacts
 	v, err := api("version")
 	if err != nil {

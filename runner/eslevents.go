@@ -1,0 +1,208 @@
+package runner
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/flows"
+)
+
+// This file is the ESL driver's event translation: the one place in the
+// runner that reads FreeSWITCH's event and header names. The header sets
+// are those of esl-reference section 3 and the captures under
+// esl/testdata/fixtures (01 calls, 03 failures, 04 heartbeats, 06 mod_bert,
+// 07 DTMF, 08 playback and record).
+
+// subscribedEvents are the events the ESL driver asks every node for: the
+// call progress the engine needs, heartbeats for the overdrive guard, and
+// the media results flows check. CUSTOM subclasses go last; esl sends them
+// after CUSTOM as FreeSWITCH requires.
+func subscribedEvents() []string {
+	return []string{
+		"CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+		"CHANNEL_PARK", "CHANNEL_HANGUP_COMPLETE", "BACKGROUND_JOB", "HEARTBEAT",
+		"DTMF", "PLAYBACK_START", "PLAYBACK_STOP", "RECORD_START", "RECORD_STOP", "DETECTED_TONE",
+		bertInSync, bertLostSync, bertTimeout,
+	}
+}
+
+// mod_bert's CUSTOM subclasses (esl-reference 3.7, 5.4; fixture 06).
+const (
+	bertInSync   = "mod_bert::in_sync"
+	bertLostSync = "mod_bert::lost_sync"
+	bertTimeout  = "mod_bert::timeout"
+)
+
+// channelKind maps the channel events that carry no figures.
+func channelKind(name string) (EventKind, bool) {
+	switch name {
+	case "CHANNEL_CREATE":
+		return EventCreated, true
+	case "CHANNEL_PROGRESS":
+		return EventProgress, true
+	case "CHANNEL_PROGRESS_MEDIA":
+		return EventEarlyMedia, true
+	case "CHANNEL_ANSWER":
+		return EventAnswered, true
+	case "CHANNEL_PARK":
+		return EventParked, true
+	case "PLAYBACK_START":
+		return EventPlaybackStart, true
+	case "RECORD_START":
+		return EventRecordStart, true
+	}
+	return 0, false
+}
+
+// translate turns one FreeSWITCH event into the runner's terms; ok is
+// false for events the runner has no use for. received is when the
+// driver read it.
+func translate(ev *esl.Event, received time.Time) (le LegEvent, ok bool) {
+	le = LegEvent{LegID: ev.UniqueID(), NodeTime: ev.Time(), Received: received}
+	name := ev.Name()
+	switch {
+	case name == "HEARTBEAT":
+		le.LegID = ""
+		le.Kind, le.Health = EventHeartbeat, heartbeatHealth(ev)
+		return le, true
+	case name == "BACKGROUND_JOB":
+		// The driver sends each originate with the call id as its
+		// Job-UUID (ESLDriver.Originate).
+		le.LegID, le.CallID = "", ev.JobUUID()
+		le.Kind, le.Result = EventJobResult, strings.TrimSpace(firstLine(ev.Body))
+		if le.Failed = strings.HasPrefix(le.Result, "-"); le.Failed {
+			le.Cause = strings.TrimSpace(strings.TrimPrefix(le.Result, "-ERR"))
+		}
+		return le, true
+	case name == "CUSTOM":
+		return bertEvent(ev, le)
+	}
+	if le.LegID == "" {
+		return le, false
+	}
+	le.Leg = flows.LegCaller
+	if strings.EqualFold(ev.Get("Call-Direction"), "inbound") {
+		le.Leg = flows.LegCallee
+	}
+	if k, found := channelKind(name); found {
+		le.Kind = k
+		switch k {
+		case EventCreated:
+			if le.Leg == flows.LegCallee {
+				// The X-headers arrive as variables on the inbound leg
+				// (esl-reference 3.8); esl matches the name case-blind,
+				// as a SUT may change the header's case.
+				le.CallID, le.RunID = ev.Var("sip_h_X-callplan-call"), ev.Var("sip_h_X-callplan-run")
+			}
+		case EventPlaybackStart:
+			le.Media.Path = ev.Get("Playback-File-Path")
+		case EventRecordStart:
+			le.Media.Path = ev.Get("Record-File-Path")
+		}
+		return le, true
+	}
+	switch name {
+	case "CHANNEL_HANGUP_COMPLETE":
+		le.Kind, le.Cause = EventHungUp, ev.Get("Hangup-Cause")
+		le.SIPStatus = termStatus(ev.Var("sip_term_status"))
+		le.Stats = mediaStats(ev)
+	case "PLAYBACK_STOP":
+		le.Kind = EventPlaybackStop
+		le.Media = flows.MediaResult{Path: ev.Get("Playback-File-Path"), Status: ev.Get("Playback-Status"), Duration: msVar(ev, "playback_ms")}
+	case "RECORD_STOP":
+		le.Kind = EventRecordStop
+		le.Media = flows.MediaResult{Path: ev.Get("Record-File-Path"), Status: ev.Get("Record-Completion-Cause"), Duration: msVar(ev, "record_ms")}
+	case "DTMF":
+		// DTMF-Duration is in samples at 8 kHz (esl-reference 3.4; fixture 07).
+		le.Kind, le.Digit = EventDTMF, ev.Get("DTMF-Digit")
+		if n, err := strconv.Atoi(ev.Get("DTMF-Duration")); err == nil {
+			le.DigitDuration = time.Duration(n) * time.Second / 8000
+		}
+	case "DETECTED_TONE":
+		// switch_ivr_async.c's tone detector names the tone it heard.
+		le.Kind, le.Tone = EventToneDetected, ev.Get("Detected-Tone")
+	default:
+		return le, false
+	}
+	return le, true
+}
+
+// bertEvent reads mod_bert's sync reports (fixture 06): only lost_sync
+// carries figures, as lower-case headers.
+func bertEvent(ev *esl.Event, le LegEvent) (LegEvent, bool) {
+	if le.LegID == "" {
+		return le, false
+	}
+	le.Leg = flows.LegCaller
+	if strings.EqualFold(ev.Get("Call-Direction"), "inbound") {
+		le.Leg = flows.LegCallee
+	}
+	switch ev.Subclass() {
+	case bertInSync:
+		le.Kind = EventBERTInSync
+	case bertTimeout:
+		le.Kind = EventBERTTimeout
+	case bertLostSync:
+		le.Kind = EventBERTLostSync
+		le.BERT.LostPercent, _ = strconv.ParseFloat(strings.TrimSpace(ev.Get("sync_lost_percent")), 64)
+		le.BERT.LostCount, _ = strconv.Atoi(ev.Get("sync_lost_count"))
+		le.BERT.CNGCount, _ = strconv.Atoi(ev.Get("cng_count"))
+		le.BERT.ErrSamples, _ = strconv.Atoi(ev.Get("err_samples"))
+	default:
+		return le, false
+	}
+	return le, true
+}
+
+// heartbeatHealth reads a HEARTBEAT's load figures (esl-reference 3.6).
+func heartbeatHealth(ev *esl.Event) Health {
+	h := UnknownHealth()
+	h.HeartbeatAge = 0
+	if v, err := strconv.ParseFloat(strings.TrimSpace(ev.Get("Idle-CPU")), 64); err == nil {
+		h.IdleCPU = v
+	}
+	if v, err := strconv.Atoi(ev.Get("Session-Count")); err == nil {
+		h.Sessions = v
+	}
+	if v, err := strconv.Atoi(ev.Get("Max-Sessions")); err == nil && v > 0 {
+		h.MaxSessions = v
+	}
+	return h
+}
+
+// termStatus reads sip_term_status: the final SIP status the leg
+// received, present only when FreeSWITCH received the ending message
+// (esl-reference 3.9); 0 otherwise.
+func termStatus(v string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 100 {
+		return n
+	}
+	return 0
+}
+
+// mediaStats collects the leg's rtp_audio_* end-of-call variables
+// (esl-reference 3.9; fixture 06), nil when it has none.
+func mediaStats(ev *esl.Event) flows.MediaStats {
+	var s flows.MediaStats
+	for i := range ev.Len() {
+		h := ev.Header(i)
+		if name, ok := strings.CutPrefix(h.Name, "variable_rtp_audio_"); ok {
+			if s == nil {
+				s = flows.MediaStats{}
+			}
+			// A copy: the value shares the whole event's memory.
+			s["rtp_audio_"+name] = strings.Clone(h.Value)
+		}
+	}
+	return s
+}
+
+func msVar(ev *esl.Event, name string) time.Duration {
+	ms, err := strconv.ParseInt(strings.TrimSpace(ev.Var(name)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
+}
