@@ -30,9 +30,9 @@ func TestRunCountsCallsPerCalleeNode(t *testing.T) {
 	cfg := baseConfig(t, "r1", specs...)
 	cfg.Collector = metrics.NewCollector("r1", "test", metrics.WithCalleeNodes("a", "b", "c"))
 	var next atomic.Int64
-	cfg.Originate = originateTo(func(Origination) string {
+	cfg.Dial = dialTo(func(Origination) string {
 		return callees[(next.Add(1)-1)%3].name
-	}, 2)
+	}, 2*time.Second)
 	cfg.Stages = []Stage{{Name: "s", Duration: 1500 * time.Millisecond, From: 20, To: 20, Hold: 50 * time.Millisecond}}
 	gen.heartbeat(3, 1000, 99.5)
 	res, err := Run(context.Background(), cfg)
