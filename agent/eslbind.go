@@ -13,7 +13,7 @@ import (
 // NOTALK and DETECTED_SPEECH.
 var myeventsNames = func() []string {
 	out := []string{"DTMF", "TALK", "NOTALK", "DETECTED_SPEECH"}
-	for n := range knownEvents {
+	for _, n := range esl.EventNames() {
 		switch n {
 		case "CHANNEL_CALLSTATE", "CHANNEL_HOLD", "CHANNEL_UNHOLD":
 			continue
@@ -53,13 +53,7 @@ func (c *eslConn) myevents(args string) string {
 	}
 	b := &binding{ch: ch, disco: make(chan struct{})}
 	c.bind = b
-	s := c.subs.Load().clone()
-	for _, n := range myeventsNames {
-		s.names[n] = true
-		delete(s.excluded, n)
-	}
-	s.enabled = true
-	c.subs.Store(s)
+	c.update(func(l *esl.Listener) string { l.Subscribe(myeventsNames...); return "" })
 	c.boundID.Store(&ch.uuid)
 	// A channel already hanging up fired its CHANNEL_HANGUP before the
 	// binding could see it.

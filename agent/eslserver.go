@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,56 +60,6 @@ func (a *Agent) acceptLoop(ln net.Listener) {
 	}
 }
 
-// subscription is a connection's event subscription, replaced as a whole
-// (copy-on-write) so the dispatch path reads it without locking.
-type subscription struct {
-	enabled  bool // an event command succeeded (FreeSWITCH's LFLAG_EVENTS)
-	all      bool
-	names    map[string]bool
-	excluded map[string]bool // nixed while subscribed to ALL
-	custom   map[string]bool // CUSTOM subclasses
-}
-
-func (s *subscription) empty() bool {
-	return s == nil || (!s.all && len(s.names) == 0 && len(s.custom) == 0)
-}
-
-func (s *subscription) clone() *subscription {
-	n := &subscription{names: map[string]bool{}, excluded: map[string]bool{}, custom: map[string]bool{}}
-	if s == nil {
-		return n
-	}
-	n.all, n.enabled = s.all, s.enabled
-	for k := range s.names {
-		n.names[k] = true
-	}
-	for k := range s.excluded {
-		n.excluded[k] = true
-	}
-	for k := range s.custom {
-		n.custom[k] = true
-	}
-	return n
-}
-
-// filter is one `filter` line (2.4).
-type filter struct {
-	header, value string
-	negative      bool
-	re            *regexp.Regexp
-}
-
-func (f *filter) matches(e *event) bool {
-	v, ok := e.Get(f.header)
-	if !ok {
-		return false
-	}
-	if f.re != nil {
-		return f.re.MatchString(v)
-	}
-	return strings.EqualFold(v, f.value)
-}
-
 // eslConn is one inbound ESL connection.
 type eslConn struct {
 	a      *Agent
@@ -119,11 +68,11 @@ type eslConn struct {
 	cancel context.CancelFunc
 
 	writeMu sync.Mutex
-	drainMu sync.Mutex   // held while taking events from queue and writing them
-	wbuf    []byte       // the writer's batch buffer, under drainMu
-	format  atomic.Value // esl.EventFormat
-	subs    atomic.Pointer[subscription]
-	filters atomic.Pointer[[]filter]
+	drainMu sync.Mutex // held while taking events from queue and writing them
+	wbuf    []byte     // the writer's batch buffer, under drainMu
+	// state is the format, subscriptions and filters: changed by the
+	// command goroutine as a copy (esl.Listener.Clone), read by dispatch.
+	state atomic.Pointer[esl.Listener]
 
 	queue       chan *event
 	stopWriter  chan struct{} // closed to make the writer flush and stop
@@ -145,7 +94,7 @@ func newESLConn(a *Agent, nc net.Conn) *eslConn {
 	c := &eslConn{a: a, nc: nc, ctx: ctx, cancel: cancel,
 		queue: make(chan *event, a.cfg.EventQueue), closed: make(chan struct{}),
 		stopWriter: make(chan struct{}), writerDone: make(chan struct{})}
-	c.format.Store(esl.FormatPlain)
+	c.state.Store(esl.NewListener())
 	return c
 }
 
@@ -161,14 +110,16 @@ func (c *eslConn) wants(name, subclass string) bool {
 // subscribed reports whether the connection's event subscriptions cover
 // the event type.
 func (c *eslConn) subscribed(name, subclass string) bool {
-	s := c.subs.Load()
-	if s.empty() || c.dying.Load() {
-		return false
-	}
-	if name == "CUSTOM" {
-		return s.all && !s.excluded["CUSTOM"] || s.custom[subclass]
-	}
-	return s.names[name] || (s.all && !s.excluded[name])
+	return !c.dying.Load() && c.state.Load().Subscribed(name, subclass)
+}
+
+// update applies a command to a copy of the connection's state and
+// publishes the copy; commands come one at a time from serve.
+func (c *eslConn) update(cmd func(l *esl.Listener) string) string {
+	l := c.state.Load().Clone()
+	reply := cmd(l)
+	c.state.Store(l)
+	return reply
 }
 
 // deliver implements subscriber: filter, then queue without blocking. A
@@ -190,7 +141,7 @@ func (c *eslConn) deliver(e *event) {
 			}
 		}
 	}
-	if fs := c.filters.Load(); fs != nil && len(*fs) > 0 && !passes(*fs, e) {
+	if !c.state.Load().Passes(e.Get) {
 		return
 	}
 	select {
@@ -204,22 +155,6 @@ func (c *eslConn) deliver(e *event) {
 			go c.kill(lostEventsNotice)
 		}
 	}
-}
-
-// passes applies the filter rule: some positive filter matches and no
-// negative filter matches.
-func passes(fs []filter, e *event) bool {
-	pos := false
-	for i := range fs {
-		f := &fs[i]
-		if f.matches(e) {
-			if f.negative {
-				return false
-			}
-			pos = true
-		}
-	}
-	return pos
 }
 
 func (c *eslConn) write(f *esl.Frame) error {
@@ -287,27 +222,22 @@ func (c *eslConn) serve() {
 			}
 			return
 		}
-		line := strings.TrimSpace(cmd.Line)
-		word, rest, _ := strings.Cut(line, " ")
-		word = strings.ToLower(word)
-		rest = strings.TrimSpace(rest)
+		word, rest := esl.SplitCommand(cmd.Line)
 		if !authed {
-			switch word {
-			case "auth":
-				if rest != c.a.cfg.Password {
-					_ = c.write(esl.CommandReply("-ERR invalid"))
-					c.kill(esl.DisconnectGoodbye)
-					return
-				}
-				authed = true
-				_ = c.nc.SetReadDeadline(time.Time{})
-				_ = c.write(esl.CommandReply("+OK accepted"))
-			case "exit":
+			step, reply := esl.Authenticate(word, rest, c.a.cfg.Password)
+			switch step {
+			case esl.AuthRefused:
+				_ = c.write(esl.CommandReply(reply))
+				c.kill(esl.DisconnectGoodbye)
+				return
+			case esl.AuthExit:
 				c.exit()
 				return
-			default:
-				_ = c.write(esl.CommandReply("-ERR command not found"))
+			case esl.AuthAccepted:
+				authed = true
+				_ = c.nc.SetReadDeadline(time.Time{})
 			}
+			_ = c.write(esl.CommandReply(reply))
 			continue
 		}
 		if word == "exit" {
@@ -324,7 +254,7 @@ func (c *eslConn) exit() {
 	// Events queued before exit go out before the reply, as FreeSWITCH's
 	// connection thread writes them between commands.
 	c.stopWriting()
-	_ = c.write(esl.CommandReply("+OK bye"))
+	_ = c.write(esl.CommandReply(esl.ReplyBye))
 	c.kill(esl.DisconnectGoodbye)
 }
 
@@ -367,7 +297,7 @@ func (c *eslConn) writeQueued(first *event) error {
 	const batch = 256 << 10
 	c.drainMu.Lock()
 	defer c.drainMu.Unlock()
-	f, _ := c.format.Load().(esl.EventFormat)
+	f := c.state.Load().Format()
 	buf := c.wbuf[:0]
 	if first != nil {
 		buf = append(buf, first.frame(f)...)
@@ -410,18 +340,17 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 	}
 	switch word {
 	case "event":
-		return reply(c.subscribe(rest))
+		return reply(c.update(func(l *esl.Listener) string { return l.Event(rest) }))
 	case "nixevent":
-		return reply(c.nixevent(rest))
+		return reply(c.update(func(l *esl.Listener) string { return l.NixEvent(rest) }))
 	case "noevents":
-		if s := c.subs.Load(); s == nil || !s.enabled {
-			return reply("-ERR not listening for events")
+		r := c.update((*esl.Listener).NoEvents)
+		if r == esl.ReplyNoEvents {
+			c.drain()
 		}
-		c.subs.Store(nil)
-		c.drain()
-		return reply("+OK no longer listening for events")
+		return reply(r)
 	case "filter":
-		return reply(c.filter(rest))
+		return reply(c.update(func(l *esl.Listener) string { return l.Filter(rest) }))
 	case "api":
 		name, args, _ := strings.Cut(rest, " ")
 		out, after := c.a.execAPI(c.ctx, name, strings.TrimSpace(args))
@@ -434,13 +363,7 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		}
 		return err
 	case "bgapi":
-		jobID := cmd.Headers.Get("Job-UUID")
-		if len(jobID) > 36 {
-			jobID = jobID[:36]
-		}
-		if jobID == "" {
-			jobID = c.a.newUUID()
-		}
+		jobID := esl.JobUUID(cmd, c.a.newUUID)
 		if err := reply("+OK Job-UUID: "+jobID, esl.Header{Name: "Job-UUID", Value: jobID}); err != nil {
 			return err
 		}
@@ -462,7 +385,7 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 	case "linger", "nolinger":
 		return reply(c.linger(word, rest))
 	}
-	return reply("-ERR command not found")
+	return reply(esl.ReplyCommandNotFound)
 }
 
 // runJob runs a bgapi job on its own goroutine and fires BACKGROUND_JOB
@@ -498,154 +421,4 @@ func (c *eslConn) drain() {
 			return
 		}
 	}
-}
-
-// subscribe handles `event [plain|json|xml] <names...> [CUSTOM <subclasses...>]`.
-func (c *eslConn) subscribe(args string) string {
-	words := strings.Fields(args)
-	format := c.format.Load().(esl.EventFormat)
-	if len(words) > 0 {
-		switch strings.ToLower(words[0]) {
-		case "plain":
-			format, words = esl.FormatPlain, words[1:]
-		case "json":
-			format, words = esl.FormatJSON, words[1:]
-		case "xml":
-			// The format change sticks even when nothing else is valid.
-			return "-ERR xml format not supported"
-		}
-	}
-	// The format switches for the whole connection (2.3).
-	c.format.Store(format)
-	s := c.subs.Load().clone()
-	known := 0
-	custom := false
-	for _, w := range words {
-		if custom {
-			s.custom[w] = true
-			known++
-			continue
-		}
-		name := strings.TrimPrefix(strings.ToUpper(w), "SWITCH_EVENT_")
-		switch {
-		case name == "ALL":
-			s.all = true
-			s.excluded = map[string]bool{}
-			known++
-		case name == "CUSTOM":
-			custom = true
-			known++
-		case knownEvents[name]:
-			s.names[name] = true
-			delete(s.excluded, name)
-			known++
-		}
-	}
-	if known == 0 {
-		return "-ERR no keywords supplied"
-	}
-	s.enabled = true
-	c.subs.Store(s)
-	return "+OK event listener enabled " + string(format)
-}
-
-// nixevent removes names, subclasses, or everything (ALL).
-func (c *eslConn) nixevent(args string) string {
-	s := c.subs.Load().clone()
-	known := 0
-	custom := false
-	for _, w := range strings.Fields(args) {
-		if custom {
-			delete(s.custom, w)
-			known++
-			continue
-		}
-		name := strings.TrimPrefix(strings.ToUpper(w), "SWITCH_EVENT_")
-		switch {
-		case name == "ALL":
-			s = (*subscription)(nil).clone()
-			s.enabled = true
-			known++
-		case name == "CUSTOM":
-			custom = true
-			known++
-		case knownEvents[name]:
-			delete(s.names, name)
-			if s.all {
-				s.excluded[name] = true
-			}
-			known++
-		}
-	}
-	if known == 0 {
-		return "-ERR no keywords supplied"
-	}
-	c.subs.Store(s)
-	return "+OK events nixed"
-}
-
-// filter handles `filter [add] <Header> <value>`, `filter delete <Header>
-// [<value>]` and `filter delete all`.
-func (c *eslConn) filter(args string) string {
-	var cur []filter
-	if fs := c.filters.Load(); fs != nil {
-		cur = append(cur, *fs...)
-	}
-	word, rest, _ := strings.Cut(strings.TrimSpace(args), " ")
-	switch strings.ToLower(word) {
-	case "delete":
-		h, v, _ := strings.Cut(strings.TrimSpace(rest), " ")
-		v = strings.TrimSpace(v)
-		if h == "" {
-			return "-ERR invalid syntax"
-		}
-		var next []filter
-		if strings.EqualFold(h, "all") {
-			c.filters.Store(&next)
-			return "+OK filter deleted. [all][]"
-		}
-		for _, f := range cur {
-			raw := f.value
-			if f.negative {
-				raw = "-" + raw
-			}
-			if strings.EqualFold(f.header, h) && (v == "" || raw == v || f.value == v) {
-				continue
-			}
-			next = append(next, f)
-		}
-		c.filters.Store(&next)
-		return "+OK filter deleted. [" + h + "][" + v + "]"
-	case "add":
-		word, rest, _ = strings.Cut(strings.TrimSpace(rest), " ")
-	}
-	h, v := word, strings.TrimSpace(rest)
-	if h == "" || v == "" {
-		return "-ERR invalid syntax"
-	}
-	f := filter{header: h, value: v}
-	switch {
-	case strings.HasPrefix(v, "-"):
-		f.negative, f.value = true, v[1:]
-	case strings.HasPrefix(v, "+"):
-		f.value = v[1:]
-	}
-	// A leading '/' on the raw value makes a regex; a '-' prefix disables
-	// it (2.4).
-	if strings.HasPrefix(v, "/") {
-		pat := strings.TrimPrefix(v, "/")
-		if i := strings.LastIndexByte(pat, '/'); i >= 0 {
-			flags := pat[i+1:]
-			pat = pat[:i]
-			if strings.Contains(flags, "i") {
-				pat = "(?i)" + pat
-			}
-		}
-		if re, err := regexp.Compile(pat); err == nil {
-			f.re = re
-		}
-	}
-	cur = append(cur, f)
-	c.filters.Store(&cur)
-	return "+OK filter added. [" + h + "]=[" + v + "]"
 }

@@ -26,6 +26,11 @@
 //     [AppendURLEncoded]; json as cJSON writes it, "Content-Length" as a
 //     string then "_body", no trailing newline). [Frame.AppendTo] and
 //     [WriteFrame] put any frame on the wire in header order.
+//   - The grammar a server answers with: [SplitCommand], [Authenticate] and
+//     [JobUUID] for command lines, and a [Listener] per connection for
+//     `event`, `nixevent`, `noevents` and `filter` (negative and regex
+//     filters included) with FreeSWITCH's Reply-Text values, and for which
+//     events a connection gets. The agent's server and esltest both use it.
 //   - The client side encodes commands with [Command.AppendTo], which refuses
 //     CR, LF and NUL anywhere ([ErrUnsafe]) so no value can inject a second
 //     command.

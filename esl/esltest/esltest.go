@@ -188,7 +188,7 @@ func (s *Server) acceptLoop() {
 		if err != nil {
 			return
 		}
-		c := &Conn{srv: s, nc: nc, format: esl.FormatPlain, names: map[string]bool{}, subclasses: map[string]bool{}, resume: make(chan struct{})}
+		c := &Conn{srv: s, nc: nc, l: esl.NewListener(), resume: make(chan struct{})}
 		close(c.resume)
 		s.mu.Lock()
 		s.conns = append(s.conns, c)
@@ -220,16 +220,12 @@ type Conn struct {
 	nc  net.Conn
 	wmu sync.Mutex
 
-	mu         sync.Mutex
-	authed     bool
-	format     esl.EventFormat
-	all        bool
-	names      map[string]bool
-	subclasses map[string]bool
-	filters    []esl.Header
-	commands   []string
-	resume     chan struct{} // closed unless stalled
-	closed     bool
+	mu       sync.Mutex
+	authed   bool
+	l        *esl.Listener // format, subscriptions, filters: the agent's grammar
+	commands []string
+	resume   chan struct{} // closed unless stalled
+	closed   bool
 }
 
 // Commands returns the command lines received so far (auth redacted).
@@ -254,8 +250,8 @@ func (c *Conn) WriteRaw(b []byte) error {
 // Emit sends e if the connection subscribed to it and its filters pass it.
 func (c *Conn) Emit(e *esl.Event) error {
 	c.mu.Lock()
-	ok := c.authed && c.wants(e)
-	format := c.format
+	ok := c.authed && c.l.Subscribed(e.Name(), e.Subclass()) && c.l.Passes(e.Lookup)
+	format := c.l.Format()
 	c.mu.Unlock()
 	if !ok {
 		return nil
@@ -266,40 +262,9 @@ func (c *Conn) Emit(e *esl.Event) error {
 // EmitAlways sends e whatever the subscriptions.
 func (c *Conn) EmitAlways(e *esl.Event) error {
 	c.mu.Lock()
-	format := c.format
+	format := c.l.Format()
 	c.mu.Unlock()
 	return c.Write(esl.EventFrame(e, format))
-}
-
-// wants applies the subscription and filter rules of reference 2.3-2.4
-// (equality filters only). Called with c.mu held.
-func (c *Conn) wants(e *esl.Event) bool {
-	name := e.Name()
-	sub := c.all || c.names[name] || name == "CUSTOM" && c.subclasses[e.Subclass()]
-	if !sub {
-		return false
-	}
-	if len(c.filters) == 0 {
-		return true
-	}
-	pos, neg := false, false
-	for _, f := range c.filters {
-		v, isNeg := f.Value, false
-		if strings.HasPrefix(v, "-") {
-			v, isNeg = v[1:], true
-		} else {
-			v = strings.TrimPrefix(v, "+")
-		}
-		got, has := e.Lookup(f.Name)
-		if has && strings.EqualFold(got, v) {
-			if isNeg {
-				neg = true
-			} else {
-				pos = true
-			}
-		}
-	}
-	return pos && !neg
 }
 
 // Close closes the connection.
@@ -397,31 +362,28 @@ func (c *Conn) serve() {
 
 // handle answers one command; false means the connection is over.
 func (c *Conn) handle(cmd *esl.Command) bool {
-	word, rest, _ := strings.Cut(cmd.Line, " ")
-	word = strings.ToLower(word)
+	word, rest := esl.SplitCommand(cmd.Line)
 	c.mu.Lock()
 	authed := c.authed
 	c.mu.Unlock()
 	if !authed {
-		switch word {
-		case "auth":
-			c.srv.mu.Lock()
-			pw := c.srv.password
-			c.srv.mu.Unlock()
-			if rest != pw {
-				_ = c.Write(esl.CommandReply("-ERR invalid"))
-				_ = c.Write(esl.DisconnectNotice(esl.DisconnectGoodbye))
-				return false
-			}
+		c.srv.mu.Lock()
+		pw := c.srv.password
+		c.srv.mu.Unlock()
+		step, text := esl.Authenticate(word, rest, pw)
+		switch step {
+		case esl.AuthRefused:
+			_ = c.Write(esl.CommandReply(text))
+			_ = c.Write(esl.DisconnectNotice(esl.DisconnectGoodbye))
+			return false
+		case esl.AuthExit:
+			return c.exit()
+		case esl.AuthAccepted:
 			c.mu.Lock()
 			c.authed = true
 			c.mu.Unlock()
-			return c.Write(esl.CommandReply("+OK accepted")) == nil
-		case "exit":
-			return c.exit()
-		default:
-			return c.Write(esl.CommandReply("-ERR command not found")) == nil
 		}
+		return c.Write(esl.CommandReply(text)) == nil
 	}
 	c.srv.mu.Lock()
 	h := c.srv.handler
@@ -434,26 +396,18 @@ func (c *Conn) handle(cmd *esl.Command) bool {
 	case "exit":
 		return c.exit()
 	case "event":
-		reply = c.event(rest)
+		reply = c.listen((*esl.Listener).Event, rest)
 	case "nixevent":
-		reply = c.nixevent(rest)
+		reply = c.listen((*esl.Listener).NixEvent, rest)
 	case "noevents":
-		c.mu.Lock()
-		c.all = false
-		clear(c.names)
-		clear(c.subclasses)
-		c.mu.Unlock()
-		reply = esl.CommandReply("+OK no longer listening for events")
+		reply = c.listen(func(l *esl.Listener, _ string) string { return l.NoEvents() }, rest)
 	case "filter":
-		reply = c.filter(rest)
+		reply = c.listen((*esl.Listener).Filter, rest)
 	case "api":
 		name, args, _ := strings.Cut(rest, " ")
 		reply = esl.APIResponse(c.srv.runAPI(name, args))
 	case "bgapi":
-		id := cmd.Headers.Get("Job-UUID")
-		if id == "" {
-			id = uuid.NewString()
-		}
+		id := esl.JobUUID(cmd, uuid.NewString)
 		if err := c.Write(esl.CommandReply("+OK Job-UUID: "+id, esl.Header{Name: "Job-UUID", Value: id})); err != nil {
 			return false
 		}
@@ -474,13 +428,22 @@ func (c *Conn) handle(cmd *esl.Command) bool {
 	case "sendmsg":
 		reply = esl.CommandReply("+OK")
 	default:
-		reply = esl.CommandReply("-ERR command not found")
+		reply = esl.CommandReply(esl.ReplyCommandNotFound)
 	}
 	return c.Write(reply) == nil
 }
 
+// listen applies an event, nixevent, noevents or filter command to the
+// connection's state through the esl package's server grammar, the one the
+// agent answers with.
+func (c *Conn) listen(cmd func(l *esl.Listener, args string) string, args string) *esl.Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return esl.CommandReply(cmd(c.l, args))
+}
+
 func (c *Conn) exit() bool {
-	_ = c.Write(esl.CommandReply("+OK bye"))
+	_ = c.Write(esl.CommandReply(esl.ReplyBye))
 	_ = c.Write(esl.DisconnectNotice(esl.DisconnectGoodbye))
 	return false
 }
@@ -495,119 +458,18 @@ func (s *Server) runAPI(name, args string) string {
 	return fn(args)
 }
 
-func (c *Conn) event(rest string) *esl.Frame {
-	words := strings.Fields(rest)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(words) > 0 {
-		switch strings.ToLower(words[0]) {
-		case "plain", "json", "xml":
-			c.format = esl.EventFormat(strings.ToLower(words[0]))
-			words = words[1:]
-		}
-	}
-	n, custom := 0, false
-	for _, w := range words {
-		switch {
-		case custom:
-			c.subclasses[w] = true
-			n++
-		case strings.EqualFold(w, "CUSTOM"):
-			custom = true
-		case strings.EqualFold(w, "ALL"):
-			c.all = true
-			n++
-		case isEventName(w):
-			c.names[strings.ToUpper(w)] = true
-			n++
-		}
-	}
-	if n == 0 {
-		return esl.CommandReply("-ERR no keywords supplied")
-	}
-	return esl.CommandReply("+OK event listener enabled " + string(c.format))
-}
-
-// isEventName accepts upper-case words the way FreeSWITCH's table would;
-// NOSUCHEVENT is the one the captures use for an unknown name.
-func isEventName(w string) bool {
-	return w != "" && !strings.EqualFold(w, "NOSUCHEVENT") && strings.Trim(strings.ToUpper(w), "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == ""
-}
-
-func (c *Conn) nixevent(rest string) *esl.Frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	words := strings.Fields(rest)
-	if len(words) == 0 {
-		return esl.CommandReply("-ERR no keywords supplied")
-	}
-	custom := false
-	for _, w := range words {
-		switch {
-		case custom:
-			delete(c.subclasses, w)
-		case strings.EqualFold(w, "CUSTOM"):
-			custom = true
-		case strings.EqualFold(w, "ALL"):
-			c.all = false
-			clear(c.names)
-			clear(c.subclasses)
-		default:
-			delete(c.names, strings.ToUpper(w))
-		}
-	}
-	return esl.CommandReply("+OK events nixed")
-}
-
-func (c *Conn) filter(rest string) *esl.Frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	words := strings.SplitN(rest, " ", 3)
-	if len(words) > 0 && strings.EqualFold(words[0], "delete") {
-		if len(words) < 2 {
-			return esl.CommandReply("-ERR invalid syntax")
-		}
-		header, value := words[1], ""
-		if len(words) == 3 {
-			value = words[2]
-		}
-		kept := c.filters[:0]
-		for _, f := range c.filters {
-			if strings.EqualFold(header, "all") || strings.EqualFold(f.Name, header) && (value == "" || f.Value == value) {
-				continue
-			}
-			kept = append(kept, f)
-		}
-		c.filters = kept
-		if strings.EqualFold(header, "all") {
-			return esl.CommandReply("+OK filter deleted. [all][]")
-		}
-		return esl.CommandReply("+OK filter deleted. [" + header + "][" + value + "]")
-	}
-	if len(words) > 0 && strings.EqualFold(words[0], "add") {
-		words = strings.SplitN(strings.Join(words[1:], " "), " ", 2)
-	} else {
-		words = strings.SplitN(rest, " ", 2)
-	}
-	if len(words) < 2 || words[1] == "" {
-		return esl.CommandReply("-ERR invalid syntax")
-	}
-	c.filters = append(c.filters, esl.Header{Name: words[0], Value: words[1]})
-	return esl.CommandReply("+OK filter added. [" + words[0] + "]=[" + words[1] + "]")
-}
-
 // Filters returns the filters the client set.
 func (c *Conn) Filters() []esl.Header {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]esl.Header(nil), c.filters...)
+	return c.l.Filters()
 }
 
 // Subscribed reports whether the connection asked for event name.
 func (c *Conn) Subscribed(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.all || c.names[strings.ToUpper(name)] || c.subclasses[name]
+	return c.l.Subscribed(strings.ToUpper(name), "") || c.l.Subscribed("CUSTOM", name)
 }
 
 // serveReplay plays a transcript: replies wait for a command each.
