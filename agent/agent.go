@@ -93,6 +93,8 @@ type Agent struct {
 	cpu     *cpuSampler
 
 	callsIn, failedIn, callsOut, failedOut atomic.Uint64
+
+	files audioFiles // decoded audio files, shared by playbacks (app_media.go)
 }
 
 // New validates cfg and builds an agent; Start makes it listen.

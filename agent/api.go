@@ -35,6 +35,8 @@ var apiCommands = map[string]apiFunc{
 	"uuid_dump":         simple(apiUUIDDump),
 	"uuid_broadcast":    simple(apiUUIDBroadcast),
 	"uuid_break":        simple(apiUUIDBreak),
+	"uuid_record":       simple(apiUUIDRecord),
+	"uuid_displace":     simple(apiUUIDDisplace),
 	"uuid_send_dtmf":    simple(apiUUIDSendDTMF),
 	"sched_hangup":      simple(apiSchedHangup),
 	"hupall":            simple(apiHupall),
@@ -206,15 +208,21 @@ func apiUUIDBroadcast(a *Agent, args string) string {
 	if name, rest, ok := strings.Cut(argv[1], "::"); ok {
 		app, arg = name, rest
 	}
+	if len(argv) > 2 && strings.EqualFold(argv[2], "bleg") {
+		// Agent legs are never bridged: there is no b-leg to play to.
+		return "+OK Message sent\n"
+	}
 	// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured: 08).
 	c.postPrivate(true, func() { c.execute(app, arg, "", "") })
 	return "+OK Message sent\n"
 }
 
 func apiUUIDBreak(a *Agent, args string) string {
-	if _, c, reply := a.uuidArgs(args, 1, noSuchChannel, noSuchChannel); c == nil {
+	_, c, reply := a.uuidArgs(args, 1, noSuchChannel, noSuchChannel)
+	if c == nil {
 		return reply
 	}
+	c.breakPlayback()
 	return "+OK\n"
 }
 

@@ -66,7 +66,19 @@ func (c *channel) runApp(app, arg string) string {
 			c.wait(nil, t.C)
 			t.Stop()
 		}
-	case "playback", "record", "record_session", "bert_test", "send_dtmf", "start_dtmf", "stop_dtmf":
+	case "playback":
+		return c.playback(arg)
+	case "record_session":
+		c.recordSessionApp(arg)
+	case "stop_record_session":
+		_ = c.stopRecordings(strings.TrimSpace(arg), "success-maxtime")
+	case "bert_test":
+		c.bertTest()
+	case "tone_detect":
+		c.toneDetectApp(arg)
+	case "stop_tone_detect":
+		c.stopToneDetect()
+	case "record", "send_dtmf", "start_dtmf", "stop_dtmf":
 		// Media apps belong to the media issue. They return at once without
 		// their events, like a failed playback, rather than hanging the
 		// call up as an unknown app would.

@@ -85,6 +85,7 @@ type channel struct {
 	appArg      string
 	leg         sipLeg
 	lastAppResp string
+	apps        mediaApps // running media apps (app_media.go)
 
 	// mbox holds operations for the channel goroutine, so signalling
 	// callbacks and other goroutines never wait for it.
@@ -486,6 +487,7 @@ func (c *channel) doHangup(h hangupInfo) {
 // hangup states, end-of-call variables and CHANNEL_HANGUP_COMPLETE. beforeDestroy
 // runs between HANGUP_COMPLETE and DESTROY (the failed originate's job).
 func (c *channel) finish(beforeDestroy func()) {
+	c.stopMedia()
 	c.setState(csHangup)
 	c.setCallState("HANGUP")
 	c.setState(csReporting)

@@ -174,8 +174,8 @@ func (d *ToneDetector) detect(frame []int16) bool {
 	return seen
 }
 
-// goertzelPower is the squared magnitude of pcm's DTFT at freq (8 kHz).
-func goertzelPower(pcm []int16, freq float64) float64 {
+// GoertzelPower is the squared magnitude of pcm's DTFT at freq (8 kHz).
+func GoertzelPower(pcm []int16, freq float64) float64 {
 	c := 2 * math.Cos(2*math.Pi*freq/8000)
 	var s1, s2 float64
 	for _, x := range pcm {

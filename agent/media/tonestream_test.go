@@ -110,14 +110,14 @@ func TestToneStreamFrequencies(t *testing.T) {
 			total := energy(pcm)
 			var in float64
 			for _, f := range tc.freqs {
-				p := goertzelPower(pcm, f)
+				p := GoertzelPower(pcm, f)
 				in += p
 				assert.Greater(t, p, 0.2*total*float64(len(pcm))/2/float64(len(tc.freqs)), "power at %v Hz", f)
 			}
 			// Power at the tones, as a share of all the energy.
 			assert.Greater(t, in/(total*float64(len(pcm))/2), 0.95)
 			for _, f := range tc.absent {
-				assert.Less(t, goertzelPower(pcm, f), 0.001*in, "power at %v Hz", f)
+				assert.Less(t, GoertzelPower(pcm, f), 0.001*in, "power at %v Hz", f)
 			}
 		})
 	}

@@ -75,7 +75,7 @@ func TestDecodeWAV(t *testing.T) {
 			assert.Equal(t, tone8k, pcm)
 		}},
 		{"16 kHz PCM resampled", wavBytes(wavPCM, 1, 16000, 16, pcm16(sine(1000, 16000, 16000, 8000))), 8000, func(t *testing.T, pcm []int16) {
-			assert.Greater(t, goertzelPower(pcm, 1000), 0.9*energy(pcm)*float64(len(pcm))/2)
+			assert.Greater(t, GoertzelPower(pcm, 1000), 0.9*energy(pcm)*float64(len(pcm))/2)
 		}},
 		{"16 kHz above 4 kHz is filtered, not folded", wavBytes(wavPCM, 1, 16000, 16, pcm16(sine(6000, 16000, 16000, 8000))), 8000, func(t *testing.T, pcm []int16) {
 			// Folded, 6 kHz would sound at 2 kHz at full level.
