@@ -212,8 +212,9 @@ func apiUUIDBroadcast(a *Agent, args string) string {
 		// Agent legs are never bridged: there is no b-leg to play to.
 		return "+OK Message sent\n"
 	}
-	// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured: 08).
-	c.postPrivate(true, func() { c.execute(app, arg, "", "") })
+	// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured: 08),
+	// with a COMMAND event now and a PRIVATE_COMMAND once it ran.
+	c.broadcast(app, arg)
 	return "+OK Message sent\n"
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/callplan/callplan/agent/media"
 )
@@ -153,4 +154,32 @@ func (s *countingSource) Read(frame []int16) bool {
 		d.apply(frame)
 	}
 	return true
+}
+
+// Where FreeSWITCH raises the events of uuid_broadcast (captured: 08).
+var (
+	siteBroadcastCommand = callingSite{"switch_ivr_async.c", "switch_ivr_broadcast", 5731}
+	siteBroadcastPrivate = callingSite{"switch_ivr.c", "switch_ivr_parse_next_event", 804}
+)
+
+// broadcast queues app on the leg as switch_ivr_broadcast does. The
+// message is a COMMAND event made now (its sequence number and date are
+// taken now) and queued to the leg; once the app ran it is fired as
+// PRIVATE_COMMAND: the COMMAND's headers, then a second Event-Name with
+// the core headers of the moment and the channel's basic data, all in one
+// event (captured: 08).
+func (c *channel) broadcast(app, arg string) {
+	cmd := c.a.id.newEvent("COMMAND", "", c.a.hub.seq.Add(1), time.Now(), 16)
+	setCallingSite(cmd, siteBroadcastCommand)
+	cmd.Headers = append(cmd.Headers, header{"call-command", "execute"}, header{"execute-app-name", app})
+	cmd.add("execute-app-arg", arg)
+	cmd.Headers = append(cmd.Headers, header{"event-lock", "true"}, header{"lead-frames", "5"})
+	c.postPrivate(true, func() {
+		c.execute(app, arg, "", "")
+		c.a.hub.fire("PRIVATE_COMMAND", "", func(e *event) {
+			setCallingSite(e, siteBroadcastPrivate)
+			e.Headers = append(cmd.Headers, e.Headers...)
+			c.addChannelData(e, "PRIVATE_COMMAND")
+		})
+	})
 }
