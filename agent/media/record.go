@@ -104,15 +104,20 @@ func (r *Recorder) frame(_ *rtp.Header, frame []int16) bool {
 	if r.limit > 0 && r.samples+n > r.limit {
 		n = max(r.limit-r.samples, 0)
 	}
+	// A peer may send other ptimes than 20 ms (SIPp's g711a.pcap has 30 ms
+	// packets): write the frame in pieces of the buffer's size.
 	var buf [2 * FrameSamples]byte
-	n = min(n, FrameSamples)
-	for i, s := range frame[:n] {
-		if r.masked {
-			s = 0
+	for rest := frame[:n]; len(rest) > 0; {
+		k := min(len(rest), FrameSamples)
+		for i, s := range rest[:k] {
+			if r.masked {
+				s = 0
+			}
+			binary.LittleEndian.PutUint16(buf[2*i:], uint16(s))
 		}
-		binary.LittleEndian.PutUint16(buf[2*i:], uint16(s))
+		r.write(buf[:2*k])
+		rest = rest[k:]
 	}
-	r.write(buf[:2*n])
 	r.samples += n
 	if r.limit > 0 && r.samples >= r.limit {
 		r.done = true

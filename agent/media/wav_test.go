@@ -225,6 +225,24 @@ func TestRecorder(t *testing.T) {
 	assert.NoError(t, err, "Close twice")
 }
 
+func TestRecorder30msFrames(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "rec.wav")
+	r, err := CreateRecorder(path, 0, nil)
+	require.NoError(t, err)
+	frame := sine(1000, 8000, 240, 5000)
+	for i := range 3 {
+		r.Write(&rtp.Header{Timestamp: uint32(i * 240)}, frame)
+	}
+	length, err := r.Close()
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Millisecond, length)
+	pcm, err := ReadWAVFile(path)
+	require.NoError(t, err)
+	require.Len(t, pcm, 720)
+	assert.Equal(t, frame, pcm[480:])
+}
+
 func TestRecorderLimit(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.wav")
