@@ -30,10 +30,13 @@ lint: $(GOBIN)/staticcheck
 	$(GO) vet ./...
 	$(GOBIN)/staticcheck ./...
 
-# Real SIP peers for interop tests (Debian packages). Idempotent.
+# Real SIP peers for interop tests, and a recorded prompt for playback tests
+# (Debian packages). Idempotent.
 deps-e2e:
-	@command -v sipp >/dev/null && command -v kamailio >/dev/null && command -v chromium >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio chromium)
+	@command -v sipp >/dev/null && command -v kamailio >/dev/null && command -v chromium >/dev/null && \
+	  test -f /usr/share/asterisk/sounds/en/hello-world.wav || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester kamailio chromium \
+	    asterisk-core-sounds-en-wav)
 
 # End-to-end tests against real peers (SIPp, Kamailio, Chromium) and the
 # embedded agent: only the tests in files built with the e2e tag, since

@@ -101,6 +101,10 @@ func (c *channel) playback(arg string) string {
 		status = "break"
 	}
 	samples := counted.samples.Load()
+	if f, ok := src.(interface{ Played() int }); ok {
+		// A file knows its samples; frames pad its last 20 ms.
+		samples = int64(f.Played())
+	}
 	c.mu.Lock()
 	v := &c.vars
 	v.set("playback_last_offset_pos", strconv.FormatInt(samples, 10))

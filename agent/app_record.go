@@ -92,6 +92,10 @@ func (c *channel) recordSessionApp(arg string) {
 // startRecording starts recording the leg to path. It runs on the channel
 // goroutine.
 func (c *channel) startRecording(path string, limit time.Duration) error {
+	// switch_ivr_record_session_event pre-answers the leg first.
+	if err := c.preAnswer(); err != nil {
+		return err
+	}
 	s := c.session()
 	if s == nil {
 		return errNoMedia
