@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,13 +61,18 @@ func BenchmarkBERTCalls(b *testing.B) {
 			}
 			switch {
 			case e.Name() == "CHANNEL_PARK" && e.Get("Call-Direction") == "inbound":
-				send("sendmsg " + e.UniqueID() + "\ncall-command: execute\nexecute-app-name: bert_test\n\n")
+				// switchio's bert settings on the callee too, then bert_test.
+				send("sendmsg " + e.UniqueID() + "\ncall-command: execute\nexecute-app-name: multiset\n" +
+					"execute-app-arg: " + bertVars + "\n\n" +
+					"sendmsg " + e.UniqueID() + "\ncall-command: execute\nexecute-app-name: bert_test\n\n")
 			case e.Name() == "BACKGROUND_JOB" && e.Body[0] != '+':
 				failed.Add(1)
 			case e.Subclass() == "mod_bert::in_sync":
 				inSync.Add(1)
 			case e.Subclass() == "mod_bert::lost_sync":
 				lost.Add(1)
+				b.Logf("lost_sync on %s: %s%% of the window, cng_count %s, err_samples %s",
+					e.UniqueID(), e.Get("sync_lost_percent"), e.Get("cng_count"), e.Get("err_samples"))
 			case e.Subclass() == "mod_bert::timeout":
 				timeouts.Add(1)
 			}
@@ -78,8 +84,8 @@ func BenchmarkBERTCalls(b *testing.B) {
 	for range calls {
 		id := uuid.NewString()
 		send("bgapi originate {origination_uuid=" + id + ",ignore_early_media=true,absolute_codec_string=PCMU," +
-			"bert_timer_name=soft,bert_max_err=30,bert_timeout_ms=10000,bert_hangup_on_error=no}" +
-			"sofia/external/bert@" + a.SIPAddr() + " &bert_test()\nJob-UUID: " + id + "\n\n")
+			strings.ReplaceAll(bertVars, " ", ",") + "}sofia/external/bert@" + a.SIPAddr() +
+			" &bert_test()\nJob-UUID: " + id + "\n\n")
 	}
 	for inSync.Load() < int64(2*calls) {
 		if time.Since(start) > 2*time.Minute || failed.Load() > 0 {
@@ -106,6 +112,10 @@ func BenchmarkBERTCalls(b *testing.B) {
 		b.Errorf("%d lost_sync and %d timeout events while holding %d BERT calls", lost.Load(), timeouts.Load(), calls)
 	}
 }
+
+// bertVars are switchio's bert_test settings (bert_hangup_on_error off, so
+// a lost sync is counted, not hung up; a 10 s timeout for the ramp).
+const bertVars = "bert_timer_name=soft bert_max_err=30 bert_timeout_ms=10000 bert_hangup_on_error=no"
 
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {

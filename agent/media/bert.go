@@ -32,7 +32,7 @@ import (
 //     errors, counted in cng_count. FreeSWITCH's timed RTP read hands the
 //     app a CNG frame each 20 ms tick without a packet; here a lost packet
 //     (a sequence gap) is one, and so is each tick once nothing has arrived
-//     for bertStarved ticks (a peer that went quiet).
+//     for a second (a peer that went quiet).
 //
 // The send side calls ReadRaw once per 20 ms tick; that tick also drives
 // the timeout and the starved-peer check. Events go to onEvent, called
@@ -79,9 +79,11 @@ var bertFrame = func() (f [FrameSamples]byte) {
 const ulawIdle = 0xff
 
 // bertStarved is how many ticks without a received frame pass before each
-// further tick counts a CNG frame: more than the scheduling jitter of a
-// loaded machine, well under a window.
-const bertStarved = 10
+// further tick counts a CNG frame: a second, far more than the scheduling
+// jitter of an overloaded machine (packets that come late are checked when
+// they come, so counting their slots as CNG too would count them twice;
+// 200 ms did, on a 2-core machine at load 13 with 400 BERT legs).
+const bertStarved = 50
 
 // bertMaxGap bounds the CNG frames one sequence jump stands for (a peer
 // that restarted its sequence is not minutes of loss).

@@ -217,7 +217,7 @@ func TestBERTQuietPeerLosesSync(t *testing.T) {
 	t.Parallel()
 	r := newBERTRig(t, defaultBERT())
 	r.steps(60, bertFrame[:])
-	r.steps(120, nil) // the peer stops sending: each tick past 200 ms is a CNG frame
+	r.steps(120, nil) // the peer stops sending: each tick past 1 s is a CNG frame
 	require.Equal(t, []BERTEventKind{BERTInSync, BERTLostSync}, r.kinds())
 	assert.Positive(t, r.events[1].CNGCount)
 	// It comes back: the gap's frames were already counted by the ticks.
