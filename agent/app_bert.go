@@ -45,7 +45,7 @@ func (c *channel) bertTest() {
 	c.setVar("bert_stats_sync_lost", "false")
 	live := true // read and written on the channel goroutine only
 	b := media.NewBERT(cfg, nil, func(e media.BERTEvent) {
-		c.mbox.post(func() {
+		c.mbox.Push(func() {
 			if live {
 				c.bertEvent(e)
 			}

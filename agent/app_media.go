@@ -105,7 +105,7 @@ func (c *channel) waitPlay(p *media.Play) {
 		// Wake the wait loop when the play ends by itself.
 		select {
 		case <-p.Done():
-			c.mbox.post(func() {})
+			c.mbox.Push(func() {})
 		case <-c.done:
 		}
 	}()

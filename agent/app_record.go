@@ -112,7 +112,7 @@ func (c *channel) startRecording(path string, limit time.Duration) error {
 	rec, err := media.CreateRecorder(path, limit, func() {
 		// The limit: stop from the channel goroutine, as the media bug's
 		// stop time does.
-		c.mbox.post(func() { c.stopRecording(r, "success-maxtime") })
+		c.mbox.Push(func() { c.stopRecording(r, "success-maxtime") })
 	})
 	if err != nil {
 		return err

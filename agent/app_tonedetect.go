@@ -111,7 +111,7 @@ func (c *channel) startToneDetect(key string, freqs []float64, hits int, app, ar
 	}
 	d := &toneDetect{key: key, app: app, arg: arg, start: time.Now()}
 	d.det = media.NewToneDetector(cfg, func() {
-		c.mbox.post(func() { c.toneDetected(d) })
+		c.mbox.Push(func() { c.toneDetected(d) })
 	})
 	c.apps.mu.Lock()
 	if c.apps.detectors == nil {
@@ -121,7 +121,7 @@ func (c *channel) startToneDetect(key string, freqs []float64, hits int, app, ar
 	c.apps.mu.Unlock()
 	d.remove = s.AddSink(d.det)
 	if timeout > 0 {
-		d.timer = time.AfterFunc(timeout, func() { c.mbox.post(func() { c.dropToneDetect(lkey, d) }) })
+		d.timer = time.AfterFunc(timeout, func() { c.mbox.Push(func() { c.dropToneDetect(lkey, d) }) })
 	}
 	return nil
 }
