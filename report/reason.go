@@ -49,15 +49,17 @@ func unhealthyText(g metrics.Generator) string {
 
 // healthText is a generator's health as the table and the page show it:
 // "ok" or "UNHEALTHY", and its notes. A healthy node's notes are marked as
-// warnings ("ok; warning: Idle-CPU fell to 0.0%"), so a low Idle-CPU that
-// did not slow the node down does not read as a contradiction of "ok".
+// warnings that did not hold calls back ("ok", "warning, calls not held
+// back: Idle-CPU fell to 0.0%"): the runner notes a low Idle-CPU even when
+// the node kept answering promptly (runner/node.go checkGuard), and
+// "healthy (Idle-CPU fell to 0.0%)" read as a contradiction.
 func healthText(g metrics.Generator) (health, notes string) {
 	notes = strings.Join(g.Notes, "; ")
 	if !g.Healthy() {
 		return "UNHEALTHY", notes
 	}
 	if notes != "" {
-		notes = "warning: " + notes
+		notes = "warning, calls not held back: " + notes
 	}
 	return "ok", notes
 }

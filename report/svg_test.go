@@ -100,7 +100,7 @@ func TestInfraReason(t *testing.T) {
 	assert.Empty(t, infraReason(fixture(t, "pass")))
 	health, notes := healthText(metrics.Generator{MinIdleCPU: 0, Notes: []string{"Idle-CPU fell to 0.0%"}})
 	assert.Equal(t, "ok", health)
-	assert.Equal(t, "warning: Idle-CPU fell to 0.0%", notes)
+	assert.Equal(t, "warning, calls not held back: Idle-CPU fell to 0.0%", notes)
 }
 
 func TestHeartbeatNote(t *testing.T) {
