@@ -118,7 +118,7 @@ func newPage(r *Results) page {
 		x := s.Generators[n]
 		health, notes := nodeNotes(r, n, x)
 		p.Gens = append(p.Gens, []string{n, strings.ToLower(health), fmt.Sprint(x.Saturated), fmt.Sprint(x.AtMaxSessions),
-			num(x.MinIdleCPU), count(x.Disconnects), count(x.DroppedEvents), notes})
+			idleCPU(x.MinIdleCPU), count(x.Disconnects), count(x.DroppedEvents), notes})
 	}
 	for _, v := range r.Verdicts {
 		row := verdictRow{Pass: v.Pass, Mark: "✓", V: v, Observed: v.ObservedText()}

@@ -106,3 +106,12 @@ func nodeNotes(r *Results, node string, g metrics.Generator) (health, notes stri
 	}
 	return health, notes
 }
+
+// idleCPU is a generator's lowest Idle-CPU, "-" when no heartbeat arrived
+// (metrics.Generator.MinIdleCPU is -1 then).
+func idleCPU(v float64) string {
+	if v < 0 {
+		return "-"
+	}
+	return num(v)
+}

@@ -281,7 +281,7 @@ func (t *tableWriter) generators(r *Results) {
 	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 		g := r.Summary.Generators[n]
 		health, notes := nodeNotes(r, n, g)
-		rows = append(rows, []string{n, health, fmt.Sprint(g.Saturated), fmt.Sprint(g.AtMaxSessions), num(g.MinIdleCPU),
+		rows = append(rows, []string{n, health, fmt.Sprint(g.Saturated), fmt.Sprint(g.AtMaxSessions), idleCPU(g.MinIdleCPU),
 			count(g.Disconnects), count(g.DroppedEvents), notes})
 	}
 	t.table("Generators", []string{"node", "health", "saturated", "at max", "idle cpu", "disconn", "lost ev", "notes"}, rows, 1, 7)

@@ -202,3 +202,14 @@ func (p *progressPrinter) done() {
 		p.shown = false
 	}
 }
+
+// terminalWidth is w's width in columns when it is a terminal, else 0
+// (the table report's default of 100 columns).
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return cols
+		}
+	}
+	return 0
+}

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -137,8 +135,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	if err := writeSummary(filepath.Join(dir, SummaryFile), &s); err != nil {
 		return err
 	}
-	printSummary(env.Stdout, &s, dir)
-	return finishRun(env, p, dir, set, col, res, guard.aborted())
+	return finishRun(env, p, dir, set, col, res, guard.aborted(), guard.watch)
 }
 
 // reorderFlags moves the positional arguments (a plan, a results
@@ -326,61 +323,4 @@ func writeSummary(path string, s *metrics.Summary) error {
 		return fmt.Errorf("writing summary: %w", err)
 	}
 	return nil
-}
-
-// printSummary prints the run's headline figures. The full report
-// (tables, assertions) is the report package's job.
-func printSummary(w io.Writer, s *metrics.Summary, dir string) {
-	fmt.Fprintf(w, "run %s (%s): %s\n", s.Run, s.Plan, s.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "  offered %d  calls %d  answered %d  ok %d  failed %d  unknown %d  dropped %d  throttled %d\n",
-		s.Offered, s.Calls, s.Answered, s.OK, s.Failed, s.Unknown, s.Dropped, s.Throttled)
-	fmt.Fprintf(w, "  asr %.4f  success %.4f  erlangs max %.0f mean %.2f  cps max %.0f mean %.2f\n",
-		s.ASR, s.Success, s.Erlangs.Max, s.Erlangs.Mean, s.CPS.Max, s.CPS.Mean)
-	lat := func(name string, l metrics.Latency) {
-		if l.Count > 0 {
-			fmt.Fprintf(w, "  %-14s p50 %v  p95 %v  p99 %v  max %v\n", name, l.P50, l.P95, l.P99, l.Max)
-		}
-	}
-	lat("pdd", s.PDD)
-	lat("setup_latency", s.SetupLatency)
-	lat("answer_latency", s.AnswerLatency)
-	lat("duration", s.Duration)
-	if len(s.Reasons) > 0 {
-		fmt.Fprintf(w, "  failure reasons: %s\n", countsText(s.Reasons))
-	}
-	for _, name := range sortedGenKeys(s.Generators) {
-		g := s.Generators[name]
-		state := "healthy"
-		if !g.Healthy() {
-			state = "UNHEALTHY"
-		}
-		fmt.Fprintf(w, "  generator %s: %s", name, state)
-		if len(g.Notes) > 0 {
-			fmt.Fprintf(w, " (%s)", strings.Join(g.Notes, "; "))
-		}
-		fmt.Fprintln(w)
-	}
-	fmt.Fprintf(w, "  results: %s\n", dir)
-}
-
-func sortedGenKeys(m map[string]metrics.Generator) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func countsText(m map[string]int64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
 }

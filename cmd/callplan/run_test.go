@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,7 +28,14 @@ func TestRunSmokeScenarioOnEmbeddedAgent(t *testing.T) {
 	code, out, errOut := runCLI(t, "run", "../../scenarios/smoke.yaml", "--out", dir, "--quiet",
 		"--set", "stages[0].duration=1s", "--set", "stages[0].hold=200ms")
 	require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
-	assert.Contains(t, out, "calls 2  answered 2  ok 2")
+	// The whole table report, per group and node, not only the verdicts.
+	assert.Regexp(t, `│ stage:steady +│ +2 │ +2 │ +2 │ +0 │ +0 │`, out)
+	for _, section := range []string{"\nSummary\n", "\nCalls by stage, flow and caller node\n", "\nLatency (ms)\n", "\nCauses\n", "\nGenerators\n", "\nAssertions\n"} {
+		assert.Contains(t, out, section)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 100, "fits 100 columns: %q", line)
+	}
 
 	f, err := os.Open(filepath.Join(dir, metrics.CDRCSVFile))
 	require.NoError(t, err)

@@ -23,16 +23,19 @@ type abortGuard struct {
 	col    *metrics.Collector
 	cancel context.CancelFunc
 	next   func(runner.Progress)
+	// watch records node events from the same progress reports.
+	watch *nodeWatch
 
 	mu      sync.Mutex
 	verdict *assert.Verdict
 }
 
 func newAbortGuard(set *assert.Set, col *metrics.Collector, cancel context.CancelFunc, next func(runner.Progress)) *abortGuard {
-	return &abortGuard{set: set, live: set.Live(), col: col, cancel: cancel, next: next}
+	return &abortGuard{set: set, live: set.Live(), col: col, cancel: cancel, next: next, watch: newNodeWatch()}
 }
 
 func (g *abortGuard) progress(p runner.Progress) {
+	g.watch.observe(p)
 	g.mu.Lock()
 	if g.verdict == nil && g.set.Len() > 0 {
 		sum, secs := g.col.Summary(), g.col.Seconds()
@@ -60,9 +63,9 @@ func (g *abortGuard) aborted() *assert.Verdict {
 
 // finishRun evaluates the assertions over the finished run, writes the
 // reports the plan asks for (report.json always) into dir, prints the
-// verdicts, and returns the run's exit status: 4 interrupted, 3 an
+// table report fitted to the terminal, and returns the run's exit status: 4 interrupted, 3 an
 // unhealthy generator, 1 an assertion failed or aborted the run, else 0.
-func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.Collector, res runner.Result, aborted *assert.Verdict) error {
+func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.Collector, res runner.Result, aborted *assert.Verdict, watch *nodeWatch) error {
 	s := res.Summary
 	if aborted != nil {
 		// The run was stopped by an assertion, not by the user.
@@ -71,6 +74,7 @@ func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.
 	secs := col.Seconds()
 	verdicts := set.Evaluate(&s, secs, aborted)
 	r := report.New(planInfo(p), s, secs, verdicts, aborted)
+	r.Events = watch.seriesEvents(secs)
 	formats := make([]report.Format, 0, len(p.Report.Formats))
 	for _, f := range p.Report.Formats {
 		formats = append(formats, report.Format(f))
@@ -78,8 +82,11 @@ func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.
 	if err := report.WriteDir(dir, r, formats); err != nil {
 		return fmt.Errorf("writing reports: %w", err)
 	}
-	if err := report.Verdicts(r)(env.Stdout); err != nil {
-		return fmt.Errorf("printing verdicts: %w", err)
+	// The whole table report, not only the verdicts: the per-stage,
+	// flow and node figures, latencies and causes are what a reader
+	// looks for first (docs/reports.md, "In the terminal").
+	if err := report.TableWidth(r, terminalWidth(env.Stdout))(env.Stdout); err != nil {
+		return fmt.Errorf("printing the report: %w", err)
 	}
 	failed := 0
 	for _, v := range verdicts {
