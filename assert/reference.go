@@ -184,6 +184,19 @@ plan.yaml:13:19: assertions[3].expr: invalid expression: invalid operation: < (m
 plan.yaml:14:18: assertions[4].expr: invalid expression: unknown field rampp (did you mean ramp?)
 ` + "```" + `
 
+Constant keys are checked too, because a key that never happens reads 0 and
+would let a typo pass silently: the argument of ` + "`duration(\"3OOms\")`" + ` must parse,
+` + "`causes[\"X\"]`" + ` must be one of FreeSWITCH's hangup causes (upper case, as
+FreeSWITCH writes them), ` + "`sip[\"X\"]`" + ` a status from 100 to 699, and a flow counter
+(` + "`flows.busy.unexpected`" + `, ` + "`counters[\"unexpected\"]`" + ` under ` + "`flow: busy`" + `) one that the
+flow declares (docs/flows.md lists them):
+
+` + "```" + `
+plan.yaml:9:30: assertions[0].expr: invalid expression: duration("3OOms"): not a duration (a number and a unit: 300ms, 1.5s, 2m) (did you mean "300ms"?)
+plan.yaml:10:18: assertions[1].expr: invalid expression: causes["USER_BUSSY"]: not a FreeSWITCH hangup cause (did you mean "USER_BUSY"?)
+plan.yaml:11:22: assertions[2].expr: invalid expression: unknown counter unexpectd of flow busy (did you mean unexpected?); it counts expected, unexpected
+` + "```" + `
+
 The expression must yield a bool. Stage, flow and node names are the plan's
 own (after defaults), so ` + "`stages.rampp.asr`" + ` is an error too.
 
@@ -231,7 +244,7 @@ At run scope:
 |---|---|---|
 | ` + "`elapsed`" + ` | duration | how long the run took |
 | ` + "`stages.S`" + ` | group | stage S, e.g. ` + "`stages.ramp.pdd.p95`" + ` (` + "`stages[\"ramp-up\"]`" + ` for names that are not identifiers) |
-| ` + "`flows.F`" + ` | group + counters | flow F; a name that is not a group field is one of the flow's counters: ` + "`flows.reject.unexpected`" + ` (0 when never counted; see docs/flows.md for each flow's counters). A counter name within two edits of a field name is reported as a typo. |
+| ` + "`flows.F`" + ` | group + counters | flow F; a name that is not a group field is one of the flow's counters: ` + "`flows.reject.unexpected`" + ` (0 when never counted; see docs/flows.md for each flow's counters). A counter name within two edits of a field name is reported as a typo; at validate, a counter the flow does not declare is an error with a did-you-mean. |
 | ` + "`nodes.N`" + ` | group | calls originated by node N (` + "`offered`" + `, ` + "`dropped`" + ` and ` + "`throttled`" + ` have no node) |
 | ` + "`generators.N`" + ` | Generator | generator node N's health: |
 
