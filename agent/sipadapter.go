@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
@@ -37,7 +38,7 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 	// such as "TCP ref went negative" would reach stderr); point it at the
 	// first agent's logger, which discards unless the caller gave one.
 	sipgoLoggerOnce.Do(func() { sipmsg.SetDefaultLogger(a.log) })
-	prof, err := sip.Start(ctx, sip.Config{
+	cfg := sip.Config{
 		Name:  "external",
 		Addr:  a.cfg.SIPAddr,
 		Media: ports,
@@ -45,24 +46,33 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 			a.handleInvite(&inboundLeg{in: in, a: a})
 		},
 		Logger: a.log,
-	})
+	}
+	prof, err := sip.Start(ctx, cfg)
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// A fault's start opens the profile again on the address it got.
+	cfg.Addr = prof.Addr()
+	s := &sipSignalling{cfg: cfg}
+	s.prof.Store(prof)
 	closeFn := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := prof.Close(ctx); err != nil {
+		if err := s.stop(ctx); err != nil {
 			a.log.Debug("closing sip profile", "err", err)
 		}
 	}
-	return &sipSignalling{prof: prof}, prof.Addr(), closeFn, nil
+	return s, prof.Addr(), closeFn, nil
 }
 
 var sipgoLoggerOnce sync.Once
 
 type sipSignalling struct {
-	prof *sip.Profile
+	// prof is nil while a fault has the profile stopped (faults.go).
+	prof  atomic.Pointer[sip.Profile]
+	cfg   sip.Config // to start the profile again on its address
+	mu    sync.Mutex // serialises stop, start and fault changes
+	fault sip.Fault
 }
 
 func (s *sipSignalling) Dial(ctx context.Context, req dialRequest, ev legEvents) (sipLeg, error) {
@@ -82,7 +92,11 @@ func (s *sipSignalling) Dial(ctx context.Context, req dialRequest, ev legEvents)
 	for _, h := range req.Headers {
 		offer.Headers = append(offer.Headers, sip.Header{Name: h.Name, Value: h.Value})
 	}
-	out, err := s.prof.Dial(ctx, offer)
+	prof := s.prof.Load()
+	if prof == nil {
+		return nil, errProfileStopped
+	}
+	out, err := prof.Dial(ctx, offer)
 	if err != nil {
 		var de *sip.DialError
 		if errors.As(err, &de) {

@@ -123,6 +123,7 @@ type distribution struct {
 	active   map[string]int64    // calls in progress per callee node
 	landed   map[string]struct{} // calls counted received whose record has not ended
 	beats    map[string]Heartbeat
+	faults   []FaultMark // faults.go
 	csv      *csv.Writer
 	header   bool
 }
@@ -260,6 +261,7 @@ func (d *distribution) nodesOf(s scope) map[string]CalleeNode {
 
 // fill sets the callee nodes and imbalance of every group of a summary.
 func (d *distribution) fill(s *Summary) {
+	s.Faults = append([]FaultMark(nil), d.faults...)
 	s.CalleeNodes = d.nodesOf(scope{})
 	s.Imbalance = withShares(s.CalleeNodes)
 	for _, x := range []struct {

@@ -144,3 +144,20 @@ func assertNodes(t *testing.T, want, got map[string]CalleeNode) {
 		assert.Equal(t, w, g, "node %s", k)
 	}
 }
+
+func TestCollectorMarkFault(t *testing.T) {
+	t.Parallel()
+	clk := &fakeClock{}
+	clk.Set(0)
+	c := NewCollector("r", "p", WithClock(clk.Now))
+	clk.Set(2500 * time.Millisecond)
+	m := c.MarkFault("b", "reject", "503", nil)
+	assert.Equal(t, FaultMark{At: 2500 * time.Millisecond, Second: 2, Node: "b", Action: "reject", Detail: "503"}, m)
+	clk.Set(3 * time.Second)
+	c.MarkFault("c", "stop", "", fmt.Errorf("no agent"))
+	s, err := c.Close()
+	require.NoError(t, err)
+	require.Len(t, s.Faults, 2)
+	assert.Equal(t, "no agent", s.Faults[1].Error)
+	assert.Len(t, c.Seconds(), 4, "marking rolls the series up to the fault")
+}

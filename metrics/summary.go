@@ -28,6 +28,8 @@ type Summary struct {
 	Generators map[string]Generator `json:"generators,omitempty" expr:"generators"`
 	// Interrupted is set when the run was stopped by the user.
 	Interrupted bool `json:"interrupted,omitempty" expr:"interrupted"`
+	// Faults are the faults the plan injected, in the order applied.
+	Faults []FaultMark `json:"faults,omitempty" expr:"-"`
 }
 
 // Healthy reports whether every generator node stayed healthy.

@@ -18,6 +18,7 @@ type Plan struct {
 	MaxCalls    int         `yaml:"max_calls" doc:"Stop originating after this many calls in the whole run; 0 means no cap. Required (> 0) with a twilio:// node: its calls are billed."`
 	Stages      []Stage     `yaml:"stages" required:"true" doc:"Load stages, run in order."`
 	Search      Search      `yaml:"search" doc:"Capacity search: step the one stage's rate up while every assertion holds, then narrow in; reports the highest rate that passed (plan/search.go)."`
+	Faults      []Fault     `yaml:"faults" doc:"Timed faults injected into embedded nodes during the run (plan/faults.go, docs/plans.md)."`
 	Assertions  []Assertion `yaml:"assertions" doc:"Pass/fail conditions over the run's metrics."`
 	Report      Report      `yaml:"report" doc:"Report formats and where results go."`
 

@@ -86,6 +86,7 @@ func (d *decoder) check(p *Plan) {
 	d.checkOriginate(p)
 	d.checkFlows(p)
 	d.checkStages(p)
+	d.checkFaults(p)
 	d.checkAssertions(p)
 	d.checkReport(p)
 	d.checkCloudPlan(p)
@@ -99,7 +100,7 @@ func (d *decoder) checkNodes(p *Plan) {
 		return
 	}
 	names := map[string]string{}
-	embedded, callers, callees, clouds, broken := 0, 0, 0, 0, false
+	callers, callees, clouds, broken := 0, 0, 0, false
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
 		path := indexPath("nodes", i)
@@ -123,12 +124,6 @@ func (d *decoder) checkNodes(p *Plan) {
 			d.checkCloudNode(n, path)
 		} else if _, set := n.Fields["twilio"]; set {
 			d.errAt(n.Fields["twilio"], path+".twilio", "only twilio:// nodes take a twilio: block")
-		}
-		if n.Embedded {
-			embedded++
-			if embedded == 2 {
-				d.errAt(n.Fields.Get("uri", n.Pos), uriPath, "only one embedded node per plan (run more agents with 'callplan agent' and list them as fs:// nodes)")
-			}
 		}
 		if n.MaxSessions < 0 {
 			d.errAt(n.Fields.Get("max_sessions", n.Pos), path+".max_sessions", "must be >= 0 (0 means the node's own limit), got %d", n.MaxSessions)

@@ -132,7 +132,7 @@ func newPage(r *Results) page {
 			p.Files = append(p.Files, fileLink{Name: f, Href: path.Join(r.LinkBase, f)})
 		}
 	}
-	p.Charts = charts(r)
+	p.Charts = markCharts(charts(r), len(perSecond(r.Seconds)), r.Summary.Faults)
 	p.Reason = infraReason(r)
 	return p
 }

@@ -35,6 +35,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.summary(r)
 		tw.groups(r)
 		tw.calleeNodes(r)
+		tw.faults(r)
 		tw.latency(r)
 		tw.causes(r)
 		tw.generators(r)

@@ -59,8 +59,14 @@ func (p *Profile) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		refuse(480, "Temporarily Unavailable", hangup.NormalClearing)
 		return
 	}
+	if p.gateInvite(req, tx) {
+		return // an injected fault (gate.go)
+	}
 	if err := tx.Respond(sipmsg.NewResponseFromRequest(req, 100, "Trying", nil)); err != nil {
 		p.log.Debug("sending 100 Trying", "error", err)
+		return
+	}
+	if !p.holdInvite(tx) {
 		return
 	}
 	// An INVITE without SDP is a late offer: we offer in the 200 and the

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callplan/callplan/agent/media"
@@ -86,6 +87,9 @@ type Profile struct {
 	inbound  map[*call]*Inbound
 	outbound map[*call]*Outbound
 	alive    map[netip.AddrPort]time.Time // destinations that answered lately: no probe needed
+
+	// faultMode is an injected fault (gate.go); nil is normal service.
+	faultMode atomic.Pointer[Fault]
 }
 
 // Start binds the profile's UDP and TCP listeners and starts serving. The
@@ -427,6 +431,9 @@ func (p *Profile) request(req *sipmsg.Request, opts ...sipgo.ClientRequestOption
 
 // onOptions answers keep-alive pings (SIPp, Kamailio dispatcher) with 200.
 func (p *Profile) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if !p.gateOptions() {
+		return
+	}
 	res := sipmsg.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sipmsg.NewHeader("Allow", allowHeader))
 	if err := tx.Respond(res); err != nil {

@@ -146,6 +146,9 @@ type progressPrinter struct {
 	// summary, when set, gives the run's figures so far for the latency
 	// percentile.
 	summary func() metrics.Summary
+	// suffix, when set, gives a part shown after the figures (the faults
+	// in force, faults.go); "" adds nothing.
+	suffix func() string
 }
 
 func newProgressPrinter(w io.Writer, quiet bool, every time.Duration) *progressPrinter {
@@ -184,6 +187,11 @@ func (p *progressPrinter) update(pr runner.Progress) {
 		pdd95 = p.summary().PDD.P95
 	}
 	segs := liveSegments(pr, pdd95)
+	if p.suffix != nil {
+		if s := p.suffix(); s != "" {
+			segs = append(segs, segment{s, 1})
+		}
+	}
 	if tty {
 		// One column short of the width: a line that fills the last
 		// column makes some terminals wrap at once.

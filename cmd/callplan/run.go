@@ -108,6 +108,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	runCtx, abort := context.WithCancel(ctx)
 	defer abort()
 	guard := newAbortGuard(set, col, abort, prog.update)
+	faults := startFaults(runCtx, faultSchedule(p.Faults), agentsOf(nodes), col, prog)
+	prog.suffix = faults.status
 	res, runErr := runner.Run(runCtx, runner.Config{
 		RunID:            runID,
 		Stages:           stages(p),
@@ -124,6 +126,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		SmokeCall:        !*noSmoke,
 		Progress:         guard.progress,
 	})
+	faults.wait()
 	prog.done()
 	if runErr != nil {
 		if errors.Is(runErr, runner.ErrSmokeCall) {
@@ -203,6 +206,8 @@ func stages(p *plan.Plan) []runner.Stage {
 type openNode struct {
 	plan plan.Node
 	spec runner.NodeSpec
+	// agent is the embedded agent behind the node, nil for others.
+	agent *agent.Agent
 }
 
 func nodeNames(ns []openNode) string {
@@ -226,6 +231,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 	for _, pn := range p.Nodes {
 		addr := net.JoinHostPort(pn.Host, strconv.Itoa(pn.Port))
 		password := pn.Password
+		var embedded *agent.Agent
 		if pn.Embedded {
 			maxSessions, rtpMin, rtpMax := embeddedCaps(p, pn)
 			a, err := agent.New(agent.Config{
@@ -242,6 +248,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 				return nil, cleanup, fmt.Errorf("node %s: starting embedded agent: %w", pn.Name, err)
 			}
 			closers = append(closers, func() { cancel(); _ = a.Close() })
+			embedded = a
 			addr, password = a.Addr(), agent.DefaultPassword
 			host, port, err := net.SplitHostPort(a.SIPAddr())
 			if err == nil {
@@ -274,7 +281,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			Name: pn.Name, Driver: conn, MaxSessions: maxSessions, Weight: pn.Weight,
 			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
 			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort,
-		}})
+		}, agent: embedded})
 	}
 	return out, cleanup, nil
 }
