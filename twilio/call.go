@@ -288,3 +288,23 @@ func checkSID(sid string) error {
 	}
 	return nil
 }
+
+// Account is the part of the Account resource a health check reads.
+type Account struct {
+	SID    string `json:"sid"`
+	Status string `json:"status"` // active, suspended, closed
+}
+
+// FetchAccount reads the client's account: a cheap request that proves the
+// credentials and the base URL before any call is created (and billed).
+func (c *Client) FetchAccount(ctx context.Context) (*Account, error) {
+	var a Account
+	u := strings.TrimRight(c.base, "/") + "/" + APIVersion + "/Accounts/" + url.PathEscape(c.creds.AccountSID) + ".json"
+	if err := c.do(ctx, "fetch account", http.MethodGet, u, nil, &a); err != nil {
+		return nil, err
+	}
+	if a.Status != "" && a.Status != "active" {
+		return &a, fmt.Errorf("account %s is %s", a.SID, a.Status)
+	}
+	return &a, nil
+}

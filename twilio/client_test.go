@@ -318,3 +318,22 @@ func TestUpdateAfterEndIsInvalidState(t *testing.T) {
 	_, err = c.FetchCall(context.Background(), "../Accounts")
 	assert.ErrorContains(t, err, "letters and digits")
 }
+
+// FetchAccount is the health check: it proves credentials and base URL
+// without creating (and paying for) a call.
+func TestFetchAccount(t *testing.T) {
+	t.Parallel()
+	srv := twiliotest.NewServer()
+	t.Cleanup(srv.Close)
+	a, err := newClient(t, srv).FetchAccount(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, twiliotest.AccountSID, a.SID)
+	assert.Equal(t, "active", a.Status)
+
+	bad, err := twilio.New(twilio.NewCredentials(twiliotest.AccountSID, "wrong-token"), twilio.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = bad.FetchAccount(context.Background())
+	assert.True(t, twilio.IsAuth(err), "%v", err)
+	assert.NotContains(t, err.Error(), "wrong-token")
+	assert.Zero(t, srv.Stats().Creates)
+}

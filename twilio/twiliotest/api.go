@@ -113,3 +113,14 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, res)
 }
+
+// account answers GET /2010-04-01/Accounts/{sid}.json for the account the
+// request authenticated as (gate has checked it).
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	sid, ok := strings.CutSuffix(r.PathValue("account"), ".json")
+	if !ok {
+		writeError(w, http.StatusNotFound, twilio.CodeNotFound, "The requested resource "+r.URL.Path+" was not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sid": sid, "status": "active", "friendly_name": "callplan fake", "type": "Full"})
+}

@@ -117,6 +117,7 @@ func NewServer(opts ...Option) *Server {
 		o(s)
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2010-04-01/Accounts/{account}", s.account)
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Calls.json", s.create)
 	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Calls/{call}", s.fetch)
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Calls/{call}", s.update)
@@ -269,7 +270,7 @@ func accountOf(path string) string {
 		return ""
 	}
 	acct, _, _ := strings.Cut(rest, "/")
-	return acct
+	return strings.TrimSuffix(acct, ".json")
 }
 
 // takeFailure consumes an injected failure or a rate-limit refusal.

@@ -1,0 +1,277 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/callplan/callplan/twilio"
+)
+
+// Config configures a Node.
+type Config struct {
+	Name   string
+	Client *twilio.Client
+	// CPS caps create requests per second, evenly spaced; 0: no cap
+	// beyond the caller's own pace.
+	CPS float64
+	// PollRate caps status requests per second; PollInterval is the
+	// shortest time between two fetches of one call.
+	PollRate     float64
+	PollInterval time.Duration
+	// Created is called with each new call's SID before Originate returns
+	// and before any event about the call. An error ends the call at once
+	// (a call that is not on record could not be ended by a later
+	// `callplan hangup`) and fails the originate.
+	Created func(callID, sid string, at time.Time) error
+	// Handle receives every event, from the node's goroutines; it must not
+	// block for long.
+	Handle func(Event)
+}
+
+// Node places and follows the calls of one cloud node for one run.
+type Node struct {
+	cfg    Config
+	pace   *twilio.Pace
+	poller *twilio.Poller
+
+	mu    sync.Mutex
+	calls map[string]*state // by call id
+	bySID map[string]*state
+}
+
+// state is what the node knows of one call.
+type state struct {
+	id, sid  string
+	status   twilio.Status
+	ringing  bool
+	answered bool
+	ended    bool
+}
+
+// New returns a node; Run must be running for status changes to be seen.
+func New(cfg Config) (*Node, error) {
+	if cfg.Client == nil || cfg.Handle == nil {
+		return nil, errors.New("cloud node: Client and Handle are required")
+	}
+	if cfg.PollRate <= 0 {
+		cfg.PollRate = 5
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	n := &Node{cfg: cfg, pace: twilio.NewPace(cfg.CPS), calls: map[string]*state{}, bySID: map[string]*state{}}
+	// Two fetches in flight hide one slow answer without letting the
+	// poller outrun its rate (the pace bounds it either way).
+	n.poller = twilio.NewPoller(cfg.Client, cfg.PollRate, cfg.PollInterval, 2, n.polled)
+	return n, nil
+}
+
+// Name is the node's name.
+func (n *Node) Name() string { return n.cfg.Name }
+
+// Client is the node's API client (its Stats count retries).
+func (n *Node) Client() *twilio.Client { return n.cfg.Client }
+
+// Run follows the calls' status until ctx ends.
+func (n *Node) Run(ctx context.Context) { n.poller.Run(ctx) }
+
+// Health proves the credentials and the base URL with one request that
+// creates nothing.
+func (n *Node) Health(ctx context.Context) error {
+	if _, err := n.cfg.Client.FetchAccount(ctx); err != nil {
+		return fmt.Errorf("node %s: %w", n.cfg.Name, err)
+	}
+	return nil
+}
+
+// Originate creates call callID, waiting first for the node's create pace.
+// It returns once the SID is on record (Config.Created) and the Created
+// event has been handled.
+func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreateParams) error {
+	if err := n.pace.Wait(ctx); err != nil {
+		return fmt.Errorf("waiting for the node's cps: %w", err)
+	}
+	call, err := n.cfg.Client.CreateCall(ctx, p)
+	received := time.Now()
+	if err != nil {
+		n.cfg.Handle(Event{Kind: Refused, CallID: callID, Received: received, Err: err, Code: twilio.ErrorCode(err)})
+		return err
+	}
+	if n.cfg.Created != nil {
+		if err := n.cfg.Created(callID, call.SID, received); err != nil {
+			// Not on record: end it now rather than leave a billed call
+			// nobody can find.
+			_, _ = n.cfg.Client.EndCall(context.WithoutCancel(ctx), call.SID)
+			err = fmt.Errorf("recording call SID %s: %w", call.SID, err)
+			n.cfg.Handle(Event{Kind: Refused, CallID: callID, SID: call.SID, Received: received, Err: err})
+			return err
+		}
+	}
+	s := &state{id: callID, sid: call.SID, status: twilio.StatusQueued}
+	n.mu.Lock()
+	n.calls[callID] = s
+	n.bySID[call.SID] = s
+	n.mu.Unlock()
+	n.cfg.Handle(Event{Kind: Created, CallID: callID, SID: call.SID, At: call.DateCreated, Received: received, Call: *call})
+	n.observe(*call, received)
+	n.poller.Watch(call.SID, call.Status)
+	return nil
+}
+
+// polled handles one poller observation.
+func (n *Node) polled(u twilio.Update) {
+	if u.Err != nil {
+		// A failed fetch is retried at the next interval; the call's
+		// status is only ever taken from an answer.
+		return
+	}
+	n.observe(u.Call, u.Received)
+}
+
+// observe turns a view of a call into the events it implies, each at most
+// once and in order: a call seen answered without having been seen ringing
+// rang first (the poll missed it), so Ringing comes before Answered.
+func (n *Node) observe(c twilio.Call, received time.Time) {
+	n.mu.Lock()
+	s, ok := n.bySID[c.SID]
+	if !ok || s.ended {
+		n.mu.Unlock()
+		return
+	}
+	var evs []Event
+	ev := func(k Kind, at time.Time) {
+		evs = append(evs, Event{Kind: k, CallID: s.id, SID: s.sid, At: at, Received: received, Call: c})
+	}
+	s.status = c.Status
+	dialled := c.Status == twilio.StatusRinging || c.Status == twilio.StatusInProgress ||
+		(c.Status.Final() && !c.StartTime.IsZero() && c.Status != twilio.StatusFailed)
+	if dialled && !s.ringing {
+		s.ringing = true
+		ev(Ringing, firstTime(c.StartTime, c.DateUpdated))
+	}
+	answered := c.Status == twilio.StatusInProgress || !c.AnswerTime().IsZero()
+	if answered && !s.answered {
+		s.answered = true
+		// While up, the last update is the answer; once over, the API's
+		// end time minus its duration is.
+		ev(Answered, firstTime(c.AnswerTime(), c.DateUpdated))
+	}
+	if c.Status.Final() {
+		s.ended = true
+		ev(Ended, firstTime(c.EndTime, c.DateUpdated))
+	}
+	n.mu.Unlock()
+	for _, e := range evs {
+		n.cfg.Handle(e)
+	}
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// Hangup ends call callID: canceled while queued or ringing, completed once
+// answered. Ending a call that is already over is not an error.
+func (n *Node) Hangup(ctx context.Context, callID string) error {
+	n.mu.Lock()
+	s, ok := n.calls[callID]
+	var sid string
+	var status twilio.Status
+	if ok {
+		sid, status = s.sid, s.status
+	}
+	done := !ok || s.ended
+	n.mu.Unlock()
+	if done {
+		return nil
+	}
+	_, err := n.end(ctx, sid, status)
+	return err
+}
+
+// end ends one call given its last known status, and observes the result.
+func (n *Node) end(ctx context.Context, sid string, last twilio.Status) (bool, error) {
+	to := twilio.StatusCanceled
+	if last == twilio.StatusInProgress {
+		to = twilio.StatusCompleted
+	}
+	call, err := n.cfg.Client.UpdateCall(ctx, sid, to)
+	if err == nil && !call.Status.Final() && to == twilio.StatusCanceled {
+		// Answered since we last looked: a cancel no longer applies.
+		call, err = n.cfg.Client.UpdateCall(ctx, sid, twilio.StatusCompleted)
+	}
+	if twilio.ErrorCode(err) == twilio.CodeInvalidCallState {
+		// It ended on its own meanwhile; read how.
+		call, err = n.cfg.Client.FetchCall(ctx, sid)
+		if err == nil {
+			n.observe(*call, time.Now())
+		}
+		return false, err
+	}
+	if err != nil {
+		return false, fmt.Errorf("ending call %s: %w", sid, err)
+	}
+	n.observe(*call, time.Now())
+	return call.Status.Final(), nil
+}
+
+// EndAll ends every call of this run that is not known to be over, a few
+// at a time; it returns how many this request ended. Calling it again is
+// harmless.
+func (n *Node) EndAll(ctx context.Context) (int, error) {
+	n.mu.Lock()
+	var live []*state
+	for _, s := range n.calls {
+		if !s.ended {
+			live = append(live, &state{sid: s.sid, status: s.status})
+		}
+	}
+	n.mu.Unlock()
+	var (
+		mu    sync.Mutex
+		ended int
+		errs  []error
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, 4)
+	)
+	for _, s := range live {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			ok, err := n.end(ctx, s.sid, s.status)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				ended++
+			}
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return ended, errors.Join(errs...)
+}
+
+// Live is the number of calls not known to be over.
+func (n *Node) Live() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	live := 0
+	for _, s := range n.calls {
+		if !s.ended {
+			live++
+		}
+	}
+	return live
+}
