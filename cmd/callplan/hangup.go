@@ -12,12 +12,16 @@ import (
 )
 
 const hangupExamples = `  callplan hangup --run 3f2a9c1b7d4e plan.yaml   # end one run's calls
-  callplan hangup --all plan.yaml                 # end every call on the plan's nodes`
+  callplan hangup --all plan.yaml                 # end every call on the plan's nodes
+  callplan hangup results/cloud-20261207T080000Z  # end the calls a cloud run created`
 
 // runHangup ends calls left on a plan's nodes: one run's (hupall filtered
 // by the run's X-header variable, which both legs carry) or, with --all,
 // every call. Idempotent: with nothing left it succeeds and says so.
 func runHangup(ctx context.Context, env Env, args []string) error {
+	if len(args) == 1 && isCloudResults(args[0]) {
+		return runCloudHangup(ctx, env, args[0])
+	}
 	fs := newFlagSet(env, "hangup", "hangup PLAN [--run ID | --all]", hangupExamples)
 	var sets setFlags
 	fs.Var(&sets, "set", "override a plan field, `path=value` (repeatable)")
