@@ -60,6 +60,12 @@ func renderPlan(p *plan.Plan) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s resolved by callplan render: every default applied, passwords and credentials shown as ***.\n", p.File)
 	b.Write(resolved)
+	if p.HasCloudNode() {
+		if err := renderCloud(&b, p); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	}
 	fmt.Fprintf(&b, "\n# Originate commands, one per calling node and flow, each sent as `bgapi <command>`.\n")
 	fmt.Fprintf(&b, "# %s and %s stand for each call's UUID and the run's id", renderCallID, renderRunID)
 	if p.Originate.Destination.Uses("stage") {

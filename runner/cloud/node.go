@@ -10,6 +10,9 @@ import (
 	"github.com/callplan/callplan/twilio"
 )
 
+// createTimeout bounds one create request, retries included.
+const createTimeout = 30 * time.Second
+
 // Config configures a Node.
 type Config struct {
 	Name   string
@@ -94,7 +97,12 @@ func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreatePara
 	if err := n.pace.Wait(ctx); err != nil {
 		return fmt.Errorf("waiting for the node's cps: %w", err)
 	}
-	call, err := n.cfg.Client.CreateCall(ctx, p)
+	// Once the request may have left, its answer is the only way to learn
+	// the SID of a call the API may have created (and bills): a stop must
+	// not abandon it. Only the pace wait above is cut short by ctx.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	call, err := n.cfg.Client.CreateCall(cctx, p)
+	cancel()
 	received := time.Now()
 	if err != nil {
 		n.cfg.Handle(Event{Kind: Refused, CallID: callID, Received: received, Err: err, Code: twilio.ErrorCode(err)})
