@@ -116,6 +116,22 @@ type Stats struct {
 	Retries5xx int64 // 5xx answers that were retried or gave up
 }
 
+// Retries counts the retried answers of the requests made with a context
+// from WithRetries, so a caller can tell which of its calls met a 429 or a
+// 5xx (the client's Stats count them all).
+type Retries struct {
+	TooMany atomic.Int64 // 429 answers
+	Server  atomic.Int64 // 5xx answers
+}
+
+type retriesKey struct{}
+
+// WithRetries returns a context whose requests count their retried
+// answers in r.
+func WithRetries(ctx context.Context, r *Retries) context.Context {
+	return context.WithValue(ctx, retriesKey{}, r)
+}
+
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {
 	return Stats{Requests: c.requests.Load(), Retries429: c.retries429.Load(), Retries5xx: c.retries5xx.Load()}
@@ -170,10 +186,17 @@ func (c *Client) try(ctx context.Context, method, u string, form url.Values, out
 		if !retryable {
 			return apiErr
 		}
+		r, _ := ctx.Value(retriesKey{}).(*Retries)
 		if status == http.StatusTooManyRequests {
 			c.retries429.Add(1)
+			if r != nil {
+				r.TooMany.Add(1)
+			}
 		} else {
 			c.retries5xx.Add(1)
+			if r != nil {
+				r.Server.Add(1)
+			}
 		}
 		if attempt >= c.maxRetries {
 			return fmt.Errorf("gave up after %d attempts: %w", attempt+1, apiErr)

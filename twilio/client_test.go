@@ -179,7 +179,8 @@ func TestRetries(t *testing.T) {
 			t.Cleanup(srv.Close)
 			srv.FailCreates(tt.fails, tt.status)
 			c := newClient(t, srv, twilio.WithRetry(tt.retries, time.Millisecond, 5*time.Millisecond))
-			_, err := c.CreateCall(context.Background(), params("+1"))
+			var mine twilio.Retries
+			_, err := c.CreateCall(twilio.WithRetries(context.Background(), &mine), params("+1"))
 			if tt.wantErr {
 				require.Error(t, err)
 				if tt.status == http.StatusTooManyRequests {
@@ -191,6 +192,8 @@ func TestRetries(t *testing.T) {
 			st := c.Stats()
 			assert.Equal(t, tt.want429, st.Retries429)
 			assert.Equal(t, tt.want5xx, st.Retries5xx)
+			assert.Equal(t, tt.want429, mine.TooMany.Load(), "the request's own count")
+			assert.Equal(t, tt.want5xx, mine.Server.Load())
 			assert.Equal(t, tt.wantCreate, srv.Stats().Creates)
 		})
 	}

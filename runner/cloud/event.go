@@ -52,4 +52,7 @@ type Event struct {
 	Call twilio.Call
 	Err  error
 	Code int
+	// Retried429 and Retried5xx count the answers the call's requests got
+	// that were retried (on Ended and Refused: the call's totals).
+	Retried429, Retried5xx int64
 }

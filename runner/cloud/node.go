@@ -52,6 +52,7 @@ type state struct {
 	ringing  bool
 	answered bool
 	ended    bool
+	retries  *twilio.Retries
 }
 
 // New returns a node; Run must be running for status changes to be seen.
@@ -100,12 +101,14 @@ func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreatePara
 	// Once the request may have left, its answer is the only way to learn
 	// the SID of a call the API may have created (and bills): a stop must
 	// not abandon it. Only the pace wait above is cut short by ctx.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createTimeout)
+	retries := &twilio.Retries{}
+	cctx, cancel := context.WithTimeout(twilio.WithRetries(context.WithoutCancel(ctx), retries), createTimeout)
 	call, err := n.cfg.Client.CreateCall(cctx, p)
 	cancel()
 	received := time.Now()
 	if err != nil {
-		n.cfg.Handle(Event{Kind: Refused, CallID: callID, Received: received, Err: err, Code: twilio.ErrorCode(err)})
+		n.cfg.Handle(Event{Kind: Refused, CallID: callID, Received: received, Err: err, Code: twilio.ErrorCode(err),
+			Retried429: retries.TooMany.Load(), Retried5xx: retries.Server.Load()})
 		return err
 	}
 	if n.cfg.Created != nil {
@@ -118,7 +121,7 @@ func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreatePara
 			return err
 		}
 	}
-	s := &state{id: callID, sid: call.SID, status: twilio.StatusQueued}
+	s := &state{id: callID, sid: call.SID, status: twilio.StatusQueued, retries: retries}
 	n.mu.Lock()
 	n.calls[callID] = s
 	n.bySID[call.SID] = s
@@ -170,6 +173,7 @@ func (n *Node) observe(c twilio.Call, received time.Time) {
 	if c.Status.Final() {
 		s.ended = true
 		ev(Ended, firstTime(c.EndTime, c.DateUpdated))
+		evs[len(evs)-1].Retried429, evs[len(evs)-1].Retried5xx = s.retries.TooMany.Load(), s.retries.Server.Load()
 	}
 	n.mu.Unlock()
 	for _, e := range evs {
@@ -201,7 +205,7 @@ func (n *Node) Hangup(ctx context.Context, callID string) error {
 	if done {
 		return nil
 	}
-	_, err := n.end(ctx, sid, status)
+	_, err := n.end(twilio.WithRetries(ctx, s.retries), sid, status)
 	return err
 }
 
@@ -239,7 +243,7 @@ func (n *Node) EndAll(ctx context.Context) (int, error) {
 	var live []*state
 	for _, s := range n.calls {
 		if !s.ended {
-			live = append(live, &state{sid: s.sid, status: s.status})
+			live = append(live, &state{sid: s.sid, status: s.status, retries: s.retries})
 		}
 	}
 	n.mu.Unlock()
@@ -256,7 +260,7 @@ func (n *Node) EndAll(ctx context.Context) (int, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			ok, err := n.end(ctx, s.sid, s.status)
+			ok, err := n.end(twilio.WithRetries(ctx, s.retries), s.sid, s.status)
 			mu.Lock()
 			defer mu.Unlock()
 			if ok {

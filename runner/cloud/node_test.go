@@ -236,6 +236,16 @@ func TestRateLimitBurstsRetried(t *testing.T) {
 	n, err := h.node.EndAll(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
+	h.waitEnded(t, 3)
+	// Each call's record counts its own retries: together, the burst.
+	var r429, r5xx int64
+	for i := range 3 {
+		r := h.record(fmt.Sprint(i))
+		r429 += r.Counts[cloud.CountRetried429]
+		r5xx += r.Counts[cloud.CountRetried5xx]
+	}
+	assert.Equal(t, int64(4), r429)
+	assert.Equal(t, int64(1), r5xx)
 }
 
 // Bad credentials are found by the health check, before any call, and the

@@ -114,9 +114,26 @@ func ApplyEvent(r *metrics.Record, e Event) {
 		setField(r, FieldAnsweredRx, e.Received.UTC().Format(time.RFC3339Nano))
 	case Ended:
 		Apply(r, e.Call)
+		countRetries(r, e)
 	case Refused:
 		ApplyCreate(r, e.Err)
+		countRetries(r, e)
 	}
+}
+
+// Counters a cloud call adds to its record (summed into the summary's
+// flow counters, so an assertion can read flows.twiml.retried_429).
+const (
+	CountRetried429 = "retried_429" // answers 429 (error 20429) that were retried
+	CountRetried5xx = "retried_5xx" // 5xx answers that were retried
+)
+
+func countRetries(r *metrics.Record, e Event) {
+	if r.Counts == nil {
+		r.Counts = map[string]int64{}
+	}
+	r.Counts[CountRetried429] += e.Retried429
+	r.Counts[CountRetried5xx] += e.Retried5xx
 }
 
 func setField(r *metrics.Record, k, v string) {
