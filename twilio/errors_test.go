@@ -57,3 +57,20 @@ func FuzzParseAPIError(f *testing.F) {
 		}
 	})
 }
+
+// Any body the API (or something in front of it) sends decodes or fails
+// cleanly; a decoded call's times are UTC-comparable and durations >= 0
+// when the API's were.
+func FuzzCallUnmarshal(f *testing.F) {
+	f.Add([]byte(`{"sid":"CA1","status":"completed","date_created":"Tue, 31 Aug 2010 20:36:28 +0000","end_time":"Tue, 31 Aug 2010 20:36:44 +0000","duration":"15","queue_time":"1000"}`))
+	f.Add([]byte(`{"sid":"CA1","status":"queued","duration":null,"queue_time":0}`))
+	f.Add([]byte(`{"duration": 1e30}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var c Call
+		if err := c.UnmarshalJSON(body); err != nil {
+			return
+		}
+		_ = c.AnswerTime()
+		_ = c.Status.Final()
+	})
+}
