@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callplan/callplan/plan"
+	"github.com/callplan/callplan/runner"
+	"github.com/callplan/callplan/twilio"
+)
+
+// renderCloud is the dry run of a cloud plan, the seed tool's --dry_run: as
+// YAML comments, the exact create request each cloud node sends for each
+// flow, the status and end requests that follow, and how many of each a
+// run sends at most. Nothing is sent; no credential is read.
+func renderCloud(b *strings.Builder, p *plan.Plan) error {
+	calls, scheduled := cloudCallCount(p)
+	fmt.Fprintf(b, "\n# Requests a run sends (render sends none). Every request carries HTTP basic auth\n")
+	fmt.Fprintf(b, "# (Authorization: Basic ***); *** in a path is the account SID. %s and %s\n", renderCallID, renderRunID)
+	fmt.Fprintf(b, "# stand for each call's UUID and the run's id; CALL_SID for the SID the API returns.\n")
+	for _, n := range p.Nodes {
+		if !n.Cloud {
+			continue
+		}
+		c := n.Twilio
+		fmt.Fprintf(b, "#\n# node %s: %s, credentials from $%s and $%s (or $%s and $%s)\n",
+			n.Name, c.BaseURL, c.AccountSIDEnv, c.AuthTokenEnv, c.APIKeyEnv, c.APISecretEnv)
+		for _, f := range p.Flows {
+			cc := p.CloudCallFor(n, f, plan.Call{ID: renderCallID, RunID: renderRunID, Flow: f.Name, Stage: p.Stages[0].Name})
+			form, err := createParams(cc).Form()
+			if err != nil {
+				return fmt.Errorf("node %s, flow %s: %w", n.Name, f.Name, err)
+			}
+			fmt.Fprintf(b, "#\n# flow %s, one per call:\n#   POST %s\n", f.Name, twilio.CallsURL(c.BaseURL, twilio.Redacted))
+			fmt.Fprintf(b, "#   Content-Type: application/x-www-form-urlencoded\n#\n#   %s\n", form.Encode())
+			for _, k := range slices.Sorted(maps.Keys(form)) {
+				fmt.Fprintf(b, "#     %s = %s\n", k, strings.Join(form[k], ", "))
+			}
+		}
+		callURL := twilio.CallURL(c.BaseURL, twilio.Redacted, "CALL_SID")
+		fmt.Fprintf(b, "#\n# then, for each created call:\n")
+		fmt.Fprintf(b, "#   GET  %s    status, each call at most every %s, at most %g a second for the node\n", callURL, c.PollInterval, c.PollRate)
+		fmt.Fprintf(b, "#   POST %s    Status=completed after the hold (Status=canceled if the run stops it before answer)\n", callURL)
+	}
+	fmt.Fprintf(b, "#\n# Count: the stages schedule %s; max_calls caps the run at %d.\n", scheduled, p.MaxCalls)
+	fmt.Fprintf(b, "# At most %d create requests (%d billed calls), and at most %d end requests;\n", calls, calls, calls)
+	fmt.Fprintf(b, "# 429 and 5xx answers are retried (up to 4 times each) and counted in the report.\n")
+	return nil
+}
+
+// createParams maps the plan's view of a cloud call to the API's.
+func createParams(cc plan.CloudCall) twilio.CreateParams {
+	return twilio.CreateParams{
+		To: cc.To, From: cc.From, Twiml: cc.Twiml, URL: cc.TwimlURL,
+		Timeout:   int(cc.Timeout / time.Second),
+		TimeLimit: int(cc.TimeLimit / time.Second),
+	}
+}
+
+// cloudCallCount is how many calls a run of p creates at most: each
+// stage's arrivals (exact for uniform arrivals, the mean for Poisson) under
+// its own max_calls, then the run's max_calls.
+func cloudCallCount(p *plan.Plan) (int, string) {
+	segs := make([]runner.Segment, len(p.Stages))
+	for i, s := range p.Stages {
+		segs[i] = runner.Segment{Duration: s.Duration.D(), From: s.Rate.From, To: s.Rate.To}
+	}
+	sched, err := runner.NewSchedule(segs...)
+	if err != nil {
+		return p.MaxCalls, "an unknown number of calls"
+	}
+	total, poisson := 0, false
+	var at time.Duration
+	for _, s := range p.Stages {
+		// Arrival k comes when the rate's integral reaches k, so a stage
+		// gets the integers in [integral at its start, at its end).
+		before := math.Ceil(sched.Integral(at))
+		at += s.Duration.D()
+		n := int(math.Ceil(sched.Integral(at)) - before)
+		if s.MaxCalls > 0 {
+			n = min(n, s.MaxCalls)
+		}
+		total += n
+		poisson = poisson || s.Arrivals == plan.ArrivalsPoisson
+	}
+	what := fmt.Sprintf("%d calls", total)
+	if poisson {
+		what = fmt.Sprintf("about %d calls (Poisson arrivals vary)", total)
+	}
+	return min(total, p.MaxCalls), what
+}
