@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -31,19 +32,21 @@ var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // CloudAPI is the `twilio:` block of a cloud node.
 type CloudAPI struct {
-	BaseURL       string   `yaml:"base_url" doc:"API root: https://api.twilio.com, or a Twilio-compatible API such as SignalWire's (https://SPACE.signalwire.com/api/laml)."`
-	AccountSIDEnv string   `yaml:"account_sid_env" doc:"Environment variable holding the account SID."`
-	AuthTokenEnv  string   `yaml:"auth_token_env" doc:"Environment variable holding the auth token (used unless the API key variables are set)."`
-	APIKeyEnv     string   `yaml:"api_key_env" doc:"Environment variable holding an API key SID; with api_secret_env it replaces the auth token."`
-	APISecretEnv  string   `yaml:"api_secret_env" doc:"Environment variable holding the API key's secret."`
-	From          string   `yaml:"from" doc:"Caller ID (the API's From): a number of the account in E.164, or a client:/sip: identity."`
-	To            Template `yaml:"to" doc:"Destination (the API's To), a template: {{call.id}}, {{run.id}}, {{flow}}, {{stage}}, {{node.name}}."`
-	TwimlURL      string   `yaml:"twiml_url" doc:"URL the API fetches TwiML from when the call is answered (the API's Url). Not with twiml."`
-	Twiml         string   `yaml:"twiml" doc:"Inline TwiML run on the answered call (the API's Twiml), at most 4000 characters. Not with twiml_url."`
-	CPS           float64  `yaml:"cps" doc:"Never more create requests per second than this, evenly spaced; 0 means the stage rate alone. A stage may not ask for more."`
-	PollRate      float64  `yaml:"poll_rate" doc:"Most status requests (GET .../Calls/SID.json) per second for the whole node."`
-	PollInterval  Duration `yaml:"poll_interval" doc:"Fetch each live call's status at most this often; status changes are seen this late at worst."`
-	TimeLimit     Duration `yaml:"time_limit" doc:"Sent as the API's TimeLimit: the API ends each call after this even if callplan dies. Defaults to the longest hold + 1m; whole seconds."`
+	BaseURL        string   `yaml:"base_url" doc:"API root: https://api.twilio.com, or a Twilio-compatible API such as SignalWire's (https://SPACE.signalwire.com/api/laml)."`
+	AccountSIDEnv  string   `yaml:"account_sid_env" doc:"Environment variable holding the account SID."`
+	AuthTokenEnv   string   `yaml:"auth_token_env" doc:"Environment variable holding the auth token (used unless the API key variables are set)."`
+	APIKeyEnv      string   `yaml:"api_key_env" doc:"Environment variable holding an API key SID; with api_secret_env it replaces the auth token."`
+	APISecretEnv   string   `yaml:"api_secret_env" doc:"Environment variable holding the API key's secret."`
+	From           string   `yaml:"from" doc:"Caller ID (the API's From): a number of the account in E.164, or a client:/sip: identity."`
+	To             Template `yaml:"to" doc:"Destination (the API's To), a template: {{call.id}}, {{run.id}}, {{flow}}, {{stage}}, {{node.name}}."`
+	TwimlURL       string   `yaml:"twiml_url" doc:"URL the API fetches TwiML from when the call is answered (the API's Url). Not with twiml."`
+	Twiml          string   `yaml:"twiml" doc:"Inline TwiML run on the answered call (the API's Twiml), at most 4000 characters. Not with twiml_url."`
+	CPS            float64  `yaml:"cps" doc:"Never more create requests per second than this, evenly spaced; 0 means the stage rate alone. A stage may not ask for more."`
+	PollRate       float64  `yaml:"poll_rate" doc:"Most status requests (GET .../Calls/SID.json) per second for the whole node."`
+	PollInterval   Duration `yaml:"poll_interval" doc:"Fetch each live call's status at most this often; status changes are seen this late at worst."`
+	TimeLimit      Duration `yaml:"time_limit" doc:"Sent as the API's TimeLimit: the API ends each call after this even if callplan dies. Defaults to the longest hold + 1m; whole seconds."`
+	StatusCallback string   `yaml:"status_callback" doc:"Public URL at which the API can reach callback_listen: calls then report their status by callback and polling only backs it up. Needs callback_listen."`
+	CallbackListen string   `yaml:"callback_listen" doc:"host:port callplan listens on for status callbacks during a run (behind status_callback, e.g. a tunnel). Needs status_callback."`
 
 	Pos    Pos       `yaml:"-"`
 	Fields Positions `yaml:"-"`
@@ -130,6 +133,19 @@ func (d *decoder) checkCloudNode(n *Node, path string) {
 		}
 	}
 	d.checkTwiml(c.Twiml, at("twiml"), cp+".twiml")
+	if (c.StatusCallback == "") != (c.CallbackListen == "") {
+		d.errAt(at("status_callback"), cp+".status_callback", "give status_callback (the public URL) and callback_listen (where callplan listens) together, or neither (then status is polled)")
+	}
+	if c.StatusCallback != "" {
+		if u, err := url.Parse(c.StatusCallback); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			d.errAt(at("status_callback"), cp+".status_callback", "want an http(s) URL the API can reach, without user info")
+		}
+	}
+	if c.CallbackListen != "" {
+		if _, port, err := net.SplitHostPort(c.CallbackListen); err != nil || port == "" {
+			d.errAt(at("callback_listen"), cp+".callback_listen", "want host:port (e.g. :8080 or 127.0.0.1:8080), got %q", c.CallbackListen)
+		}
+	}
 	if c.CPS < 0 {
 		d.errAt(at("cps"), cp+".cps", "must be >= 0 (0 means no cap beyond the stage rate), got %g", c.CPS)
 	}

@@ -2,8 +2,11 @@ package cloud
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -32,13 +35,26 @@ type Config struct {
 	// Handle receives every event, from the node's goroutines; it must not
 	// block for long.
 	Handle func(Event)
+	// CallbackURL, when set, is the public URL at which the API can reach
+	// CallbackHandler: calls then ask for status callbacks (ringing,
+	// answered, completed) and polling only backs them up, every
+	// CallbackPollFactor polling intervals.
+	CallbackURL string
 }
+
+// CallbackPollFactor slows polling when status callbacks carry the news:
+// a poll then only catches a callback that never arrived.
+const CallbackPollFactor = 10
 
 // Node places and follows the calls of one cloud node for one run.
 type Node struct {
 	cfg    Config
 	pace   *twilio.Pace
 	poller *twilio.Poller
+
+	// token authenticates status callbacks; callbackURL carries it.
+	token       string
+	callbackURL string
 
 	mu    sync.Mutex
 	calls map[string]*state // by call id
@@ -67,9 +83,26 @@ func New(cfg Config) (*Node, error) {
 		cfg.PollInterval = time.Second
 	}
 	n := &Node{cfg: cfg, pace: twilio.NewPace(cfg.CPS), calls: map[string]*state{}, bySID: map[string]*state{}}
+	every := cfg.PollInterval
+	if cfg.CallbackURL != "" {
+		u, err := url.Parse(cfg.CallbackURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("cloud node %s: callback URL: want http(s)://host/path", cfg.Name)
+		}
+		// A random token in the URL: only the API, which got it in the
+		// create request, can post status for this run's calls.
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		n.token = hex.EncodeToString(b[:])
+		q := u.Query()
+		q.Set(callbackTokenParam, n.token)
+		u.RawQuery = q.Encode()
+		n.callbackURL = u.String()
+		every *= CallbackPollFactor
+	}
 	// Two fetches in flight hide one slow answer without letting the
 	// poller outrun its rate (the pace bounds it either way).
-	n.poller = twilio.NewPoller(cfg.Client, cfg.PollRate, cfg.PollInterval, 2, n.polled)
+	n.poller = twilio.NewPoller(cfg.Client, cfg.PollRate, every, 2, n.polled)
 	return n, nil
 }
 
@@ -101,6 +134,10 @@ func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreatePara
 	// Once the request may have left, its answer is the only way to learn
 	// the SID of a call the API may have created (and bills): a stop must
 	// not abandon it. Only the pace wait above is cut short by ctx.
+	if n.callbackURL != "" {
+		p.StatusCallback = n.callbackURL
+		p.StatusCallbackEvent = []string{twilio.EventRinging, twilio.EventAnswered, twilio.EventCompleted}
+	}
 	retries := &twilio.Retries{}
 	cctx, cancel := context.WithTimeout(twilio.WithRetries(context.WithoutCancel(ctx), retries), createTimeout)
 	call, err := n.cfg.Client.CreateCall(cctx, p)

@@ -50,6 +50,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	s.calls[c.sid] = c
 	s.order = append(s.order, c.sid)
 	s.stats.Creates++
+	s.scheduleCallbacks(c, now)
 	res := c.resource(now)
 	// The real API answers every create with the call queued, however
 	// soon it is dialled.
@@ -108,6 +109,10 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	s.stats.Updates++
 	if changed {
 		s.stats.Ended++
+		c.stopCallbacks()
+		if ev := callbackEvent(c.endedStatus); c.wantsCallback(ev) {
+			s.postCallback(c, c.endedStatus)
+		}
 	}
 	res := c.resource(now)
 	s.mu.Unlock()

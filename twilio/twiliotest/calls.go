@@ -22,6 +22,9 @@ type call struct {
 	// Set when an update request ended the call.
 	endedAt     time.Time
 	endedStatus twilio.Status
+	// Status callbacks: pending timers and the sequence number.
+	timers []*time.Timer
+	seq    int
 }
 
 // CallInfo is what the fake knows about a call, on its own clock (full

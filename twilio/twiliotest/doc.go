@@ -13,7 +13,10 @@
 //     grows, as the real API's queue_time does;
 //   - a request rate limit ([WithRequestLimit]) and injected failures
 //     ([Server.FailNext]): 429 with error 20429, or any 5xx;
-//   - 401 with error 20003 for bad credentials (auth token or API key).
+//   - 401 with error 20003 for bad credentials (auth token or API key);
+//   - status callbacks to a create's StatusCallback, for the events its
+//     StatusCallbackEvent asks for (completed only by default), as the
+//     real API posts them.
 //
 // Calls move on by the wall clock; no goroutine runs per call. Everything
 // the server saw is available: [Server.Requests], [Server.Calls],

@@ -40,6 +40,9 @@ type Server struct {
 	stats     Stats
 	seq       int
 	serveTime func() time.Time
+	cbClient  *http.Client
+	cbWG      sync.WaitGroup
+	closed    bool
 }
 
 type apiKey struct{ account, secret string }
@@ -68,6 +71,7 @@ type Stats struct {
 	Served429    int
 	Served5xx    int
 	Unauthorized int
+	Callbacks    int // status callbacks posted
 }
 
 // Option configures NewServer.
@@ -112,6 +116,7 @@ func NewServer(opts ...Option) *Server {
 		calls:     map[string]*call{},
 		script:    func(string) Progression { return Answer(10*time.Millisecond, 0) },
 		serveTime: time.Now,
+		cbClient:  &http.Client{Timeout: 5 * time.Second},
 	}
 	for _, o := range opts {
 		o(s)
@@ -126,8 +131,18 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down, after disarming pending status callbacks
+// and waiting for those in flight.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for _, c := range s.calls {
+		c.stopCallbacks()
+	}
+	s.mu.Unlock()
+	s.cbWG.Wait()
+	s.srv.Close()
+}
 
 // FailNext makes the next n requests (after authentication) fail with
 // status: 429 answers error 20429, 5xx an internal error.
