@@ -165,7 +165,7 @@ func (c *call) judge() {
 		r.Outcome, r.Reason = metrics.OutcomeFailed, "not_ended"
 	case errors.Is(c.flowErr, errBuild):
 		r.Outcome, r.Reason = metrics.OutcomeFailed, "originate_error"
-	case c.calleeID == "":
+	case c.calleeID == "" && (!c.node.OneLeg || c.jobFailed):
 		r.Outcome = metrics.OutcomeFailed
 		cause := r.Cause()
 		if !c.noCallee && strings.HasPrefix(r.OriginateResult, "-ERR") && cause != "" && !timeoutCauses[cause] {

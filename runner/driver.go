@@ -222,6 +222,12 @@ type LegEvent struct {
 	Health Health
 	// Err says why the connection went down (EventNodeDown).
 	Err error
+	// Fields and Counts are the node's own per-call figures for the
+	// call's record (a cloud API's call SID, its status, its retries),
+	// merged into Record.Fields and Record.Counts; on any event of the
+	// call.
+	Fields map[string]string
+	Counts map[string]int64
 }
 
 // Health is a node's load as it last reported it.

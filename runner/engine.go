@@ -515,7 +515,9 @@ func (e *engine) originate(c *call) {
 	}
 	// The callee must arrive within the originate timeout (plus a second
 	// for the INVITE's trip); otherwise the call fails no_callee_leg.
-	c.timers = append(c.timers, time.AfterFunc(e.cfg.OriginateTimeout+time.Second, func() { e.noCallee(c) }))
+	if !c.node.OneLeg {
+		c.timers = append(c.timers, time.AfterFunc(e.cfg.OriginateTimeout+time.Second, func() { e.noCallee(c) }))
+	}
 	e.mu.Unlock()
 }
 
@@ -625,6 +627,8 @@ func (e *engine) handle(n *node, ev LegEvent) {
 			_ = e.act(e.ctx, n, ev.LegID, Action{Kind: ActHangup, Cause: "MANAGER_REQUEST"})
 		}()
 	}
+	c.rec.Fields = mergeInto(c.rec.Fields, ev.Fields)
+	c.rec.Counts = mergeInto(c.rec.Counts, ev.Counts)
 	var post []flows.Event
 	switch {
 	case ev.Kind == EventJobResult:
@@ -640,6 +644,21 @@ func (e *engine) handle(n *node, ev LegEvent) {
 	fin := e.maybeFinish(c)
 	e.mu.Unlock()
 	e.end(fin)
+}
+
+// mergeInto adds a driver's per-call figures (LegEvent.Fields, Counts) to
+// the record's.
+func mergeInto[V any](dst, src map[string]V) map[string]V {
+	if len(src) == 0 {
+		return dst
+	}
+	if dst == nil {
+		dst = make(map[string]V, len(src))
+	}
+	for k, v := range src {
+		dst[k] = v
+	}
+	return dst
 }
 
 // onJobResult takes the originate's outcome. Called with e.mu held.

@@ -23,6 +23,10 @@ type NodeSpec struct {
 	// the destination template.
 	SIPHost string
 	SIPPort int
+	// OneLeg says the node's calls have only the caller leg (a cloud
+	// calls API: the far end is not a node): no callee leg is awaited, and
+	// the flow judges the call unless its originate failed.
+	OneLeg bool
 }
 
 // Guard sets the overdrive guard's limits (see docs/load-model.md). A node

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/runner"
+	"github.com/callplan/callplan/runner/cloud"
 	"github.com/callplan/callplan/twilio"
 )
 
@@ -31,17 +32,17 @@ func renderCloud(b *strings.Builder, p *plan.Plan) error {
 			n.Name, c.BaseURL, c.AccountSIDEnv, c.AuthTokenEnv, c.APIKeyEnv, c.APISecretEnv)
 		for _, f := range p.Flows {
 			cc := p.CloudCallFor(n, f, plan.Call{ID: renderCallID, RunID: renderRunID, Flow: f.Name, Stage: p.Stages[0].Name})
-			form, err := createParams(cc).Form()
+			form, err := cloud.Params(cc).Form()
 			if err != nil {
 				return fmt.Errorf("node %s, flow %s: %w", n.Name, f.Name, err)
 			}
-			fmt.Fprintf(b, "#\n# flow %s, one per call:\n#   POST %s\n", f.Name, twilio.CallsURL(c.BaseURL, twilio.Redacted))
+			fmt.Fprintf(b, "#\n# flow %s, one per call:\n#   POST %s\n", f.Name, redactAccount(twilio.CallsURL(c.BaseURL, accountStandIn)))
 			fmt.Fprintf(b, "#   Content-Type: application/x-www-form-urlencoded\n#\n#   %s\n", form.Encode())
 			for _, k := range slices.Sorted(maps.Keys(form)) {
 				fmt.Fprintf(b, "#     %s = %s\n", k, strings.Join(form[k], ", "))
 			}
 		}
-		callURL := twilio.CallURL(c.BaseURL, twilio.Redacted, "CALL_SID")
+		callURL := redactAccount(twilio.CallURL(c.BaseURL, accountStandIn, "CALL_SID"))
 		fmt.Fprintf(b, "#\n# then, for each created call:\n")
 		fmt.Fprintf(b, "#   GET  %s    status, each call at most every %s, at most %g a second for the node\n", callURL, c.PollInterval, c.PollRate)
 		fmt.Fprintf(b, "#   POST %s    Status=completed after the hold (Status=canceled if the run stops it before answer)\n", callURL)
@@ -52,18 +53,19 @@ func renderCloud(b *strings.Builder, p *plan.Plan) error {
 	return nil
 }
 
-// createParams maps the plan's view of a cloud call to the API's.
-func createParams(cc plan.CloudCall) twilio.CreateParams {
-	return twilio.CreateParams{
-		To: cc.To, From: cc.From, Twiml: cc.Twiml, URL: cc.TwimlURL,
-		Timeout:   int(cc.Timeout / time.Second),
-		TimeLimit: int(cc.TimeLimit / time.Second),
-	}
+// accountStandIn takes the account SID's place in a rendered URL until it
+// is shown as ***, which a URL builder would escape.
+const accountStandIn = "ACCOUNTSID"
+
+func redactAccount(u string) string {
+	return strings.Replace(u, "/Accounts/"+accountStandIn+"/", "/Accounts/"+twilio.Redacted+"/", 1)
 }
 
-// cloudCallCount is how many calls a run of p creates at most: each
-// stage's arrivals (exact for uniform arrivals, the mean for Poisson) under
-// its own max_calls, then the run's max_calls.
+// cloudCallCount is how many calls a run of p creates at most, and what
+// the stages schedule. A uniform stage's arrivals are exact (arrival k
+// comes when the rate's integral reaches k, so a stage gets the integers
+// in [integral at its start, at its end)); a Poisson stage's count is
+// random, so only its own max_calls or the run's bounds it.
 func cloudCallCount(p *plan.Plan) (int, string) {
 	segs := make([]runner.Segment, len(p.Stages))
 	for i, s := range p.Stages {
@@ -73,23 +75,32 @@ func cloudCallCount(p *plan.Plan) (int, string) {
 	if err != nil {
 		return p.MaxCalls, "an unknown number of calls"
 	}
-	total, poisson := 0, false
+	bound, mean, bounded, poisson := 0, 0, true, false
 	var at time.Duration
 	for _, s := range p.Stages {
-		// Arrival k comes when the rate's integral reaches k, so a stage
-		// gets the integers in [integral at its start, at its end).
 		before := math.Ceil(sched.Integral(at))
 		at += s.Duration.D()
 		n := int(math.Ceil(sched.Integral(at)) - before)
 		if s.MaxCalls > 0 {
 			n = min(n, s.MaxCalls)
 		}
-		total += n
-		poisson = poisson || s.Arrivals == plan.ArrivalsPoisson
+		mean += n
+		switch {
+		case s.Arrivals != plan.ArrivalsPoisson:
+			bound += n
+		case s.MaxCalls > 0:
+			bound += s.MaxCalls
+			poisson = true
+		default:
+			bounded, poisson = false, true
+		}
 	}
-	what := fmt.Sprintf("%d calls", total)
+	what := fmt.Sprintf("%d calls", mean)
 	if poisson {
-		what = fmt.Sprintf("about %d calls (Poisson arrivals vary)", total)
+		what = fmt.Sprintf("about %d calls (Poisson arrivals vary)", mean)
 	}
-	return min(total, p.MaxCalls), what
+	if !bounded {
+		return p.MaxCalls, what
+	}
+	return min(bound, p.MaxCalls), what
 }

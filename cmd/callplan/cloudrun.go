@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/callplan/callplan/plan"
+	"github.com/callplan/callplan/runner"
 	"github.com/callplan/callplan/runner/cloud"
 	"github.com/callplan/callplan/twilio"
 )
@@ -69,17 +73,51 @@ func credentialVars(info cloud.NodeInfo, c twilio.Credentials) string {
 	return info.AccountSIDEnv + " and $" + info.AuthTokenEnv
 }
 
-// Close closes the SIDs file.
-func (cc *cloudClients) Close() error { return cc.sids.Close() }
-
-// cloudStats sums the API clients' retry counters, for the report.
-func (cc *cloudClients) stats() twilio.Stats {
-	var s twilio.Stats
-	for _, c := range cc.clients {
-		st := c.Stats()
-		s.Requests += st.Requests
-		s.Retries429 += st.Retries429
-		s.Retries5xx += st.Retries5xx
+// openCloudNodes opens a cloud plan's nodes: openCloud, then one driver
+// per node, each with a status callback listener when the node has one.
+// cleanup closes the drivers (which stops following calls; the run has
+// ended them), the listeners and the SIDs file, and prints each node's
+// request and retry counts.
+func openCloudNodes(ctx context.Context, env Env, p *plan.Plan, dir string) ([]openNode, func(), error) {
+	var closers []func()
+	cleanup := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
 	}
-	return s
+	cc, err := openCloud(ctx, env, p, dir)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	closers = append(closers, func() { _ = cc.sids.Close() })
+	var out []openNode
+	for _, pn := range p.Nodes {
+		client := cc.clients[pn.Name]
+		d, err := cloud.NewDriver(cloud.DriverConfig{Plan: p, Node: pn, Client: client, SIDs: cc.sids})
+		if err != nil {
+			return nil, cleanup, fmt.Errorf("node %s: %w", pn.Name, err)
+		}
+		closers = append(closers, func() {
+			_ = d.Close()
+			st := client.Stats()
+			fmt.Fprintf(env.Stderr, "callplan: node %s: %d API requests; retried %d answers 429 and %d 5xx\n",
+				pn.Name, st.Requests, st.Retries429, st.Retries5xx)
+		})
+		if listen := pn.Twilio.CallbackListen; listen != "" {
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return nil, cleanup, fmt.Errorf("node %s: status callbacks: %w", pn.Name, err)
+			}
+			srv := &http.Server{Handler: d.Node().CallbackHandler(), ReadHeaderTimeout: 10 * time.Second}
+			go func() { _ = srv.Serve(ln) }()
+			closers = append(closers, func() { _ = srv.Close() })
+			fmt.Fprintf(env.Stderr, "callplan: node %s: status callbacks on %s (public %s)\n", pn.Name, ln.Addr(), pn.Twilio.StatusCallback)
+		}
+		fmt.Fprintf(env.Stderr, "callplan: node %s ok (%s, %s)\n", pn.Name, pn.Twilio.BaseURL, client.Credentials())
+		out = append(out, openNode{plan: pn, spec: runner.NodeSpec{
+			Name: pn.Name, Driver: d, MaxSessions: pn.MaxSessions, Weight: pn.Weight,
+			Caller: true, OneLeg: true,
+		}})
+	}
+	return out, cleanup, nil
 }

@@ -68,7 +68,17 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("creating results dir: %w", err)
 	}
 
-	nodes, cleanup, err := openNodes(ctx, env, p)
+	// Cloud nodes: no ESL, no smoke call (it would be billed; a health
+	// check proves the API instead), and no overdrive guard (the API's
+	// latency is the system under test, not a generator's saturation).
+	open, guardLimits, smoke := openNodes, runner.DefaultGuard, !*noSmoke
+	if p.HasCloudNode() {
+		open = func(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), error) {
+			return openCloudNodes(ctx, env, p, dir)
+		}
+		guardLimits, smoke = runner.Guard{}, false
+	}
+	nodes, cleanup, err := open(ctx, env, p)
 	defer cleanup()
 	if err != nil {
 		return withCode(ExitInfrastructure, err)
@@ -122,8 +132,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 		Dial:             dialer(p, nodes),
 		OriginateTimeout: p.Originate.Timeout.D(),
 		Collector:        col,
-		Guard:            runner.DefaultGuard,
-		SmokeCall:        !*noSmoke,
+		Guard:            guardLimits,
+		SmokeCall:        smoke,
 		Progress:         guard.progress,
 	})
 	faults.wait()

@@ -54,6 +54,6 @@ func (n *Node) CallbackHandler() http.Handler {
 				call = *full
 			}
 		}
-		n.observe(call, received)
+		n.observeFrom(call, received, true)
 	})
 }

@@ -59,7 +59,19 @@ type Node struct {
 	mu    sync.Mutex
 	calls map[string]*state // by call id
 	bySID map[string]*state
+	// early holds status callbacks that arrived before their create
+	// request's answer (the API may post at once), replayed when it does.
+	early map[string][]early
 }
+
+type early struct {
+	call     twilio.Call
+	received time.Time
+}
+
+// maxEarly bounds the callbacks kept for SIDs not (yet) known, so posts
+// about other runs' calls cannot grow it without end.
+const maxEarly = 10000
 
 // state is what the node knows of one call.
 type state struct {
@@ -82,7 +94,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	n := &Node{cfg: cfg, pace: twilio.NewPace(cfg.CPS), calls: map[string]*state{}, bySID: map[string]*state{}}
+	n := &Node{cfg: cfg, pace: twilio.NewPace(cfg.CPS), calls: map[string]*state{}, bySID: map[string]*state{}, early: map[string][]early{}}
 	every := cfg.PollInterval
 	if cfg.CallbackURL != "" {
 		u, err := url.Parse(cfg.CallbackURL)
@@ -162,9 +174,14 @@ func (n *Node) Originate(ctx context.Context, callID string, p twilio.CreatePara
 	n.mu.Lock()
 	n.calls[callID] = s
 	n.bySID[call.SID] = s
+	replay := n.early[call.SID]
+	delete(n.early, call.SID)
 	n.mu.Unlock()
 	n.cfg.Handle(Event{Kind: Created, CallID: callID, SID: call.SID, At: call.DateCreated, Received: received, Call: *call})
 	n.observe(*call, received)
+	for _, e := range replay {
+		n.observe(e.call, e.received)
+	}
 	n.poller.Watch(call.SID, call.Status)
 	return nil
 }
@@ -182,9 +199,16 @@ func (n *Node) polled(u twilio.Update) {
 // observe turns a view of a call into the events it implies, each at most
 // once and in order: a call seen answered without having been seen ringing
 // rang first (the poll missed it), so Ringing comes before Answered.
-func (n *Node) observe(c twilio.Call, received time.Time) {
+func (n *Node) observe(c twilio.Call, received time.Time) { n.observeFrom(c, received, false) }
+
+// observeFrom is observe; a callback about an unknown SID is kept for
+// when its create answer arrives.
+func (n *Node) observeFrom(c twilio.Call, received time.Time, callback bool) {
 	n.mu.Lock()
 	s, ok := n.bySID[c.SID]
+	if !ok && callback && len(n.early) < maxEarly {
+		n.early[c.SID] = append(n.early[c.SID], early{c, received})
+	}
 	if !ok || s.ended {
 		n.mu.Unlock()
 		return

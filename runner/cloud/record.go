@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/twilio"
 )
 
@@ -19,6 +18,13 @@ const (
 	FieldDurationS  = "api_duration"  // the API's duration, whole seconds
 	FieldRingingRx  = "ringing_seen"  // runner clock: first answer showing the call dialled
 	FieldAnsweredRx = "answered_seen" // runner clock: first answer showing it answered
+)
+
+// Counters a cloud call adds to its record (summed into the summary's
+// flow counters, so an assertion can read flows.twiml.retried_429).
+const (
+	CountRetried429 = "retried_429" // answers 429 (error 20429) that were retried
+	CountRetried5xx = "retried_5xx" // 5xx answers that were retried
 )
 
 // Cause maps a final status to the FreeSWITCH hangup cause callplan's
@@ -52,12 +58,10 @@ func CreateCause(err error) string {
 		return "INVALID_NUMBER_FORMAT"
 	case twilio.CodeGeoPermission, 21216, 13227:
 		return "OUTGOING_CALL_BARRED"
-	case twilio.CodeInvalidFrom, 21210:
+	case twilio.CodeInvalidFrom, 21210, twilio.CodeAuthenticate:
 		return "CALL_REJECTED"
 	case twilio.CodeTooManyRequests, twilio.CodeTooManyConcurrent:
 		return "SWITCH_CONGESTION"
-	case twilio.CodeAuthenticate:
-		return "CALL_REJECTED"
 	}
 	var ae *twilio.APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests {
@@ -66,79 +70,40 @@ func CreateCause(err error) string {
 	return "NORMAL_TEMPORARY_FAILURE"
 }
 
-// Apply writes the API's view of a call into its record: times on the
-// API's clock (whole seconds), the cause mapped from the final status, the
-// SID and the API's own figures as CDR fields.
-func Apply(r *metrics.Record, c twilio.Call) {
-	r.CallerCreate = c.DateCreated
-	if !c.StartTime.IsZero() && c.Status != twilio.StatusFailed {
-		r.CallerProgress = c.StartTime
-	}
-	if a := c.AnswerTime(); !a.IsZero() {
-		r.CallerAnswer = a
-		r.SIPStatus = http.StatusOK
-	}
-	if c.Status.Final() {
-		r.CallerHangup = c.EndTime
-		r.CallerCause = Cause(c.Status)
-		setField(r, FieldStatus, string(c.Status))
-		if c.HasDuration {
-			setField(r, FieldDurationS, strconv.Itoa(int(c.Duration/time.Second)))
-		}
-	}
-	setField(r, FieldSID, c.SID)
+// refusedForSure reports whether a failed create certainly created no
+// call: the API answered 4xx (a refusal, or 429 to the last retry). A 5xx
+// or a transport error leaves it open: the call may exist.
+func refusedForSure(err error) bool {
+	var ae *twilio.APIError
+	return errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500
 }
 
-// ApplyCreate records a create request that failed: the originate result
-// carries the mapped cause (so Record.Cause reads it) and the API's code
-// goes in the CDR.
-func ApplyCreate(r *metrics.Record, err error) {
-	r.OriginateResult = "-ERR " + CreateCause(err)
-	if code := twilio.ErrorCode(err); code != 0 {
-		setField(r, FieldError, strconv.Itoa(code))
-	}
-}
-
-// ApplyEvent keeps what an event says that the final view does not: the
-// queue estimate from the create answer, and when the runner first saw
-// the call dialled and answered (its own clock, for intervals finer than
-// the API's seconds).
-func ApplyEvent(r *metrics.Record, e Event) {
+// Figures are the per-call values an event adds to the call's record:
+// the SID and the API's queue estimate at create, when the runner first
+// saw the call dialled and answered (its own clock, for intervals finer
+// than the API's seconds), the final status and duration as the API gives
+// them, the error code of a refused create, and the call's retries.
+func Figures(e Event) (map[string]string, map[string]int64) {
+	f := map[string]string{}
+	var counts map[string]int64
 	switch e.Kind {
 	case Created:
-		setField(r, FieldQueueMS, strconv.FormatInt(e.Call.QueueTime.Milliseconds(), 10))
-		setField(r, FieldSID, e.SID)
+		f[FieldSID] = e.SID
+		f[FieldQueueMS] = strconv.FormatInt(e.Call.QueueTime.Milliseconds(), 10)
 	case Ringing:
-		setField(r, FieldRingingRx, e.Received.UTC().Format(time.RFC3339Nano))
+		f[FieldRingingRx] = e.Received.UTC().Format(time.RFC3339Nano)
 	case Answered:
-		setField(r, FieldAnsweredRx, e.Received.UTC().Format(time.RFC3339Nano))
-	case Ended:
-		Apply(r, e.Call)
-		countRetries(r, e)
-	case Refused:
-		ApplyCreate(r, e.Err)
-		countRetries(r, e)
+		f[FieldAnsweredRx] = e.Received.UTC().Format(time.RFC3339Nano)
+	case Ended, Refused:
+		if e.Kind == Ended {
+			f[FieldStatus] = string(e.Call.Status)
+			if e.Call.HasDuration {
+				f[FieldDurationS] = strconv.Itoa(int(e.Call.Duration / time.Second))
+			}
+		} else if code := twilio.ErrorCode(e.Err); code != 0 {
+			f[FieldError] = strconv.Itoa(code)
+		}
+		counts = map[string]int64{CountRetried429: e.Retried429, CountRetried5xx: e.Retried5xx}
 	}
-}
-
-// Counters a cloud call adds to its record (summed into the summary's
-// flow counters, so an assertion can read flows.twiml.retried_429).
-const (
-	CountRetried429 = "retried_429" // answers 429 (error 20429) that were retried
-	CountRetried5xx = "retried_5xx" // 5xx answers that were retried
-)
-
-func countRetries(r *metrics.Record, e Event) {
-	if r.Counts == nil {
-		r.Counts = map[string]int64{}
-	}
-	r.Counts[CountRetried429] += e.Retried429
-	r.Counts[CountRetried5xx] += e.Retried5xx
-}
-
-func setField(r *metrics.Record, k, v string) {
-	if r.Fields == nil {
-		r.Fields = map[string]string{}
-	}
-	r.Fields[k] = v
+	return f, counts
 }
