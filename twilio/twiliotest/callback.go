@@ -106,4 +106,3 @@ func (c *call) stopCallbacks() {
 	}
 	c.timers = nil
 }
-
