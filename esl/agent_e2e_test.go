@@ -52,7 +52,7 @@ func TestClientAgainstAgent(t *testing.T) {
 				Endpoint: esl.Sofia("external", "test@"+a.SIPAddr()),
 			}.Command()
 			require.NoError(t, err)
-			job, err := c.BgApi(ctx, cmd)
+			job, err := c.BgAPI(ctx, cmd)
 			require.NoError(t, err)
 
 			var inbound string
@@ -63,7 +63,7 @@ func TestClientAgainstAgent(t *testing.T) {
 					inbound = e.UniqueID()
 				}
 			}
-			_, err = c.Api(ctx, "uuid_answer "+inbound)
+			_, err = c.API(ctx, "uuid_answer "+inbound)
 			require.NoError(t, err)
 			body, err := job.Wait(ctx)
 			require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestClientAgainstAgent(t *testing.T) {
 					assert.Equal(t, "answer-then-park", e.Var("callplan_flow"))
 				}
 			}
-			_, err = c.Api(ctx, "uuid_kill "+call)
+			_, err = c.API(ctx, "uuid_kill "+call)
 			require.NoError(t, err)
 			for !seen["CHANNEL_HANGUP_COMPLETE"] {
 				e, err := leg.Next(ctx)

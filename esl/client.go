@@ -315,9 +315,9 @@ func (c *Conn) ChannelEvents(uuid string) *Subscription {
 	return s
 }
 
-// Api runs "api <cmd>" and returns its output. An output starting with
+// API runs "api <cmd>" and returns its output. An output starting with
 // -ERR or -USAGE is returned with a *CommandError.
-func (c *Conn) Api(ctx context.Context, cmd string) (string, error) {
+func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
 	line := "api " + cmd
 	f, err := c.roundTrip(ctx, &Command{Line: line})
 	if err != nil {
@@ -554,10 +554,10 @@ func (j *Job) finish(body string, err error) {
 	close(j.done)
 }
 
-// BgApi runs "bgapi <cmd>" with a Job-UUID chosen here and registered
+// BgAPI runs "bgapi <cmd>" with a Job-UUID chosen here and registered
 // before the command is written, so the result cannot race the reply. It
 // subscribes the node to BACKGROUND_JOB first if nothing covers it yet.
-func (c *Conn) BgApi(ctx context.Context, cmd string) (*Job, error) {
+func (c *Conn) BgAPI(ctx context.Context, cmd string) (*Job, error) {
 	if err := c.ensureBackgroundJob(ctx); err != nil {
 		return nil, err
 	}

@@ -125,7 +125,7 @@ func rawServer(t *testing.T, fn func(net.Conn)) string {
 	return ln.Addr().String()
 }
 
-func TestApiReplies(t *testing.T) {
+func TestAPIReplies(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("status", func(string) string { return "UP 0 years, 0 days\n" })
@@ -136,11 +136,11 @@ func TestApiReplies(t *testing.T) {
 	c := dial(t, srv)
 	ctx := testCtx(t)
 
-	body, err := c.Api(ctx, "status")
+	body, err := c.API(ctx, "status")
 	require.NoError(t, err)
 	assert.Equal(t, "UP 0 years, 0 days\n", body)
 
-	body, err = c.Api(ctx, "uuid_exists 00000000-0000-0000-0000-000000000000")
+	body, err = c.API(ctx, "uuid_exists 00000000-0000-0000-0000-000000000000")
 	require.NoError(t, err, "false is an answer, not an error")
 	assert.Equal(t, "false", body)
 
@@ -150,19 +150,19 @@ func TestApiReplies(t *testing.T) {
 		"originate":        "-USAGE: <call url> <exten>",
 		"nosuchcommand ab": "-ERR nosuchcommand Command not found!",
 	} {
-		_, err := c.Api(ctx, cmd)
+		_, err := c.API(ctx, cmd)
 		var ce *esl.CommandError
 		require.ErrorAs(t, err, &ce, cmd)
 		assert.Equal(t, want, ce.Reply, cmd)
 	}
-	_, err = c.Api(ctx, "status\napi fsctl shutdown")
+	_, err = c.API(ctx, "status\napi fsctl shutdown")
 	assert.ErrorIs(t, err, esl.ErrUnsafe)
 }
 
 // go-eventsocket defect: concurrent Send calls share one reply channel, so
 // a caller can get another's reply. Here every reply carries its request's
 // number and each caller must get its own.
-func TestConcurrentApiRepliesMatchCallers(t *testing.T) {
+func TestConcurrentAPIRepliesMatchCallers(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("echo", func(args string) string { return args })
@@ -176,7 +176,7 @@ func TestConcurrentApiRepliesMatchCallers(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			want := "request-" + strconv.Itoa(i)
-			got, err := c.Api(ctx, "echo "+want)
+			got, err := c.API(ctx, "echo "+want)
 			if err != nil {
 				errs <- err
 				return
@@ -196,7 +196,7 @@ func TestConcurrentApiRepliesMatchCallers(t *testing.T) {
 // go-eventsocket defect: after 16 unread events its reader blocks and no
 // reply is delivered. Here 20000 events nobody reads must not delay an api
 // reply, and all of them must still be queued, in order.
-func TestApiNotBlockedByUnreadEvents(t *testing.T) {
+func TestAPINotBlockedByUnreadEvents(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("status", func(string) string { return "+OK\n" })
@@ -211,7 +211,7 @@ func TestApiNotBlockedByUnreadEvents(t *testing.T) {
 	}
 	apiCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := c.Api(apiCtx, "status")
+	_, err := c.API(apiCtx, "status")
 	require.NoError(t, err, "api reply must not wait for event consumers")
 	require.Eventually(t, func() bool { return sub.Len() == n }, 5*time.Second, 5*time.Millisecond)
 	assert.GreaterOrEqual(t, sub.MaxLen(), n)
@@ -223,8 +223,8 @@ func TestApiNotBlockedByUnreadEvents(t *testing.T) {
 }
 
 // go-eventsocket defect: a handler that calls Send from inside event
-// handling deadlocks for 60 s. Here a consumer calls Api for every event.
-func TestApiFromEventHandler(t *testing.T) {
+// handling deadlocks for 60 s. Here a consumer calls API for every event.
+func TestAPIFromEventHandler(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("uuid_answer", func(args string) string { return "+OK " + args + "\n" })
@@ -242,7 +242,7 @@ func TestApiFromEventHandler(t *testing.T) {
 				done <- err
 				return
 			}
-			got, err := c.Api(ctx, "uuid_answer "+e.UniqueID())
+			got, err := c.API(ctx, "uuid_answer "+e.UniqueID())
 			if err != nil || got != "+OK leg-"+strconv.Itoa(i)+"\n" {
 				done <- fmt.Errorf("event %d: %q, %v", i, got, err)
 				return
@@ -257,7 +257,7 @@ func TestApiFromEventHandler(t *testing.T) {
 	case err := <-done:
 		require.NoError(t, err)
 	case <-time.After(15 * time.Second):
-		t.Fatal("event handler calling Api deadlocked")
+		t.Fatal("event handler calling API deadlocked")
 	}
 }
 
@@ -291,7 +291,7 @@ func TestEventsBufferedAtCloseAreDelivered(t *testing.T) {
 	}
 	_, err := sub.Next(ctx)
 	assert.ErrorIs(t, err, esl.ErrDisconnected)
-	_, err = c.Api(ctx, "status")
+	_, err = c.API(ctx, "status")
 	assert.ErrorIs(t, err, esl.ErrClosed)
 }
 
@@ -315,7 +315,7 @@ func TestUnknownContentTypesAreSkipped(t *testing.T) {
 	for _, f := range frames {
 		require.NoError(t, sc.WriteRaw([]byte(f)))
 	}
-	_, err := c.Api(ctx, "status")
+	_, err := c.API(ctx, "status")
 	require.NoError(t, err)
 	st := c.Stats()
 	assert.Equal(t, int64(5), st.IgnoredFrames)
@@ -351,16 +351,16 @@ func TestContextTimeoutKeepsRepliesInStep(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Api(short, "echo first")
+	_, err := c.API(short, "echo first")
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Less(t, time.Since(start), 3*time.Second)
 	sc.Resume()
-	got, err := c.Api(ctx, "echo second")
+	got, err := c.API(ctx, "echo second")
 	require.NoError(t, err)
 	assert.Equal(t, "second", got, "the late reply to the first command must not reach the second")
 }
 
-func TestBgApiJobs(t *testing.T) {
+func TestBgAPIJobs(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("originate", func(args string) string {
@@ -373,11 +373,11 @@ func TestBgApiJobs(t *testing.T) {
 	ctx := testCtx(t)
 	sc := serverConn(t, srv)
 
-	ok, err := c.BgApi(ctx, "originate sofia/external/ok@127.0.0.1 &park()")
+	ok, err := c.BgAPI(ctx, "originate sofia/external/ok@127.0.0.1 &park()")
 	require.NoError(t, err)
-	busy, err := c.BgApi(ctx, "originate sofia/external/busy@127.0.0.1 &park()")
+	busy, err := c.BgAPI(ctx, "originate sofia/external/busy@127.0.0.1 &park()")
 	require.NoError(t, err)
-	assert.True(t, sc.Subscribed("BACKGROUND_JOB"), "BgApi subscribes to BACKGROUND_JOB")
+	assert.True(t, sc.Subscribed("BACKGROUND_JOB"), "BgAPI subscribes to BACKGROUND_JOB")
 	assert.NotEqual(t, ok.UUID, busy.UUID)
 
 	body, err := ok.Wait(ctx)
@@ -392,7 +392,7 @@ func TestBgApiJobs(t *testing.T) {
 	assert.Contains(t, sc.Commands(), "bgapi originate sofia/external/ok@127.0.0.1 &park()")
 }
 
-func TestBgApiManyConcurrentJobs(t *testing.T) {
+func TestBgAPIManyConcurrentJobs(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.SetAPI("echo", func(args string) string {
@@ -409,7 +409,7 @@ func TestBgApiManyConcurrentJobs(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			j, err := c.BgApi(ctx, "echo "+strconv.Itoa(i))
+			j, err := c.BgAPI(ctx, "echo "+strconv.Itoa(i))
 			if err != nil {
 				errs <- err
 				return
@@ -589,7 +589,7 @@ func TestReconnectResubscribesAndRefilters(t *testing.T) {
 	require.NoError(t, c.FilterDelete(ctx, "Unique-ID", "leg-1"))
 	sub := c.ChannelEvents("leg-2")
 	first := serverConn(t, srv)
-	job, err := c.BgApi(ctx, "slow")
+	job, err := c.BgAPI(ctx, "slow")
 	require.NoError(t, err)
 
 	first.Close()
@@ -637,7 +637,7 @@ func TestReconnectRetriesUntilNodeIsBack(t *testing.T) {
 	// Several attempts are refused meanwhile; it stays disconnected.
 	require.Eventually(t, func() bool { return len(srv.Conns()) >= 4 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, esl.StateDisconnected, c.State())
-	_, err := c.Api(ctx, "status")
+	_, err := c.API(ctx, "status")
 	assert.ErrorIs(t, err, esl.ErrDisconnected, "commands fail fast while disconnected")
 	srv.SetPassword("ClueCon")
 	require.Eventually(t, func() bool { return c.State() == esl.StateConnected }, 5*time.Second, 5*time.Millisecond)
@@ -743,7 +743,7 @@ func TestCloseFailsWaitingCallers(t *testing.T) {
 	sc.Stall()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.Api(ctx, "status")
+		_, err := c.API(ctx, "status")
 		errc <- err
 	}()
 	require.Eventually(t, func() bool { return len(sc.Commands()) == 2 }, 5*time.Second, time.Millisecond)

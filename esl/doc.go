@@ -69,7 +69,7 @@
 // order) always reach their own caller; a caller whose context ends leaves
 // its slot, so a late reply is dropped rather than handed to the next.
 //
-//   - [Conn.Api], [Conn.BgApi] (Job-UUID chosen and registered before the
+//   - [Conn.API], [Conn.BgAPI] (Job-UUID chosen and registered before the
 //     command is written; the [Job] completes from BACKGROUND_JOB),
 //     [Conn.SendMsg], [Conn.Execute], [Conn.Hangup], [Conn.Send] for
 //     anything else; -ERR / -USAGE replies are [*CommandError].
@@ -79,7 +79,7 @@
 //   - Client-side routing: [Conn.ChannelEvents] (by Unique-ID) and
 //     [Conn.Events] (by name / subclass / all) return a [Subscription],
 //     an unbounded in-order queue, so the single reader never blocks and an
-//     event consumer may call Api freely.
+//     event consumer may call API freely.
 //   - [Conn.Heartbeat] holds the latest HEARTBEAT figures;
 //     [WithHeartbeatTimeout] drops a node that went silent.
 //   - [WithReconnect] reconnects with backoff and jitter; jobs in flight

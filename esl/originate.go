@@ -76,7 +76,7 @@ type Originate struct {
 }
 
 // Command returns the API command, e.g. `originate {origination_uuid=...}
-// sofia/external/1000@10.0.0.7 &park()`, ready for BgApi.
+// sofia/external/1000@10.0.0.7 &park()`, ready for BgAPI.
 func (o Originate) Command() (string, error) {
 	var b strings.Builder
 	b.WriteString("originate ")

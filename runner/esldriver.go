@@ -134,7 +134,7 @@ func (d *ESLDriver) EndRun(ctx context.Context, runID, cause string) (string, er
 // is an error wrapping ErrRefused that quotes it. For FreeSWITCH-only
 // tools (preflight, hangup --all); the engine uses the Driver methods.
 func (d *ESLDriver) API(ctx context.Context, cmd string) (string, error) {
-	body, err := d.c.Api(ctx, cmd)
+	body, err := d.c.API(ctx, cmd)
 	var ce *esl.CommandError
 	if errors.As(err, &ce) {
 		body, err = ce.Reply, nil

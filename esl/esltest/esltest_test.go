@@ -99,7 +99,7 @@ func TestEmitFollowsSubscriptionsAndFilters(t *testing.T) {
 	assert.Equal(t, 0, sub.Len())
 }
 
-func TestBgapiHonoursJobUUIDAndRepliesFirst(t *testing.T) {
+func TestBgAPIHonoursJobUUIDAndRepliesFirst(t *testing.T) {
 	t.Parallel()
 	srv := esltest.NewServer()
 	defer srv.Close()
