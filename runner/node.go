@@ -77,6 +77,7 @@ type node struct {
 	idleCPU    float64 // last heartbeat; -1 before any
 	minIdleCPU float64
 	hbSessions int
+	hbOwn      int // this run's legs on the node when its last heartbeat came (balance.go)
 	hbMax      int
 
 	saturated, saturatedEver, atMaxEver bool
@@ -164,6 +165,7 @@ func (n *node) heartbeat(h Health) {
 	}
 	if h.Sessions >= 0 {
 		n.hbSessions = h.Sessions
+		n.hbOwn = n.legs
 	}
 	if h.MaxSessions > 0 {
 		n.hbMax = h.MaxSessions
@@ -174,10 +176,10 @@ func (n *node) heartbeat(h Health) {
 	}
 }
 
-// load is the least_loaded policy's figure: this run's legs plus what else
-// the node carries according to its last heartbeat.
+// load is the least_loaded policy's figure: this run's legs now plus what
+// else the node carries according to its last heartbeat (balance.go).
 func (n *node) load() int {
-	return max(n.legs, n.hbSessions)
+	return n.legs + n.foreign()
 }
 
 // checkGuard updates the saturated flag from the node's figures. Pending

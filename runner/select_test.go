@@ -151,3 +151,24 @@ func TestRunRandomFlowsBySeed(t *testing.T) {
 	assert.Equal(t, a, b, "same seed, same flows")
 	assert.Equal(t, int64(20), a["x"]+a["y"])
 }
+
+// A heartbeat's Session-Count counts this run's own legs too, and it is
+// old by the time it is used: only the sessions beyond the run's legs at
+// that moment are added, so a node whose calls just ended is not held
+// back by a stale figure.
+func TestLeastLoadedHeartbeatIsNotStale(t *testing.T) {
+	t.Parallel()
+	nodes := testNodes(NodeSpec{Name: "a"}, NodeSpec{Name: "b"})
+	for _, n := range nodes {
+		n.legs = 10
+		n.hbSessions, n.hbOwn = 10, 10 // the heartbeat saw only our legs
+	}
+	nodes[0].legs = 2 // a's calls ended since
+	nodes[1].legs = 6
+	assert.Equal(t, 2, nodes[0].load())
+	got := picks(newSelector(PolicyLeastLoaded, nodes), nodes, 1)
+	assert.Equal(t, map[string]int{"a": 1}, got)
+
+	nodes[1].hbSessions = 14 // b carries 4 sessions of someone else's
+	assert.Equal(t, 10, nodes[1].load())
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// erlangImbalance is max ÷ mean − 1 of the generator nodes' mean live
+// calls: how unevenly the run loaded its generators.
+func erlangImbalance(s metrics.Summary) float64 {
+	var sum, most float64
+	for _, g := range s.Nodes {
+		sum += g.Erlangs.Mean
+		most = max(most, g.Erlangs.Mean)
+	}
+	return most/(sum/float64(len(s.Nodes))) - 1
+}
+
+// One generator of three answers a second late. round_robin still gives it
+// a third of the calls, and each lasts a second longer there, so it
+// carries far more live calls than the others; least_loaded, steering by
+// live legs, gives it fewer calls and keeps live calls even
+// (docs/load-model.md).
+func TestLeastLoadedEvensOutASlowNode(t *testing.T) {
+	t.Parallel()
+	run := func(policy string) metrics.Summary {
+		dir := t.TempDir()
+		code, out, errOut := runCLI(t, "run", "../../scenarios/least-loaded.yaml", "--out", dir, "--quiet",
+			"--set", "node_policy="+policy)
+		if policy == "least_loaded" {
+			require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
+		}
+		return readSummary(t, dir)
+	}
+	rr, ll := run("round_robin"), run("least_loaded")
+	for _, s := range []metrics.Summary{rr, ll} {
+		require.Equal(t, int64(120), s.Calls)
+		require.Equal(t, int64(120), s.Answered)
+	}
+	t.Logf("round_robin: calls g1/g2/g3 %d/%d/%d, live calls %.2f/%.2f/%.2f, imbalance %.3f",
+		rr.Nodes["g1"].Calls, rr.Nodes["g2"].Calls, rr.Nodes["g3"].Calls,
+		rr.Nodes["g1"].Erlangs.Mean, rr.Nodes["g2"].Erlangs.Mean, rr.Nodes["g3"].Erlangs.Mean, erlangImbalance(rr))
+	t.Logf("least_loaded: calls g1/g2/g3 %d/%d/%d, live calls %.2f/%.2f/%.2f, imbalance %.3f",
+		ll.Nodes["g1"].Calls, ll.Nodes["g2"].Calls, ll.Nodes["g3"].Calls,
+		ll.Nodes["g1"].Erlangs.Mean, ll.Nodes["g2"].Erlangs.Mean, ll.Nodes["g3"].Erlangs.Mean, erlangImbalance(ll))
+
+	// round_robin: equal calls, the slow node about twice as loaded.
+	assert.Equal(t, int64(40), rr.Nodes["g3"].Calls)
+	assert.Greater(t, erlangImbalance(rr), 0.25)
+	// least_loaded: the slow node gets the fewest calls, live calls even.
+	assert.Less(t, ll.Nodes["g3"].Calls, min(ll.Nodes["g1"].Calls, ll.Nodes["g2"].Calls))
+	assert.Less(t, erlangImbalance(ll), 0.1)
+	assert.Less(t, erlangImbalance(ll), erlangImbalance(rr)/2)
+	peaks := []float64{ll.Nodes["g1"].Erlangs.Max, ll.Nodes["g2"].Erlangs.Max, ll.Nodes["g3"].Erlangs.Max}
+	assert.LessOrEqual(t, slices.Max(peaks)-slices.Min(peaks), 2.0, "peak live calls per node %v", peaks)
+}
