@@ -42,12 +42,15 @@ func TestLeastLoadedEvensOutASlowNode(t *testing.T) {
 		require.Equal(t, int64(120), s.Calls)
 		require.Equal(t, int64(120), s.Answered)
 	}
-	t.Logf("round_robin: calls g1/g2/g3 %d/%d/%d, live calls %.2f/%.2f/%.2f, imbalance %.3f",
-		rr.Nodes["g1"].Calls, rr.Nodes["g2"].Calls, rr.Nodes["g3"].Calls,
-		rr.Nodes["g1"].Erlangs.Mean, rr.Nodes["g2"].Erlangs.Mean, rr.Nodes["g3"].Erlangs.Mean, erlangImbalance(rr))
-	t.Logf("least_loaded: calls g1/g2/g3 %d/%d/%d, live calls %.2f/%.2f/%.2f, imbalance %.3f",
-		ll.Nodes["g1"].Calls, ll.Nodes["g2"].Calls, ll.Nodes["g3"].Calls,
-		ll.Nodes["g1"].Erlangs.Mean, ll.Nodes["g2"].Erlangs.Mean, ll.Nodes["g3"].Erlangs.Mean, erlangImbalance(ll))
+	for _, x := range []struct {
+		policy string
+		s      metrics.Summary
+	}{{"round_robin", rr}, {"least_loaded", ll}} {
+		n := x.s.Nodes
+		t.Logf("%s: calls g1/g2/g3 %d/%d/%d, mean live calls %.2f/%.2f/%.2f, peak %.0f/%.0f/%.0f, imbalance %.3f", x.policy,
+			n["g1"].Calls, n["g2"].Calls, n["g3"].Calls, n["g1"].Erlangs.Mean, n["g2"].Erlangs.Mean, n["g3"].Erlangs.Mean,
+			n["g1"].Erlangs.Max, n["g2"].Erlangs.Max, n["g3"].Erlangs.Max, erlangImbalance(x.s))
+	}
 
 	// round_robin: equal calls, the slow node about twice as loaded.
 	assert.Equal(t, int64(40), rr.Nodes["g3"].Calls)
