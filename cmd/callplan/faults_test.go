@@ -86,7 +86,9 @@ func TestRunFaultRejectWindow(t *testing.T) {
 	assert.Equal(t, []string{"reject", "heal"}, []string{s.Faults[0].Action, s.Faults[1].Action})
 	assert.Equal(t, "503", s.Faults[0].Detail)
 	assert.Equal(t, 1, s.Faults[0].Second)
-	assert.GreaterOrEqual(t, s.Faults[1].At-s.Faults[0].At, 1400*time.Millisecond, "timers fire at the run clock's 1 s and 2.5 s")
+	// Scheduled at the run clock's 1 s and 2.5 s; a loaded machine may
+	// apply either late, so only the order and a rough gap are checked.
+	assert.Greater(t, s.Faults[1].At-s.Faults[0].At, 500*time.Millisecond)
 	assert.Equal(t, int64(20), s.Calls)
 	// Every refused call was placed while the fault was on (give or take
 	// the INVITE's trip), and each never reached the callee node; every
