@@ -28,7 +28,7 @@ func (c *channel) bertTest() {
 	if !c.outbound && c.answer() != nil {
 		return
 	}
-	s := c.session()
+	s, _ := c.session()
 	if s == nil || s.Codec().PayloadType != media.PCMU.PayloadType {
 		c.a.log.Debug("bert_test: This application only works when using ulaw codec", "uuid", c.uuid)
 		return

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,8 +17,6 @@ import (
 // (echo, bert_test) is not displaced.
 
 const displaceUsage = "-USAGE: <uuid> [start|stop] <path> [<limit>] [mux]\n"
-
-var errNoMedia = errors.New("leg has no media session")
 
 func apiUUIDDisplace(a *Agent, args string) string {
 	argv, c, reply := a.uuidArgs(args, 3, displaceUsage, "-ERR Cannot locate session!\n")
@@ -104,9 +101,9 @@ func (d *displacement) Read(frame []int16) bool {
 }
 
 func (c *channel) startDisplace(path string, limit time.Duration, mux bool) error {
-	s := c.session()
-	if s == nil {
-		return errNoMedia
+	s, err := c.session()
+	if err != nil {
+		return err
 	}
 	src, _, err := c.openSource(path)
 	if err != nil {

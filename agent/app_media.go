@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 
@@ -11,28 +12,32 @@ import (
 // tone_detect; app_*.go) share: the leg's RTP session, the channel's media
 // app state, and events that carry a FreeSWITCH source file of their own.
 
-// mediaLeg is a leg with an RTP session: the agent/sip legs. The fake legs
-// of the channel-model tests have none; media apps fail on them as on a
-// leg without media.
+// mediaLeg is implemented by legs with an RTP session (the SIP legs; the
+// fake signalling of the tests has none).
 type mediaLeg interface {
-	MediaSession() *media.Session
+	Session() *media.Session
 }
 
-// MediaSession is the outbound leg's RTP session (nil before the INVITE).
-func (l *outboundLeg) MediaSession() *media.Session { return l.out.Media() }
+// Session is the outbound leg's RTP session (nil before the INVITE).
+func (l *outboundLeg) Session() *media.Session { return l.out.Media() }
 
-// MediaSession is the inbound leg's RTP session.
-func (l *inboundLeg) MediaSession() *media.Session { return l.in.Media() }
+// Session is the inbound leg's RTP session.
+func (l *inboundLeg) Session() *media.Session { return l.in.Media() }
 
-// session is the channel's RTP session, nil when it has none.
-func (c *channel) session() *media.Session {
+// errNoMedia: the leg has no RTP session to act on.
+var errNoMedia = errors.New("leg has no media session")
+
+// session returns the channel's RTP session.
+func (c *channel) session() (*media.Session, error) {
 	c.mu.Lock()
 	leg := c.leg
 	c.mu.Unlock()
 	if m, ok := leg.(mediaLeg); ok {
-		return m.MediaSession()
+		if s := m.Session(); s != nil {
+			return s, nil
+		}
 	}
-	return nil
+	return nil, errNoMedia
 }
 
 // mediaApps is a channel's running media apps: what uuid_break stops, the

@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// answeredLoop places a loop call on a real-SIP agent, answers the
+// mediaLoop places a loop call on a real-SIP agent, answers the
 // inbound leg and waits until the outbound leg is parked: the fixtures'
 // set-up for media commands. It returns the outbound and inbound uuids.
-func answeredLoop(t *testing.T, c *testClient, sipAddr, vars string) (string, string) {
+func mediaLoop(t *testing.T, c *testClient, sipAddr, vars string) (string, string) {
 	t.Helper()
 	id, job := originateLoop(t, c, "test", sipAddr, vars)
 	in := inboundOf(c, id).UniqueID()
@@ -54,7 +54,7 @@ func TestPlaybackAndRecord(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	path := filepath.Join(t.TempDir(), "rec.wav")
 
 	assert.Equal(t, "+OK Success\n", c.api("uuid_record "+in+" start "+path))
@@ -125,7 +125,7 @@ func TestPlaybackBreakAndHangupStopsRecording(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	path := filepath.Join(t.TempDir(), "rec.wav")
 	execute(c, in, "record_session", path)
 	c.waitEvent(nameAnd("RECORD_START", "Unique-ID", in))
@@ -153,7 +153,7 @@ func TestBERTOnALoopCall(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	execute(c, out, "bert_test", "")
 	execute(c, in, "bert_test", "")
 	for _, leg := range []string{out, in} {
@@ -183,7 +183,7 @@ func TestBERTTimeoutOnALoopCall(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB CHANNEL_PARK CUSTOM mod_bert::timeout mod_bert::in_sync")
-	out, _ := answeredLoop(t, c, a.SIPAddr(), "bert_timeout_ms=1000")
+	out, _ := mediaLoop(t, c, a.SIPAddr(), "bert_timeout_ms=1000")
 	start := time.Now()
 	execute(c, out, "bert_test", "")
 	e := c.waitEvent(func(e *esl.Event) bool { return e.Get("Event-Subclass") == "mod_bert::timeout" })
@@ -200,7 +200,7 @@ func TestToneDetectOnALoopCall(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	key := "tone-" + in[:8]
 	execute(c, in, "tone_detect", key+" 1004 r +10")
 	c.waitEvent(func(e *esl.Event) bool {
@@ -225,13 +225,13 @@ func TestDisplaceOnAParkedLeg(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	path := filepath.Join(t.TempDir(), "rec.wav")
 	assert.Equal(t, "+OK Success\n", c.api("uuid_record "+in+" start "+path))
 	assert.Equal(t, "+OK Success\n", c.api("uuid_displace "+out+" start tone_stream://%(500,0,800) 0"))
 	assert.Equal(t, "-ERR Cannot displace session!\n", c.api("uuid_displace "+out+" start /no/such/file.wav"))
 	// The 500 ms tone has gone out (and the displacement ended by itself).
-	sess := a.channel(out).session()
+	sess := mustSession(t, a, out)
 	require.Eventually(t, func() bool { return sess.Stats().OutMediaPackets >= 25 && sess.Source() == nil },
 		10*time.Second, 20*time.Millisecond)
 	assert.Equal(t, "+OK Success\n", c.api("uuid_displace "+out+" stop x"))
@@ -241,4 +241,11 @@ func TestDisplaceOnAParkedLeg(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, toneShare(pcm, 800), 0.8)
 	c.api("uuid_kill " + out)
+}
+
+func mustSession(t *testing.T, a *Agent, id string) *media.Session {
+	t.Helper()
+	s, err := a.channel(id).session()
+	require.NoError(t, err)
+	return s
 }

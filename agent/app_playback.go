@@ -72,7 +72,7 @@ func (c *channel) playback(arg string) string {
 		return c.playbackResponse(respFileNotFound)
 	}
 	_ = c.preAnswer()
-	s := c.session()
+	s, _ := c.session()
 	if s == nil {
 		return c.playbackResponse(respPlaybackError)
 	}

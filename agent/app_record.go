@@ -96,9 +96,9 @@ func (c *channel) startRecording(path string, limit time.Duration) error {
 	if err := c.preAnswer(); err != nil {
 		return err
 	}
-	s := c.session()
-	if s == nil {
-		return errNoMedia
+	s, err := c.session()
+	if err != nil {
+		return err
 	}
 	c.apps.mu.Lock()
 	for _, r := range c.apps.recs {
@@ -124,15 +124,23 @@ func (c *channel) startRecording(path string, limit time.Duration) error {
 	c.fireAt("RECORD_START", "", siteRecordStart, nil, func(e *event) {
 		e.Headers = append(e.Headers, header{"Record-File-Path", path})
 	})
-	c.fireMediaBug("MEDIA_BUG_START", siteMediaBugStart, path)
+	c.fireMediaBug(true, "session_record", path)
 	r.remove = s.AddSink(rec)
 	return nil
 }
 
-func (c *channel) fireMediaBug(name string, site callingSite, path string) {
+// fireMediaBug fires MEDIA_BUG_START (start) or MEDIA_BUG_STOP for a media
+// bug: function and target are what FreeSWITCH names it by
+// ("session_record" and the path for a recording, captured: 08; "audio"
+// and "mute" for uuid_audio's, captured: 06).
+func (c *channel) fireMediaBug(start bool, function, target string) {
+	name, site := "MEDIA_BUG_STOP", siteMediaBugStop
+	if start {
+		name, site = "MEDIA_BUG_START", siteMediaBugStart
+	}
 	c.fireAt(name, "", site, func(e *event) {
-		e.Headers = append(e.Headers, header{"Media-Bug-Function", "session_record"},
-			header{"Media-Bug-Target", path})
+		e.Headers = append(e.Headers, header{"Media-Bug-Function", function},
+			header{"Media-Bug-Target", target})
 	}, nil)
 }
 
@@ -201,7 +209,7 @@ func (c *channel) stopRecording(r *recording, cause string) {
 		e.Headers = append(e.Headers, header{"Record-File-Path", r.path},
 			header{"Record-Completion-Cause", cause})
 	})
-	c.fireMediaBug("MEDIA_BUG_STOP", siteMediaBugStop, r.path)
+	c.fireMediaBug(false, "session_record", r.path)
 }
 
 // maskRecording masks (silences) or unmasks the recording of path.

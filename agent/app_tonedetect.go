@@ -95,9 +95,9 @@ func (c *channel) startToneDetect(key string, freqs []float64, hits int, app, ar
 	if len(freqs) == 0 {
 		return errInvalidToneSpec
 	}
-	s := c.session()
-	if s == nil {
-		return errNoMedia
+	s, err := c.session()
+	if err != nil {
+		return err
 	}
 	if err := c.preAnswer(); err != nil && !c.outbound {
 		return err

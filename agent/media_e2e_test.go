@@ -103,7 +103,7 @@ func TestPlaybackSpeechWAV(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
 	path := filepath.Join(t.TempDir(), "speech.wav")
 	assert.Equal(t, "+OK Success\n", c.api("uuid_record "+in+" start "+path))
 	assert.Equal(t, "+OK Message sent\n", c.api("uuid_broadcast "+out+" "+speechWAV+" aleg"))
@@ -111,7 +111,7 @@ func TestPlaybackSpeechWAV(t *testing.T) {
 	assert.Equal(t, "done", stop.Get("Playback-Status"))
 	assert.Equal(t, strconv.Itoa(len(want)/8), stop.Var("playback_ms"))
 	frames := (len(want) + media.FrameSamples - 1) / media.FrameSamples
-	sess := a.channel(in).session()
+	sess := mustSession(t, a, in)
 	require.Eventually(t, func() bool { return sess.Stats().InMediaPackets >= uint64(frames) },
 		10*time.Second, 20*time.Millisecond, "the prompt's packets arrive")
 	assert.Equal(t, "+OK Success\n", c.api("uuid_record "+in+" stop "+path))

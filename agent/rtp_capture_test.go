@@ -96,9 +96,9 @@ func TestRTPMatchesFreeSWITCHCaptures(t *testing.T) {
 	c.send("event plain ALL")
 
 	t.Run("bert_test", func(t *testing.T) {
-		out, in := answeredLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
+		out, in := mediaLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
 		r := &rtpRecorder{}
-		remove := a.channel(in).session().AddSink(r)
+		remove := mustSession(t, a, in).AddSink(r)
 		defer remove()
 		execute(c, out, "bert_test", "")
 		require.Eventually(t, func() bool { return r.count() >= 100 }, 10*time.Second, 10*time.Millisecond)
@@ -118,9 +118,9 @@ func TestRTPMatchesFreeSWITCHCaptures(t *testing.T) {
 	})
 
 	t.Run("tone_stream", func(t *testing.T) {
-		out, in := answeredLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
+		out, in := mediaLoop(t, c, a.SIPAddr(), "absolute_codec_string=PCMU")
 		r := &rtpRecorder{}
-		remove := a.channel(in).session().AddSink(r)
+		remove := mustSession(t, a, in).AddSink(r)
 		defer remove()
 		// tone-stream.pcap: these two playbacks on the outbound leg.
 		first, second := "tone_stream://%(1000,0,1004);loops=2", "tone_stream://%(200,100,440,480);loops=3"
