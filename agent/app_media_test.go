@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,4 +249,55 @@ func mustSession(t *testing.T, a *Agent, id string) *media.Session {
 	s, err := a.channel(id).session()
 	require.NoError(t, err)
 	return s
+}
+
+// The blocking record app: it ends at its limit, or when the silence test
+// hears silence_hits seconds under the threshold.
+func TestRecordApp(t *testing.T) {
+	t.Parallel()
+	a := startSIPAgent(t)
+	c := dialTest(t, a.Addr())
+	c.auth()
+	c.send("event plain ALL")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
+	dir := t.TempDir()
+	recDone := func(path string) *esl.Event {
+		return c.waitEvent(func(e *esl.Event) bool {
+			return e.Name() == "CHANNEL_EXECUTE_COMPLETE" && e.UniqueID() == in && e.Get("Application") == "record" &&
+				strings.HasPrefix(e.Get("Application-Data"), path)
+		})
+	}
+
+	// The limit: 1 s of a tone that plays for 3.
+	limited := filepath.Join(dir, "limit.wav")
+	c.api("uuid_broadcast " + out + " tone_stream://%(3000,0,1004) aleg")
+	c.waitEvent(nameAnd("PLAYBACK_START", "Unique-ID", out))
+	execute(c, in, "record", limited+" 1")
+	start := c.waitEvent(nameAnd("RECORD_START", "Unique-ID", in))
+	assert.Equal(t, limited, start.Get("Record-File-Path"))
+	stop := c.waitEvent(nameAnd("RECORD_STOP", "Unique-ID", in))
+	assert.Equal(t, "1000", stop.Var("record_ms"))
+	recDone(limited)
+	pcm, err := media.ReadWAVFile(limited)
+	require.NoError(t, err)
+	assert.Len(t, pcm, 8000)
+	assert.Greater(t, toneShare(pcm, 1004), 0.9)
+	c.waitEvent(nameAnd("PLAYBACK_STOP", "Unique-ID", out))
+
+	// Silence: 500 ms of tone then silence packets; threshold 200, 1 s.
+	quiet := filepath.Join(dir, "quiet.wav")
+	c.api("uuid_broadcast " + out + " tone_stream://%(500,5000,1004) aleg")
+	c.waitEvent(func(e *esl.Event) bool {
+		return e.Name() == "PLAYBACK_START" && e.UniqueID() == out && e.Get("Playback-File-Path") == "tone_stream://%(500,5000,1004)"
+	})
+	execute(c, in, "record", quiet+" 20 200 1")
+	c.waitEvent(func(e *esl.Event) bool {
+		return e.Name() == "RECORD_STOP" && e.Get("Record-File-Path") == quiet
+	})
+	recDone(quiet)
+	assert.Equal(t, "true", c.api("uuid_getvar "+in+" silence_hits_exhausted"))
+	pcm, err = media.ReadWAVFile(quiet)
+	require.NoError(t, err)
+	assert.InDelta(t, 1.5*8000, float64(len(pcm)), 0.3*8000, "the tone, then a second of silence")
+	c.api("uuid_kill " + out)
 }

@@ -78,7 +78,9 @@ func (c *channel) runApp(app, arg string) string {
 		c.toneDetectApp(arg)
 	case "stop_tone_detect":
 		c.stopToneDetect()
-	case "record", "send_dtmf", "start_dtmf", "stop_dtmf":
+	case "record":
+		c.recordFile(arg)
+	case "send_dtmf", "start_dtmf", "stop_dtmf":
 		// Media apps belong to the media issue. They return at once without
 		// their events, like a failed playback, rather than hanging the
 		// call up as an unknown app would.
