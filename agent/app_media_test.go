@@ -141,6 +141,7 @@ func TestPlaybackBreakAndHangupStopsRecording(t *testing.T) {
 	c.api("uuid_kill " + in)
 	rs := c.waitEvent(nameAnd("RECORD_STOP", "Unique-ID", in))
 	assert.Equal(t, "no-input-timeout", rs.Get("Record-Completion-Cause"))
+	c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", in))
 	assert.Less(t, c.indexOf(nameAnd("RECORD_STOP", "Unique-ID", in)),
 		c.indexOf(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", in)))
 	pcm, err := media.ReadWAVFile(path)
