@@ -82,12 +82,14 @@ func (c *channel) playback(arg string) string {
 		}
 		e.Headers = append(e.Headers, header{"Playback-File-Path", arg})
 	}
-	c.fireAt("PLAYBACK_START", "", sitePlaybackStart, nil, fileHeaders)
+	// The play is known to uuid_break before PLAYBACK_START tells a client
+	// it can break it.
 	counted := &countingSource{src: src, c: c}
 	p := s.SetSource(counted)
 	c.apps.mu.Lock()
 	c.apps.play = p
 	c.apps.mu.Unlock()
+	c.fireAt("PLAYBACK_START", "", sitePlaybackStart, nil, fileHeaders)
 	c.waitPlay(p)
 	p.Stop() // a hangup ended the wait: the session may still read it
 	c.apps.mu.Lock()
