@@ -37,7 +37,7 @@ func commands() map[string]command {
 		"render":   {"show a plan with defaults applied and the originate commands it sends", runRender},
 		"schema":   {"print the plan format's JSON Schema", runSchema},
 		"run":      {"run a plan: drive the calls, record them, report (exit 1/3/4 on failure)", runRun},
-		"hangup":   {"hang up calls a run left on the nodes (--run ID or --all)", runHangup},
+		"hangup":   {"hang up calls a run left on the nodes (--run ID or --all; a cloud run's RESULTS_DIR)", runHangup},
 		"report":   {"re-render a finished run's results in any format, or compare with a baseline", runReport},
 		"help":     {"show help for callplan or a subcommand", nil}, // handled in Main
 	}
