@@ -185,8 +185,16 @@ func TestEvaluateRuntimeErrorFails(t *testing.T) {
 }
 
 // sec is a synthetic second: calls originated, answered, one pdd value.
+// sec is a second of short calls: each ends in the second it was made,
+// answered ones ok, the others failed.
 func sec(i int, stage string, calls, answered int64) metrics.Second {
-	return metrics.Second{Index: i, Stage: stage, Offered: calls, Calls: calls, Answered: answered}
+	return metrics.Second{Index: i, Stage: stage, Offered: calls, Calls: calls, Answered: answered,
+		OK: answered, Failed: calls - answered, EndedAnswered: answered}
+}
+
+// held is a second of long calls: made and answered in it, none ended.
+func held(i int, stage string, calls, answered int64) metrics.Second {
+	return metrics.Second{Index: i, Stage: stage, Offered: calls, Calls: calls, Answered: answered, Active: calls}
 }
 
 func TestWindows(t *testing.T) {
@@ -268,17 +276,16 @@ func TestLiveAbort(t *testing.T) {
 	l := s.Live()
 	require.Equal(t, 2, l.Len())
 
-	bad := summary(metrics.Group{Calls: 10, Answered: 1, ASR: 0.1})
-	good := summary(metrics.Group{Calls: 10, Answered: 10, ASR: 1})
+	bad := summary(metrics.Group{Calls: 10, Answered: 1, OK: 1, Failed: 9, ASR: 0.1})
+	good := summary(metrics.Group{Calls: 10, Answered: 10, OK: 10, ASR: 1})
 	okSecs := []metrics.Second{sec(0, "warm", 4, 4), sec(1, "warm", 4, 4), sec(2, "warm", 4, 4)}
 
 	assert.Nil(t, l.Check(4*time.Second, bad, okSecs), "abort_delay not passed yet")
 	assert.Nil(t, l.Check(6*time.Second, good, okSecs))
 	assert.Nil(t, l.Check(6*time.Second, summary(metrics.Group{}), okSecs), "no calls yet: nothing to judge")
+	assert.Nil(t, l.Check(6*time.Second, summary(metrics.Group{Calls: 10, Active: 10}), okSecs), "no call finished yet: nothing to judge")
 
-	badSecs := []metrics.Second{sec(0, "warm", 5, 0), sec(1, "warm", 5, 1)}
-	assert.Nil(t, l.Check(6*time.Second, bad, okSecs), "live asr counts answers as they happen")
-	v := l.Check(6*time.Second, bad, badSecs)
+	v := l.Check(6*time.Second, bad, okSecs)
 	require.NotNil(t, v)
 	assert.Equal(t, "keep asr", v.Name)
 	assert.True(t, v.Aborted)
@@ -304,7 +311,7 @@ func TestEvaluateMarksAborted(t *testing.T) {
 	t.Parallel()
 	s, err := Compile(planWith(t, "  - {expr: asr >= 0.9, abort: true}\n  - expr: calls > 0\n"))
 	require.NoError(t, err)
-	live := s.Live().Check(time.Minute, summary(metrics.Group{Calls: 10, ASR: 0.2}), nil)
+	live := s.Live().Check(time.Minute, summary(metrics.Group{Calls: 10, Answered: 2, OK: 2, Failed: 8}), nil)
 	require.NotNil(t, live)
 	// The run's final figures would pass; the verdict still says aborted.
 	vs := s.Evaluate(summary(metrics.Group{Calls: 10, ASR: 1}), nil, live)
@@ -344,23 +351,51 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-// TestLiveCountsAnswersAsTheyHappen: with long holds the summary has
-// answered only the calls that ended; live asr must not read that as a
-// failure.
-func TestLiveCountsAnswersAsTheyHappen(t *testing.T) {
+// TestLiveJudgesFinishedCallsOnly is issue 12's case: success >= 0.9
+// with abort aborted a healthy run of 9 answered calls still being held,
+// because calls in progress counted against success. Live, only calls that
+// ended are judged, over the run, a scope or a window.
+func TestLiveJudgesFinishedCallsOnly(t *testing.T) {
 	t.Parallel()
-	s, err := Compile(planWith(t, "  - {name: run, expr: asr >= 0.9, abort: true}\n  - {name: warm, expr: asr >= 0.9, stage: warm, abort: true}\n"))
+	s, err := Compile(planWith(t, `  - {name: success, expr: success >= 0.9, abort: true}
+  - {name: asr, expr: asr >= 0.9, abort: true}
+  - {name: warm success, expr: success >= 0.9, stage: warm, abort: true}
+  - {name: park success, expr: success >= 0.9, flow: park, abort: true}
+  - {name: windowed success, expr: success >= 0.9, window: 2s, abort: true}
+  - {name: few failed, expr: failed / calls < 0.2, abort: true}
+`))
 	require.NoError(t, err)
-	held := summary(metrics.Group{Calls: 20, Answered: 2, ASR: 0.1}) // 18 calls answered, still held
-	held.Stages["warm"] = metrics.Group{Calls: 20, Answered: 2, ASR: 0.1}
-	secs := []metrics.Second{sec(0, "warm", 10, 9), sec(1, "warm", 10, 10)}
-	assert.Nil(t, s.Live().Check(time.Minute, held, secs))
+	// 9 calls answered and held: none has ended, nothing is judged.
+	inProgress := summary(metrics.Group{Offered: 9, Calls: 9, Active: 9})
+	inProgress.Stages["warm"] = metrics.Group{Calls: 9, Active: 9}
+	inProgress.Flows["park"] = metrics.Group{Calls: 9, Active: 9}
+	secs := []metrics.Second{held(0, "warm", 5, 5), held(1, "warm", 4, 4), held(2, "warm", 0, 0)}
+	assert.Nil(t, s.Live().Check(time.Minute, inProgress, secs))
+	assert.Empty(t, s.Failing(time.Minute, inProgress, secs))
 
-	// Answers really missing: abort, showing the series' figures.
-	secs = []metrics.Second{sec(0, "warm", 10, 2), sec(1, "warm", 10, 3)}
-	v := s.Live().Check(time.Minute, held, secs)
+	// Three of them ended ok, six still held: judged on the three.
+	someEnded := summary(metrics.Group{Calls: 9, Answered: 3, OK: 3, Active: 6})
+	someEnded.Stages["warm"] = metrics.Group{Calls: 9, Answered: 3, OK: 3, Active: 6}
+	someEnded.Flows["park"] = metrics.Group{Calls: 9, Answered: 3, OK: 3, Active: 6}
+	ended := metrics.Second{Index: 3, Stage: "warm", OK: 3, EndedAnswered: 3, Active: 6}
+	secs = append(secs, ended)
+	assert.Nil(t, s.Live().Check(time.Minute, someEnded, secs))
+	assert.Empty(t, s.Failing(time.Minute, someEnded, secs))
+
+	// One ended failed: success 3/4 over the finished calls aborts.
+	oneFailed := summary(metrics.Group{Calls: 9, Answered: 3, OK: 3, Failed: 1, Active: 5})
+	v := s.Live().Check(time.Minute, oneFailed, secs)
 	require.NotNil(t, v)
-	assert.Equal(t, "asr = 0.25", v.ObservedText())
+	assert.Equal(t, "success", v.Name)
+	assert.Equal(t, "success = 0.75", v.ObservedText())
+	assert.Equal(t, []string{"success", "asr", "few failed"}, s.Failing(time.Minute, oneFailed, secs))
+
+	// A window judges the calls that ended in it.
+	failing := metrics.Second{Index: 4, Stage: "warm", OK: 1, Failed: 1, EndedAnswered: 1, Active: 3}
+	v = s.Live().Check(time.Minute, someEnded, append(secs, failing))
+	require.NotNil(t, v)
+	assert.Equal(t, "windowed success", v.Name)
+	assert.Equal(t, "success = 0.8, in [3s, 5s)", v.ObservedText())
 }
 
 func TestFailing(t *testing.T) {
@@ -371,7 +406,7 @@ func TestFailing(t *testing.T) {
   - {name: delayed abort, expr: calls > 100, abort: true, abort_delay: 1h}
 `))
 	require.NoError(t, err)
-	sum := summary(metrics.Group{Calls: 20})
+	sum := summary(metrics.Group{Calls: 20, OK: 12, Failed: 8, Answered: 12})
 	sum.Stages["ramp"] = metrics.Group{} // not started: not judged
 	secs := []metrics.Second{sec(0, "warm", 10, 10), sec(1, "warm", 10, 2), sec(2, "warm", 10, 2)}
 	assert.Equal(t, []string{"answers", "windowed", "delayed abort"}, s.Failing(time.Second, sum, secs))
@@ -395,6 +430,9 @@ func scoped() []metrics.Second {
 		}
 		if i >= 15 && i <= 17 {
 			reject.Answered, fs2.Answered = 1, 0
+		}
+		for _, s := range []*metrics.Second{&park, &reject, &embedded, &fs2} {
+			*s = sec(s.Index, s.Stage, s.Calls, s.Answered)
 		}
 		run := sec(i, "ramp", 10, park.Answered+reject.Answered)
 		run.Flows = map[string]metrics.Second{"park": park, "reject": reject}
@@ -449,15 +487,17 @@ func TestScopedWindows(t *testing.T) {
 	}
 }
 
-// TestLiveFlowAndNodeFromSeries: live flow and node assertions read
-// answered and asr from their own per-second series, windowed or not.
+// TestLiveFlowAndNodeFromSeries: live flow and node assertions judge
+// their own finished calls: from the summary's flow or node group, or,
+// windowed, from their own per-second series.
 func TestLiveFlowAndNodeFromSeries(t *testing.T) {
 	t.Parallel()
 	secs := scoped()
-	// Long holds: the summary has answered only the calls that ended.
-	held := summary(metrics.Group{Calls: 200, Answered: 20, ASR: 0.1})
-	held.Flows["park"] = metrics.Group{Calls: 120, Answered: 12, ASR: 0.1}
-	held.Nodes["fs2"] = metrics.Group{Calls: 60, Answered: 6, ASR: 0.1}
+	// Long holds: most calls are still held; of those that ended, park
+	// had 12 answered of 13 and fs2 6 of 7.
+	held := summary(metrics.Group{Calls: 200, Answered: 18, OK: 18, Failed: 2})
+	held.Flows["park"] = metrics.Group{Calls: 120, Answered: 12, OK: 12, Failed: 1}
+	held.Nodes["fs2"] = metrics.Group{Calls: 60, Answered: 6, OK: 6, Failed: 1}
 	for _, tc := range []struct {
 		name     string
 		yaml     string
@@ -465,9 +505,10 @@ func TestLiveFlowAndNodeFromSeries(t *testing.T) {
 		abort    bool
 		observed string
 	}{
-		{"flow whole scope reads the series", "  - {expr: asr >= 0.85, flow: park, abort: true}\n", 20, false, ""},
-		{"flow whole scope aborts on the series", "  - {expr: asr >= 0.95, flow: park, abort: true}\n", 20, true, "asr = 0.9"},
-		{"node whole scope reads the series", "  - {expr: asr >= 0.8, node: fs2, abort: true}\n", 20, false, ""},
+		{"flow whole scope judges its finished calls", "  - {expr: asr >= 0.85, flow: park, abort: true}\n", 20, false, ""},
+		{"flow whole scope aborts on its finished calls", "  - {expr: asr >= 0.95, flow: park, abort: true}\n", 20, true, "asr = 0.9231"},
+		{"node whole scope judges its finished calls", "  - {expr: asr >= 0.8, node: fs2, abort: true}\n", 20, false, ""},
+		{"node whole scope aborts", "  - {expr: asr >= 0.9, node: fs2, abort: true}\n", 20, true, "asr = 0.8571"},
 		{"flow window aborts in the dip", "  - {expr: asr >= 0.85, window: 5s, flow: park, abort: true}\n", 11, true, "asr = 0.6, in [6s, 11s)"},
 		{"flow window recovers after the dip", "  - {expr: asr >= 0.85, window: 5s, flow: park, abort: true}\n", 20, false, ""},
 		{"node window aborts", "  - {expr: asr >= 0.8, window: 3s, node: fs2, abort: true}\n", 17, true, "asr = 0.3333, in [14s, 17s)"},

@@ -262,12 +262,15 @@ func (c *compiled) series(secs []metrics.Second) []metrics.Second {
 }
 
 // evalWindows judges every sliding window of c.window seconds: windows
-// [i, i+w) for each start i, one second apart. A window in which no call
-// was originated is not judged (it has nothing to say about asr or
-// latency; drops and throttles in it are judged by the windows that
-// overlap its calls). A series shorter than the window is judged as one
-// window. When no window had a call, the whole series is judged once, so
-// a run that placed no calls still fails asr >= 0.99.
+// [i, i+w) for each start i, one second apart, each on the calls that
+// ended in it (metrics.FinishedWindow: with holds longer than the window,
+// the calls originated in a window have not ended in it, and ok over
+// originates would read as failure). A window in which no call ended is
+// not judged (it has nothing to say about asr or latency; drops and
+// throttles in it are judged by the windows that overlap its calls). A
+// series shorter than the window is judged as one window. When no window
+// had a call, the whole series is judged once, so a run that placed no
+// calls still fails asr >= 0.99.
 func (c *compiled) evalWindows(secs []metrics.Second) Verdict {
 	v := c.verdict()
 	series := c.series(secs)
@@ -275,7 +278,7 @@ func (c *compiled) evalWindows(secs []metrics.Second) Verdict {
 	var last *Verdict
 	for i := 0; i+w <= len(series) && w > 0; i++ {
 		win := series[i : i+w]
-		g := metrics.Window(win)
+		g := metrics.FinishedWindow(win)
 		if g.Calls == 0 {
 			continue
 		}
@@ -294,7 +297,7 @@ func (c *compiled) evalWindows(secs []metrics.Second) Verdict {
 	switch {
 	case v.Windows == 0:
 		wv := c.verdict()
-		c.run(&wv, groupValue(metrics.Window(series)))
+		c.run(&wv, groupValue(metrics.FinishedWindow(series)))
 		v.Pass, v.Error, v.Observed = wv.Pass, wv.Error, wv.Observed
 		if len(series) > 0 {
 			v.Span = &Span{From: series[0].Index, To: series[len(series)-1].Index + 1}

@@ -37,20 +37,24 @@ func (l *Live) Len() int { return len(l.items) }
 // started), from the live summary and the sealed seconds so far, and
 // returns the first that fails, with Aborted set, or nil.
 //
-// An assertion is not judged before its abort_delay has passed: early in a
-// run most calls are still ringing, so ratios such as asr are low for
-// reasons that are not failures. answered and asr are read from the
-// per-second series (answers as they happen), not from ended records; see
-// liveEnv. Nor is it judged while its scope has no
-// calls (a stage that has not started). A windowed assertion is judged on
-// the latest window only: the last `window` sealed seconds (fewer while
-// the run is younger than the window).
+// Live, only finished calls are judged (metrics.Finished): calls is the
+// calls that have ended, and asr, success and every other ratio are over
+// them, because a call still ringing or held may yet end either way. An
+// assertion is not judged before its abort_delay has passed, nor while its
+// scope has no finished call. A windowed assertion is judged on the latest
+// window only: the calls that ended in the last `window` sealed seconds
+// (fewer while the run is younger than the window).
 func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) *Verdict {
+	var fin *metrics.Summary
 	for _, c := range l.items {
 		if elapsed < c.a.AbortDelay.D() {
 			continue
 		}
-		v, judged := c.judgeLive(elapsed, sum, secs)
+		if fin == nil && sum != nil {
+			f := metrics.FinishedSummary(sum)
+			fin = &f
+		}
+		v, judged := c.judgeLive(elapsed, fin, secs)
 		if judged && !v.Pass {
 			v.Aborted = true
 			if c.window > 0 {
@@ -63,25 +67,33 @@ func (l *Live) Check(elapsed time.Duration, sum *metrics.Summary, secs []metrics
 }
 
 // Failing names the assertions that fail as of elapsed, judged as Check
-// judges (latest window, answers as they happen), every assertion and
+// judges (finished calls only, latest window), every assertion and
 // without abort_delay: the progress line's "failing: ..." so a long run
-// shows trouble before its end. Scopes with no calls yet are left out.
+// shows trouble before its end. Scopes with no finished call yet are left
+// out.
 func (s *Set) Failing(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) []string {
 	if s == nil {
 		return nil
 	}
+	var fin *metrics.Summary
+	if sum != nil {
+		f := metrics.FinishedSummary(sum)
+		fin = &f
+	}
 	var out []string
 	for _, c := range s.items {
-		if v, judged := c.judgeLive(elapsed, sum, secs); judged && !v.Pass {
+		if v, judged := c.judgeLive(elapsed, fin, secs); judged && !v.Pass {
 			out = append(out, c.a.Name)
 		}
 	}
 	return out
 }
 
-// judgeLive evaluates c on the run so far; judged is false when there was
-// nothing to judge (no calls in its scope or window yet).
-func (c *compiled) judgeLive(elapsed time.Duration, sum *metrics.Summary, secs []metrics.Second) (Verdict, bool) {
+// judgeLive evaluates c on the calls finished so far; fin is the live
+// summary already judged on finished calls (metrics.FinishedSummary).
+// judged is false when there was nothing to judge (no finished call in
+// its scope or window yet).
+func (c *compiled) judgeLive(elapsed time.Duration, fin *metrics.Summary, secs []metrics.Second) (Verdict, bool) {
 	v := c.verdict()
 	v.At = Sec(elapsed)
 	if c.window > 0 {
@@ -90,7 +102,7 @@ func (c *compiled) judgeLive(elapsed time.Duration, sum *metrics.Summary, secs [
 			return v, false
 		}
 		win := series[max(len(series)-c.window, 0):]
-		g := metrics.Window(win)
+		g := metrics.FinishedWindow(win)
 		if g.Calls == 0 {
 			return v, false
 		}
@@ -99,29 +111,11 @@ func (c *compiled) judgeLive(elapsed time.Duration, sum *metrics.Summary, secs [
 		v.Windows = 1
 		return v, true
 	}
-	if sum == nil || c.scopeGroup(sum).Calls == 0 {
+	if fin == nil || c.scopeGroup(fin).Calls == 0 {
 		return v, false
 	}
-	c.run(&v, c.liveEnv(sum, secs))
+	c.run(&v, c.envFor(fin, c.names()))
 	return v, true
-}
-
-// liveEnv is the environment of an assertion judged live over its whole
-// scope. The summary counts a call answered only when its record ends, so
-// while calls are being held its asr is answered-and-ended over
-// originated, far below the truth for most of a run with long holds. The
-// per-second series (the run's, the stage's, or the flow's or node's
-// breakdown of it) counts answers as they happen, so answered and asr come
-// from the sealed seconds instead (answers / originates in them);
-// everything else is the live summary.
-func (c *compiled) liveEnv(sum *metrics.Summary, secs []metrics.Second) map[string]any {
-	env := c.envFor(sum, c.names())
-	g := metrics.Window(c.series(secs))
-	if g.Calls == 0 {
-		return env
-	}
-	env[metrics.NameAnswered], env[metrics.NameASR] = g.Answered, g.ASR
-	return env
 }
 
 // scopeGroup is the group the assertion's scope names.

@@ -260,15 +260,18 @@ figures.
 buckets: [0 s, 30 s), [1 s, 31 s), ... of the run (or of the stage's seconds,
 with ` + "`stage`" + `; or of the flow's or node's share of every second, with
 ` + "`flow`" + ` or ` + "`node`" + `: windows are wall-clock seconds, including those in which
-the flow or node had nothing). Each window's figures are merged from the per-second series
-(` + "`metrics.Window`" + `): counts and breakdowns are summed, percentiles come from the
-merged histograms (within 0.8%), ` + "`answered`" + ` counts answers that happened in the
-window and ` + "`asr`" + ` is answers / originates in it, ` + "`erlangs.max`" + ` is the busiest
-instant and ` + "`cps.max`" + ` the busiest second. The flows' counters are not kept per
-second, so ` + "`counters`" + ` is empty in a window.
+the flow or node had nothing). Each window is judged on the calls that
+**ended** in it: with holds longer than the window, the calls originated in
+a window have not ended there, and counting them would read a healthy run
+as failing. Its figures are merged from the per-second series
+(` + "`metrics.FinishedWindow`" + `): ` + "`calls`" + ` is the calls that ended in the window,
+` + "`answered`" + ` those of them that had been answered, ` + "`asr`" + ` and ` + "`success`" + ` are
+over them; other counts and breakdowns are summed, percentiles come from the
+merged histograms (within 0.8%) of the calls that ended in it,
+` + "`erlangs.max`" + ` is the busiest instant and ` + "`cps.max`" + ` the busiest second. The
+flows' counters are not kept per second, so ` + "`counters`" + ` is empty in a window.
 
-- A window in which no call was originated is not judged (a drain at the end
-  of the run says nothing about asr).
+- A window in which no call ended is not judged (it says nothing about asr).
 - A run (or stage) shorter than the window is judged as one window.
 - When no window had a call, the whole series is judged once, so a run that
   placed no calls fails ` + "`asr >= 0.99`" + ` and passes ` + "`dropped == 0`" + `.
@@ -279,23 +282,18 @@ pass, those of the last window.
 
 ## Abort
 
-An ` + "`abort: true`" + ` assertion is judged about once a second while the run goes on:
-over the run so far (or its scope), or, with a window, over the latest window
-only (the last W sealed seconds; fewer while the run is younger than W). It
-is not judged before ` + "`abort_delay`" + ` has passed (early in a run most calls are
-still ringing, so ratios are low for reasons that are not failures), nor
-while its scope has no calls yet. The first failure stops originating, hangs
-up the run's calls, and the run ends with exit 1 and ` + "`aborted by <name>`" + `;
-that assertion's verdict is the live one (marked aborted), whatever the
-final figures say.
-
-Live, ` + "`answered`" + ` and ` + "`asr`" + ` of an assertion without a window come from the
-per-second series of its scope (the run's, the stage's seconds, or the
-flow's or node's share of them: answers counted as they happen, over
-originates in the sealed seconds), because the summary counts a call
-answered only when its record ends: with long holds its asr would sit far
-below the truth for most of the run. Until a second with a call in the
-scope has been sealed, they come from the summary.
+An ` + "`abort: true`" + ` assertion is judged about once a second while the run goes on,
+on the calls that have **finished** so far: ` + "`calls`" + ` is the calls whose records
+have ended, and ` + "`asr`" + `, ` + "`success`" + ` and any ratio you write (` + "`failed / calls`" + `)
+are over them, because a call still ringing or held may yet end either way.
+A run of nine answered calls held for a minute has nothing to judge until
+the first of them ends; it does not read as success 0. With a window, the
+latest window only is judged (the last W sealed seconds, fewer while the
+run is younger than W), on the calls that ended in it. An assertion is not
+judged before ` + "`abort_delay`" + ` has passed, nor while its scope has no finished
+call yet. The first failure stops originating, hangs up the run's calls,
+and the run ends with exit 1 and ` + "`aborted by <name>`" + `; that assertion's
+verdict is the live one (marked aborted), whatever the final figures say.
 
 While a run goes, its progress line names every assertion failing so far,
 judged the same live way (abort or not, without the delay):

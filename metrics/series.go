@@ -22,6 +22,10 @@ type Second struct {
 	Unknown   int64 `json:"unknown"`
 	Dropped   int64 `json:"dropped"`
 	Throttled int64 `json:"throttled"`
+	// EndedAnswered counts the calls that ended in this second and had
+	// been answered, so a window can be judged on its finished calls
+	// alone (FinishedWindow).
+	EndedAnswered int64 `json:"ended_answered,omitempty"`
 
 	// Active is the number of calls in progress at the end of the second;
 	// MaxActive the most at any instant in it.
@@ -166,6 +170,9 @@ func newOpenSecond(index int, stage string, active int64) *openSecond {
 
 // ended folds a finished call into the second.
 func (o *openSecond) ended(r *Record) {
+	if r.Answered() {
+		o.s.EndedAnswered++
+	}
 	foldEnd(r, tally{&o.s.OK, &o.s.Failed, &o.s.Unknown, &o.s.Reasons, &o.s.Causes, &o.s.SIP},
 		o.pdd, o.setup, o.answer, o.duration)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,6 +106,8 @@ assertions:
 	for sec := 0; sec < 5; sec++ {
 		col.Offered("s", "park")
 		col.Originated("s", "park", "embedded") // never answered
+		require.NoError(t, col.End(&metrics.Record{Stage: "s", Flow: "park", CallerNode: "embedded",
+			Outcome: metrics.OutcomeFailed, Reason: "NO_ANSWER"}))
 		now = now.Add(time.Second)
 		col.Tick()
 		g.progress(runner.Progress{Elapsed: time.Duration(sec+1) * time.Second})
@@ -116,4 +119,27 @@ assertions:
 	assert.Equal(t, verdict.Sec(3*time.Second), g.aborted().At, "aborted as soon as the delay passed")
 	assert.Equal(t, 1, cancelled, "cancelled once")
 	assert.Contains(t, seen[4].FailingAsserts, "aborted by answers")
+}
+
+// TestRunLongHoldsNeverTripLive is issue 12's case end to end on the
+// embedded agent: a healthy run whose calls are all answered and held
+// longer than the stage never trips a live assertion nor lists one as
+// failing on the progress line (printed every second here), and passes.
+func TestRunLongHoldsNeverTripLive(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, "run", filepath.Join("testdata", "assert", "healthy-long-holds.yaml"),
+		"--out", dir, "--no-smoke-call", "--progress-every", "1ms")
+	require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
+	assert.GreaterOrEqual(t, strings.Count(errOut, "active "), 4, "a progress line each second: %s", errOut)
+	assert.NotContains(t, errOut, "failing:")
+	assert.NotContains(t, errOut, "aborted by")
+	r, err := report.Read(dir)
+	require.NoError(t, err)
+	assert.Equal(t, report.StatusPassed, r.Status)
+	assert.Equal(t, int64(9), r.Summary.Calls)
+	assert.Equal(t, int64(9), r.Summary.OK)
+	for _, v := range r.Verdicts {
+		assert.True(t, v.Pass, "%s", v)
+	}
 }
