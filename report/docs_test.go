@@ -22,7 +22,7 @@ func TestSchemaDocumented(t *testing.T) {
 	text := string(doc)
 	assert.Contains(t, text, Schema)
 	for _, v := range []any{Results{}, PlanInfo{}, StageInfo{}, Files{}, Comparison{}, Delta{},
-		verdict.Verdict{}, verdict.Source{}, verdict.Span{}, verdict.Observed{}} {
+		Failure{}, NodeFailure{}, verdict.Verdict{}, verdict.Source{}, verdict.Span{}, verdict.Observed{}} {
 		typ := reflect.TypeOf(v)
 		for i := range typ.NumField() {
 			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")

@@ -93,7 +93,11 @@ func JUnit(r *Results) Reporter {
 			}
 			plan.Cases = append(plan.Cases, c)
 		}
-		if msg := untrusted(r); msg != "" {
+		if r.Failure != nil {
+			cases := failureCases(r.Failure, classname, secs)
+			plan.Cases = append(plan.Cases, cases...)
+			plan.Errors += len(cases)
+		} else if msg := untrusted(r); msg != "" {
 			plan.Cases = append(plan.Cases, junitCase{Name: "run is trustworthy", Classname: classname, Time: secs,
 				Error: &junitFailure{Message: msg, Type: string(r.Status), Text: msg + "\n"}})
 			plan.Errors++

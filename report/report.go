@@ -69,13 +69,14 @@ func For(f Format, r *Results) (Reporter, error) {
 	return nil, fmt.Errorf("unknown report format %q (known: table, json, junit, csv, html)", f)
 }
 
-// WriteDir writes report.json and each of formats into dir. report.json is
-// always written: it is the run's saved results, which `callplan report`
-// re-renders.
+// WriteDir writes report.json, junit.xml and each of formats into dir.
+// report.json is always written: it is the run's saved results, which
+// `callplan report` re-renders; junit.xml too, so a CI JUnit publisher
+// finds every run, including one that failed before its load started.
 func WriteDir(dir string, r *Results, formats []Format) error {
-	want := []Format{FormatJSON}
+	want := []Format{FormatJSON, FormatJUnit}
 	for _, f := range formats {
-		if f != FormatJSON {
+		if f != FormatJSON && f != FormatJUnit {
 			want = append(want, f)
 		}
 	}

@@ -56,6 +56,10 @@ type Results struct {
 	// to where the page is written: "" when it sits in the results
 	// directory, "../results/smoke-…" when written elsewhere.
 	LinkBase string `json:"-"`
+	// Failure is set when the run could not run its plan to the end for a
+	// reason outside the figures (a node unreachable, the smoke call
+	// failed); see Failure.
+	Failure *Failure `json:"failure,omitempty"`
 }
 
 // PlanInfo is what a report needs of the plan: its name and file, and each
@@ -94,7 +98,7 @@ type Status string
 // Statuses, in order of precedence (the first that applies).
 const (
 	StatusInterrupted    Status = "interrupted"    // the user stopped the run (exit 4)
-	StatusInfrastructure Status = "infrastructure" // a generator was unhealthy: figures untrustworthy (exit 3)
+	StatusInfrastructure Status = "infrastructure" // a generator was unhealthy or unusable, or the run failed: figures untrustworthy (exit 3)
 	StatusAborted        Status = "aborted"        // an abort: true assertion stopped the run (exit 1)
 	StatusFailed         Status = "failed"         // an assertion failed (exit 1)
 	StatusPassed         Status = "passed"         // every assertion held (exit 0)
@@ -146,7 +150,7 @@ func (r *Results) status() Status {
 	switch {
 	case r.Summary.Interrupted:
 		return StatusInterrupted
-	case !r.Summary.Healthy():
+	case r.Failure != nil, !r.Summary.Healthy():
 		return StatusInfrastructure
 	case r.Aborted != "":
 		return StatusAborted

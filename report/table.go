@@ -222,6 +222,9 @@ func (t *tableWriter) headline(r *Results) {
 		}
 	}
 	t.printf("\n%s elapsed, %d assertion(s), %d failed\n", s.Elapsed.Round(1e6), len(r.Verdicts), failed)
+	if r.Failure != nil {
+		t.printf("run failed: %s\n", r.Failure.text())
+	}
 }
 
 func (t *tableWriter) summary(r *Results) {

@@ -1109,11 +1109,7 @@ func (e *engine) smoke(ctx context.Context) error {
 	case <-c.done:
 	}
 	if c.rec.Outcome != metrics.OutcomeOK {
-		detail := c.rec.Reason
-		if c.rec.OriginateResult != "" {
-			detail += " (originate: " + c.rec.OriginateResult + ")"
-		}
-		return fmt.Errorf("%w on node %s: %s", ErrSmokeCall, n.Name, detail)
+		return &SmokeError{Node: n.Name, Record: c.rec}
 	}
 	return nil
 }

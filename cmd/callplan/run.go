@@ -20,6 +20,7 @@ import (
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/plan"
+	"github.com/callplan/callplan/report"
 	"github.com/callplan/callplan/runner"
 )
 
@@ -81,7 +82,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	nodes, cleanup, err := open(ctx, env, p)
 	defer cleanup()
 	if err != nil {
-		return withCode(ExitInfrastructure, err)
+		return failRun(p, dir, emptySummary(runID, p, started), err, nodes)
 	}
 	specs := make([]runner.NodeSpec, len(nodes))
 	for i, n := range nodes {
@@ -90,12 +91,12 @@ func runRun(ctx context.Context, env Env, args []string) error {
 
 	cdr, err := metrics.CreateCDR(dir)
 	if err != nil {
-		return err
+		return failRun(p, dir, emptySummary(runID, p, started), err, nodes)
 	}
 	defer cdr.Close()
 	tsFile, err := os.Create(filepath.Join(dir, metrics.TimeSeriesCSVFile))
 	if err != nil {
-		return fmt.Errorf("creating time series: %w", err)
+		return failRun(p, dir, emptySummary(runID, p, started), fmt.Errorf("creating time series: %w", err), nodes)
 	}
 	defer tsFile.Close()
 	nodeTS, err := os.Create(filepath.Join(dir, metrics.NodeSeriesCSVFile))
@@ -139,16 +140,19 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	faults.wait()
 	prog.done()
 	if runErr != nil {
-		if errors.Is(runErr, runner.ErrSmokeCall) {
-			return withCode(ExitInfrastructure, runErr)
-		}
-		return runErr
+		sum, _ := col.Close() // the run's error is the one to report
+		return failRun(p, dir, sum, runErr, nodes)
 	}
+	// summary.json and report.json are written from this one summary, so
+	// they agree (an assertion's abort is not a user interrupt).
 	s := res.Summary
+	if guard.aborted() != nil {
+		s.Interrupted = false
+	}
 	if err := writeSummary(filepath.Join(dir, SummaryFile), &s); err != nil {
 		return err
 	}
-	return finishRun(env, p, dir, set, col, res, guard.aborted(), guard.watch)
+	return finishRun(env, p, dir, set, col, s, guard.aborted(), guard.watch)
 }
 
 // reorderFlags moves the positional arguments (a plan, a results
@@ -229,7 +233,8 @@ func nodeNames(ns []openNode) string {
 }
 
 // openNodes starts embedded agents and connects to every node, then runs
-// preflight on each. Any failure names the node.
+// preflight on each. It tries every node, so the error (nodeFailures)
+// names each one that failed, not only the first.
 func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), error) {
 	var closers []func()
 	cleanup := func() {
@@ -238,6 +243,15 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		}
 	}
 	var out []openNode
+	var failed nodeFailures
+	fail := func(name string, err error) {
+		msg := err.Error()
+		var pe *runner.PreflightError
+		if errors.As(err, &pe) {
+			msg = pe.Err.Error() // its text names the node already
+		}
+		failed = append(failed, report.NodeFailure{Node: name, Error: msg})
+	}
 	for _, pn := range p.Nodes {
 		addr := net.JoinHostPort(pn.Host, strconv.Itoa(pn.Port))
 		password := pn.Password
@@ -250,12 +264,14 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 				Heartbeat: 2 * time.Second,
 			})
 			if err != nil {
-				return nil, cleanup, fmt.Errorf("node %s: creating embedded agent: %w", pn.Name, err)
+				fail(pn.Name, fmt.Errorf("creating embedded agent: %w", err))
+				continue
 			}
 			actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			if err := a.Start(actx); err != nil {
 				cancel()
-				return nil, cleanup, fmt.Errorf("node %s: starting embedded agent: %w", pn.Name, err)
+				fail(pn.Name, fmt.Errorf("starting embedded agent: %w", err))
+				continue
 			}
 			closers = append(closers, func() { cancel(); _ = a.Close() })
 			embedded = a
@@ -268,7 +284,8 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		}
 		conn, err := runner.DialESL(ctx, addr, password, runner.WithOriginate(eslOriginate(p)))
 		if err != nil {
-			return nil, cleanup, fmt.Errorf("node %s: %w", pn.Name, err)
+			fail(pn.Name, err)
+			continue
 		}
 		closers = append(closers, func() { _ = conn.Close() })
 		profile := p.Originate.Profile
@@ -277,7 +294,8 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		}
 		facts, err := runner.Preflight(ctx, pn.Name, conn, runner.Check{Profile: profile})
 		if err != nil {
-			return nil, cleanup, err
+			fail(pn.Name, err)
+			continue
 		}
 		maxSessions := pn.MaxSessions
 		if maxSessions == 0 {
@@ -292,6 +310,9 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
 			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort,
 		}, agent: embedded})
+	}
+	if len(failed) > 0 {
+		return out, cleanup, failed
 	}
 	return out, cleanup, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/callplan/callplan/agent"
 	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/report"
 	"github.com/callplan/callplan/runner"
 )
 
@@ -73,6 +74,10 @@ func TestRunInterruptedExits4(t *testing.T) {
 	var s metrics.Summary
 	require.NoError(t, json.Unmarshal(b, &s))
 	assert.True(t, s.Interrupted)
+	r, err := report.Read(dir)
+	require.NoError(t, err)
+	assert.True(t, r.Summary.Interrupted, "summary.json and report.json agree")
+	assert.Equal(t, report.StatusInterrupted, r.Status)
 	assert.Equal(t, int64(0), s.Active)
 	assert.Equal(t, s.Calls, s.Unknown, "every call was cut short by the stop")
 }

@@ -65,12 +65,10 @@ func (g *abortGuard) aborted() *assert.Verdict {
 // reports the plan asks for (report.json always) into dir, prints the
 // table report fitted to the terminal, and returns the run's exit status: 4 interrupted, 3 an
 // unhealthy generator, 1 an assertion failed or aborted the run, else 0.
-func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.Collector, res runner.Result, aborted *assert.Verdict, watch *nodeWatch) error {
-	s := res.Summary
-	if aborted != nil {
-		// The run was stopped by an assertion, not by the user.
-		s.Interrupted = false
-	}
+//
+// s is the run's summary as summary.json has it (an assertion's abort
+// already cleared from Interrupted: it is not a user interrupt).
+func finishRun(env Env, p *plan.Plan, dir string, set *assert.Set, col *metrics.Collector, s metrics.Summary, aborted *assert.Verdict, watch *nodeWatch) error {
 	secs := col.Seconds()
 	verdicts := set.Evaluate(&s, secs, aborted)
 	r := report.New(planInfo(p), s, secs, verdicts, aborted)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,6 +47,12 @@ func TestRunFailingAssertions(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.status, r.Status)
 			require.NotEmpty(t, r.Verdicts)
+			b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+			require.NoError(t, err)
+			var sum metrics.Summary
+			require.NoError(t, json.Unmarshal(b, &sum))
+			assert.Equal(t, r.Summary.Interrupted, sum.Interrupted, "summary.json and report.json agree")
+			assert.Equal(t, r.Summary.Calls, sum.Calls)
 			for _, v := range r.Verdicts {
 				want := !contains(tc.failed, v.Name)
 				assert.Equal(t, want, v.Pass, "verdict %s", v)
