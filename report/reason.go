@@ -17,6 +17,9 @@ func infraReason(r *Results) string {
 	if r.Status != StatusInfrastructure {
 		return ""
 	}
+	if r.Failure != nil {
+		return r.Failure.text()
+	}
 	var parts []string
 	for _, n := range slices.Sorted(maps.Keys(r.Summary.Generators)) {
 		if g := r.Summary.Generators[n]; !g.Healthy() {
