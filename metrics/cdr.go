@@ -22,7 +22,9 @@ const (
 
 // cdrHeader is cdr.csv's header row. Times are RFC 3339 with microseconds
 // in UTC; intervals are milliseconds with microsecond precision, empty when
-// the interval did not happen; fields is the flow's fields as a JSON object.
+// the interval did not happen; fields is the flow's fields as a JSON object;
+// clock is the clock the intervals were computed on, and the *_rx columns
+// are the runner's receipt times of the events (docs/metrics.md, "Clocks").
 var cdrHeader = []string{
 	"run", "call", "stage", "flow", "caller_node", "callee_node",
 	"originate_sent", "caller_create", "caller_progress", "caller_answer",
@@ -31,6 +33,8 @@ var cdrHeader = []string{
 	"ended_by_flow", "outcome", "reason",
 	NamePDD + "_ms", NameSetupLatency + "_ms", NameAnswerLatency + "_ms", NameDuration + "_ms",
 	"fields",
+	"clock", "caller_create_rx", "caller_progress_rx", "caller_answer_rx",
+	"callee_create_rx", "callee_answer_rx", "caller_hangup_rx", "callee_hangup_rx",
 }
 
 // CDRWriter streams call records to cdr.csv and cdr.jsonl. Each record is
@@ -117,6 +121,7 @@ func cdrRow(r *Record) []string {
 	if r.SIPStatus > 0 {
 		sip = strconv.Itoa(r.SIPStatus)
 	}
+	rx := &r.Received
 	fields := ""
 	if len(r.Fields) > 0 {
 		b, _ := json.Marshal(r.Fields) // map keys are sorted by encoding/json
@@ -130,6 +135,8 @@ func cdrRow(r *Record) []string {
 		strconv.FormatBool(r.EndedByFlow), string(r.Outcome), r.Reason,
 		ms(r.PDD()), ms(r.SetupLatency()), ms(r.AnswerLatency()), ms(r.Duration()),
 		fields,
+		string(r.IntervalClock()), ts(rx.CallerCreate), ts(rx.CallerProgress), ts(rx.CallerAnswer),
+		ts(rx.CalleeCreate), ts(rx.CalleeAnswer), ts(rx.CallerHangup), ts(rx.CalleeHangup),
 	}
 }
 

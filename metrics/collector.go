@@ -42,6 +42,7 @@ type Collector struct {
 	dist distribution // calls per callee node (distribution.go)
 
 	gens        map[string]Generator
+	clocks      *ClockBook
 	interrupted bool
 	closedAt    time.Time
 	err         error // first write error; later writes are skipped
@@ -70,6 +71,7 @@ func NewCollector(run, plan string, opts ...Option) *Collector {
 		all:    newGroupAcc(),
 		stages: map[string]*groupAcc{}, flows: map[string]*groupAcc{}, nodes: map[string]*groupAcc{},
 		gens:       map[string]Generator{},
+		clocks:     NewClockBook(),
 		flowActive: map[string]int64{}, nodeActive: map[string]int64{},
 		dist: newDistribution(),
 	}
@@ -312,6 +314,7 @@ func (c *Collector) AnsweredIn(flow, node string) {
 // into the counters and histograms, then forgotten. Every originated call
 // must end exactly once.
 func (c *Collector) End(r *Record) error {
+	c.clocks.assign(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.clock()
@@ -343,6 +346,10 @@ func (c *Collector) End(r *Record) error {
 	}
 	return c.err
 }
+
+// Clocks is the book of the nodes' event clocks: the runner observes every
+// event in it, and End measures each record on the clock it says.
+func (c *Collector) Clocks() *ClockBook { return c.clocks }
 
 // Tick seals the seconds that have ended; the runner calls it about once a
 // second so timeseries.csv keeps up when no call events arrive.
@@ -396,6 +403,7 @@ func (c *Collector) Summary() Summary {
 		StageOrder:  append([]string(nil), c.stageOrder...),
 		Generators:  make(map[string]Generator, len(c.gens)),
 		Interrupted: c.interrupted,
+		Clocks:      c.clocks.Clocks(),
 	}
 	for k, a := range c.stages {
 		s.Stages[k] = a.snapshot(now, live)

@@ -21,8 +21,10 @@ const (
 
 // Record is one call: everything the runner learnt about it, written as one
 // CDR row when it ends. Timestamps of channel events come from FreeSWITCH's
-// Event-Date-Timestamp (the node's clock); OriginateSent is the runner's
-// clock. A zero time means the event never happened.
+// Event-Date-Timestamp (the node's clock); Received holds the runner's
+// receipt times of the same events, and OriginateSent is the runner's
+// clock too. A zero time means the event never happened. Each interval is
+// computed on one clock, named by Clock (docs/metrics.md, "Clocks").
 type Record struct {
 	Run        string `json:"run"`
 	Call       string `json:"call"`
@@ -39,6 +41,13 @@ type Record struct {
 	CalleeAnswer   time.Time `json:"callee_answer,omitzero"`
 	CallerHangup   time.Time `json:"caller_hangup,omitzero"`
 	CalleeHangup   time.Time `json:"callee_hangup,omitzero"`
+	// Received are the same events' times on the runner's receipt clock.
+	Received Received `json:"received,omitzero"`
+	// Clock is the clock the intervals are computed on: ClockNode (the
+	// caller node's stamps; empty reads the same) or ClockReceipt. The
+	// collector sets it as the call ends, from what it knows of the
+	// caller node's clock (ClockBook).
+	Clock Clock `json:"clock,omitempty"`
 
 	CallerCause string `json:"caller_cause,omitempty"`
 	CalleeCause string `json:"callee_cause,omitempty"`
@@ -69,6 +78,53 @@ type Record struct {
 // Answered reports whether the caller leg was answered.
 func (r *Record) Answered() bool { return !r.CallerAnswer.IsZero() }
 
+// Received is when the runner received each event of a call (its own
+// clock), for the intervals measured on the receipt clock.
+type Received struct {
+	CallerCreate   time.Time `json:"caller_create,omitzero"`
+	CallerProgress time.Time `json:"caller_progress,omitzero"`
+	CallerAnswer   time.Time `json:"caller_answer,omitzero"`
+	CalleeCreate   time.Time `json:"callee_create,omitzero"`
+	CalleeAnswer   time.Time `json:"callee_answer,omitzero"`
+	CallerHangup   time.Time `json:"caller_hangup,omitzero"`
+	CalleeHangup   time.Time `json:"callee_hangup,omitzero"`
+}
+
+// stamps are one clock's times of the events the intervals run between.
+type stamps struct {
+	callerCreate, callerProgress, callerAnswer, calleeCreate, callerHangup time.Time
+}
+
+// on returns the record's stamps on clock c.
+func (r *Record) on(c Clock) stamps {
+	if c == ClockReceipt {
+		x := &r.Received
+		return stamps{x.CallerCreate, x.CallerProgress, x.CallerAnswer, x.CalleeCreate, x.CallerHangup}
+	}
+	return stamps{r.CallerCreate, r.CallerProgress, r.CallerAnswer, r.CalleeCreate, r.CallerHangup}
+}
+
+// IntervalClock is the clock pdd, answer_latency and duration are
+// computed on: the record's Clock, node when unset.
+func (r *Record) IntervalClock() Clock {
+	if r.Clock == ClockReceipt {
+		return ClockReceipt
+	}
+	return ClockNode
+}
+
+// SetupClock is the clock setup_latency is computed on. Its ends are on
+// the caller and the callee leg; when they are on two nodes no node's
+// clock holds both, so it is the receipt clock whenever the record has
+// receipt times for both ends, and IntervalClock otherwise.
+func (r *Record) SetupClock() Clock {
+	if r.CalleeNode != "" && r.CalleeNode != r.CallerNode &&
+		!r.Received.CallerCreate.IsZero() && !r.Received.CalleeCreate.IsZero() {
+		return ClockReceipt
+	}
+	return r.IntervalClock()
+}
+
 // since returns to - from when both happened and to is not before from.
 func since(from, to time.Time) (time.Duration, bool) {
 	if from.IsZero() || to.IsZero() || to.Before(from) {
@@ -78,33 +134,37 @@ func since(from, to time.Time) (time.Duration, bool) {
 }
 
 // PDD is the post-dial delay: from the caller leg's CHANNEL_CREATE to the
-// first of its CHANNEL_PROGRESS / CHANNEL_PROGRESS_MEDIA / CHANNEL_ANSWER.
-// Both ends are on the caller node's clock.
+// first of its CHANNEL_PROGRESS / CHANNEL_PROGRESS_MEDIA / CHANNEL_ANSWER,
+// both ends on IntervalClock.
 func (r *Record) PDD() (time.Duration, bool) {
-	end := r.CallerProgress
-	if end.IsZero() || (!r.CallerAnswer.IsZero() && r.CallerAnswer.Before(end)) {
-		end = r.CallerAnswer
+	t := r.on(r.IntervalClock())
+	end := t.callerProgress
+	if end.IsZero() || (!t.callerAnswer.IsZero() && t.callerAnswer.Before(end)) {
+		end = t.callerAnswer
 	}
-	return since(r.CallerCreate, end)
+	return since(t.callerCreate, end)
 }
 
 // SetupLatency runs from the caller leg's CHANNEL_CREATE to the callee leg's
-// CHANNEL_CREATE: how long the INVITE took through the SUT. When the legs
-// are on different nodes it includes their clock offset.
+// CHANNEL_CREATE: how long the INVITE took through the SUT, both ends on
+// SetupClock (never one end per node: that would add their clock offset).
 func (r *Record) SetupLatency() (time.Duration, bool) {
-	return since(r.CallerCreate, r.CalleeCreate)
+	t := r.on(r.SetupClock())
+	return since(t.callerCreate, t.calleeCreate)
 }
 
 // AnswerLatency runs from the caller leg's CHANNEL_CREATE to its
-// CHANNEL_ANSWER.
+// CHANNEL_ANSWER, both ends on IntervalClock.
 func (r *Record) AnswerLatency() (time.Duration, bool) {
-	return since(r.CallerCreate, r.CallerAnswer)
+	t := r.on(r.IntervalClock())
+	return since(t.callerCreate, t.callerAnswer)
 }
 
 // Duration is the answered (billable) time: from the caller leg's
-// CHANNEL_ANSWER to its hangup.
+// CHANNEL_ANSWER to its hangup, both ends on IntervalClock.
 func (r *Record) Duration() (time.Duration, bool) {
-	return since(r.CallerAnswer, r.CallerHangup)
+	t := r.on(r.IntervalClock())
+	return since(t.callerAnswer, t.callerHangup)
 }
 
 // Cause is the cause the call is counted under: the caller leg's hangup

@@ -30,6 +30,10 @@ type Summary struct {
 	Interrupted bool `json:"interrupted,omitempty" expr:"interrupted"`
 	// Faults are the faults the plan injected, in the order applied.
 	Faults []FaultMark `json:"faults,omitempty" expr:"-"`
+	// Clocks are each node's event clock as the run learnt it (resolution,
+	// offset, which clock its calls' latencies were measured on);
+	// docs/metrics.md, "Clocks".
+	Clocks map[string]NodeClock `json:"clocks,omitempty" expr:"-"`
 }
 
 // Healthy reports whether every generator node stayed healthy.
