@@ -54,6 +54,13 @@ type Config struct {
 	Heartbeat time.Duration
 	// EventQueue is the per-connection event queue length.
 	EventQueue int
+	// EventClockStep stamps events from a clock that moves in steps of
+	// this size, as FreeSWITCH's does without 1ms-timer (20 ms by
+	// default); 0 stamps with the time now (clockstep.go).
+	EventClockStep time.Duration
+	// Capacity makes the agent report its idle CPU as if each channel took
+	// 1/Capacity of the machine (capacity.go); 0 reports the host's.
+	Capacity int
 	// Hostname is FreeSWITCH-Hostname (default: os.Hostname).
 	Hostname string
 	// Logger receives the agent's logs (default: discard).
@@ -153,6 +160,7 @@ func New(cfg Config) (*Agent, error) {
 		switchname: cfg.Hostname,
 		ipv4:       hostIPv4(),
 		ipv6:       hostIPv6(),
+		step:       cfg.EventClockStep,
 	}
 	a.hub = newHub(&a.id)
 	a.cpu = newCPUSampler()

@@ -369,7 +369,8 @@ func apiStatus(a *Agent, _ string) string {
 	fmt.Fprintf(&b, "%d session(s) - peak %d, last 5min %d \n", f.count, f.peak, f.peakFiveMin)
 	fmt.Fprintf(&b, "%d session(s) per Sec out of max %d, peak %d, last 5min %d \n", f.spsLast, f.spsLimit, f.spsMax, f.spsFiveMin)
 	fmt.Fprintf(&b, "%d session(s) max\n", f.max)
-	fmt.Fprintf(&b, "min idle cpu %.2f/%.2f\n", a.cpu.min(), a.cpu.idle())
+	idle := a.idleCPU() // first: it may lower the minimum
+	fmt.Fprintf(&b, "min idle cpu %.2f/%.2f\n", a.cpu.min(), idle)
 	b.WriteString("Current Stack Size/Max 240K/8192K\n")
 	return b.String()
 }

@@ -82,11 +82,13 @@ type identity struct {
 	hostname   string
 	switchname string
 	ipv4, ipv6 string
+	step       time.Duration // Config.EventClockStep
 }
 
 // newEvent starts an event with the core headers of section 3.1, in
 // FreeSWITCH's order.
 func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time, size int) *event {
+	now = id.stamp(now)
 	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, size)}
 	// CUSTOM events put Event-Subclass first (captured: 06).
 	e.add("Event-Subclass", subclass)

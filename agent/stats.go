@@ -101,7 +101,7 @@ func (a *Agent) housekeeping(ctx context.Context) {
 			a.mu.Unlock()
 			cpu.sample()
 		case now := <-hb.C:
-			a.fireHeartbeat(now, cpu.idle())
+			a.fireHeartbeat(now, a.idleCPU())
 			a.hub.fire("RE_SCHEDULE", "", func(e *event) {
 				e.Headers = append(e.Headers,
 					header{"Task-ID", "1"},
