@@ -39,6 +39,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.latency(r)
 		tw.causes(r)
 		tw.generators(r)
+		tw.clocks(r)
 		tw.verdicts(r)
 		tw.baseline(r)
 		tw.files(r)

@@ -594,6 +594,7 @@ func (e *engine) connDown(n *node, err error) {
 // an originate's result, the call id; events of legs of other runs are
 // ignored.
 func (e *engine) handle(n *node, ev LegEvent) {
+	e.observeClock(n, ev)
 	switch ev.Kind {
 	case EventNodeDown:
 		e.connDown(n, ev.Err)
@@ -629,6 +630,7 @@ func (e *engine) handle(n *node, ev LegEvent) {
 	}
 	c.rec.Fields = mergeInto(c.rec.Fields, ev.Fields)
 	c.rec.Counts = mergeInto(c.rec.Counts, ev.Counts)
+	noteReceipt(&c.rec, callee, ev)
 	var post []flows.Event
 	switch {
 	case ev.Kind == EventJobResult:

@@ -118,7 +118,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	}
 	runCtx, abort := context.WithCancel(ctx)
 	defer abort()
-	guard := newAbortGuard(set, col, abort, prog.update)
+	guard := newAbortGuard(set, col, abort, newClockWarner(env.Stderr, col, prog.update).progress)
 	faults := startFaults(runCtx, faultSchedule(p.Faults), agentsOf(nodes), col, prog)
 	prog.suffix = faults.status
 	res, runErr := runner.Run(runCtx, runner.Config{
