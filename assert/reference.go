@@ -21,6 +21,8 @@ var fieldDocs = map[string]string{
 	"unknown":        "calls whose end was not seen (their node's ESL connection dropped)",
 	"dropped":        "arrivals not originated: the stage's concurrency limit was reached",
 	"throttled":      "arrivals not originated: every eligible node was saturated or full",
+	"missed":         "arrivals the runner could not send within 1 s of their due time, or before their stage ended (a stage is never stretched): `missed == 0` says the plan's load was delivered on time",
+	"pacing_lag":     "how late arrivals were sent after their due time (the runner's clock), e.g. `pacing_lag.p99 < duration(\"50ms\")`",
 	"active":         "calls in progress when the figures were taken",
 	"asr":            "answer-seizure ratio, answered / calls, 0..1 (0 with no calls)",
 	"success":        "ok / calls, 0..1 (0 with no calls)",

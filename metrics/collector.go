@@ -43,6 +43,7 @@ type Collector struct {
 
 	gens        map[string]Generator
 	clocks      *ClockBook
+	pacing      map[string]StagePacing
 	interrupted bool
 	closedAt    time.Time
 	err         error // first write error; later writes are skipped
@@ -404,6 +405,7 @@ func (c *Collector) Summary() Summary {
 		Generators:  make(map[string]Generator, len(c.gens)),
 		Interrupted: c.interrupted,
 		Clocks:      c.clocks.Clocks(),
+		Pacing:      c.pacingCopy(),
 	}
 	for k, a := range c.stages {
 		s.Stages[k] = a.snapshot(now, live)

@@ -14,6 +14,7 @@ const (
 	NameUnknown   = "unknown"       // calls whose outcome was lost (node connection dropped)
 	NameDropped   = "dropped"       // arrivals not originated: concurrency limit reached
 	NameThrottled = "throttled"     // arrivals not originated: every eligible node saturated or full
+	NameMissed    = "missed"        // arrivals not sent within MissAfter of their due time, or before their stage ended
 	NameNoCallee  = "no_callee_leg" // failure reason: the callee leg never arrived
 	NameActive    = "active"        // calls in progress (originate sent, record not yet ended)
 	NameErlangs   = "erlangs"       // call-seconds per second of wall time
@@ -28,6 +29,7 @@ const (
 	NameSetupLatency  = "setup_latency"  // caller create -> callee create
 	NameAnswerLatency = "answer_latency" // caller create -> caller answer
 	NameDuration      = "duration"       // caller answer -> caller hangup
+	NamePacingLag     = "pacing_lag"     // an arrival's due time -> when the runner sent it
 
 	// Breakdowns.
 	NameCauses   = "causes"   // calls by caller-leg hangup cause (or originate -ERR cause)

@@ -22,6 +22,7 @@ type Second struct {
 	Unknown   int64 `json:"unknown"`
 	Dropped   int64 `json:"dropped"`
 	Throttled int64 `json:"throttled"`
+	Missed    int64 `json:"missed,omitempty"`
 	// EndedAnswered counts the calls that ended in this second and had
 	// been answered, so a window can be judged on its finished calls
 	// alone (FinishedWindow).
@@ -104,6 +105,7 @@ func Window(secs []Second) Group {
 		g.Unknown += s.Unknown
 		g.Dropped += s.Dropped
 		g.Throttled += s.Throttled
+		g.Missed += s.Missed
 		area += s.Erlangs
 		g.Erlangs.Max = max(g.Erlangs.Max, float64(s.MaxActive))
 		g.CPS.Max = max(g.CPS.Max, float64(s.Calls))

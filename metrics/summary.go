@@ -26,6 +26,9 @@ type Summary struct {
 	// from the SUT's figures: an unhealthy generator makes the
 	// measurement untrustworthy.
 	Generators map[string]Generator `json:"generators,omitempty" expr:"generators"`
+	// Pacing says per stage whether the plan's load was delivered on time
+	// and, when not, which side held it back (pacing.go).
+	Pacing map[string]StagePacing `json:"pacing,omitempty" expr:"-"`
 	// Interrupted is set when the run was stopped by the user.
 	Interrupted bool `json:"interrupted,omitempty" expr:"interrupted"`
 	// Faults are the faults the plan injected, in the order applied.
@@ -57,6 +60,9 @@ type Group struct {
 	Unknown   int64 `json:"unknown" expr:"unknown"`
 	Dropped   int64 `json:"dropped" expr:"dropped"`
 	Throttled int64 `json:"throttled" expr:"throttled"`
+	// Missed counts arrivals the runner could not send within MissAfter of
+	// their due time, or not before their stage ended (pacing.go).
+	Missed int64 `json:"missed" expr:"missed"`
 	// Active is the number of calls in progress when the summary was taken.
 	Active int64 `json:"active" expr:"active"`
 
@@ -69,6 +75,9 @@ type Group struct {
 	SetupLatency  Latency `json:"setup_latency" expr:"setup_latency"`
 	AnswerLatency Latency `json:"answer_latency" expr:"answer_latency"`
 	Duration      Latency `json:"duration" expr:"duration"`
+	// PacingLag is how late arrivals were sent after their due time
+	// (the runner's clock; pacing.go).
+	PacingLag Latency `json:"pacing_lag" expr:"pacing_lag"`
 
 	// Erlangs: Max is the most calls in progress at once; Mean is
 	// call-seconds divided by the group's span (first originate to last
@@ -132,6 +141,7 @@ func (g Generator) Healthy() bool {
 type groupAcc struct {
 	g                            Group
 	pdd, setup, answer, duration durHist
+	lag                          durHist // pacing lag, recorded for the run and stages
 	first, last                  time.Time // span of activity
 	active, maxActive            int64
 	callSeconds                  float64
@@ -205,6 +215,7 @@ func (a *groupAcc) snapshot(now time.Time, live bool) Group {
 	}
 	g.PDD, g.SetupLatency = a.pdd.latency(), a.setup.latency()
 	g.AnswerLatency, g.Duration = a.answer.latency(), a.duration.latency()
+	g.PacingLag = a.lag.latency()
 	end, area := a.last, a.callSeconds
 	if live && now.After(a.areaAt) {
 		end = now

@@ -34,6 +34,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.headline(r)
 		tw.summary(r)
 		tw.groups(r)
+		tw.pacing(r)
 		tw.calleeNodes(r)
 		tw.faults(r)
 		tw.latency(r)

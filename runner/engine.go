@@ -323,8 +323,14 @@ func (e *engine) pace(ctx context.Context) error {
 			if err := e.paceSend(&pg, uniform, rate, time.Since(e.started)+wait, sleepUntil); err != nil {
 				return err
 			}
+			if l := e.judgeArrival(si, p, hits); l == stageOver {
+				break
+			} else if l == skipIt {
+				continue
+			}
 			full, done := e.arrive(si)
 			if done {
+				e.judgeStage(si)
 				return nil
 			}
 			if full {
@@ -332,6 +338,7 @@ func (e *engine) pace(ctx context.Context) error {
 				break
 			}
 		}
+		e.judgeStage(si)
 	}
 	return sleepUntil(e.sched.Duration())
 }

@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// stallingClock is time.Now that, on its nth reading, holds the
+// collector's lock for d: the pacer is stuck behind it as it would be on a
+// host out of CPU or in a long GC pause.
+func stallingClock(n int64, d time.Duration) func() time.Time {
+	var reads atomic.Int64
+	return func() time.Time {
+		if reads.Add(1) == n {
+			time.Sleep(d)
+		}
+		return time.Now()
+	}
+}
+
+// TestStageKeepsItsTime: a runner stalled for 1.5 s near the end of a 2 s
+// stage at 50/s neither stretches the stage nor hides the shortfall. The
+// arrivals it could not send in time are counted missed, none is sent
+// after the stage's end, the lag of those sent is measured, and the stage
+// is judged runner-bound (the node refused nothing).
+func TestStageKeepsItsTime(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	cfg := baseConfig(t, "lag", cl.node("a").spec())
+	// The collector reads its clock a few times per arrival; a stall at
+	// read 60 falls early in the stage, well before its end.
+	dir := t.TempDir()
+	cdr, err := metrics.CreateCDR(dir)
+	require.NoError(t, err)
+	defer cdr.Close()
+	cfg.Collector = metrics.NewCollector("lag", "test", metrics.WithCDR(cdr), metrics.WithClock(stallingClock(60, 1200*time.Millisecond)))
+	cfg.Stages = []Stage{{Name: "s", Duration: 2 * time.Second, From: 50, To: 50, Hold: 50 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	s := res.Summary
+	g := s.Stages["s"]
+	assert.Positive(t, g.Missed, "arrivals late beyond 1 s or past the stage's end are missed")
+	assert.Equal(t, int64(100), g.Offered+g.Missed, "every planned arrival is either offered or missed")
+	assert.Equal(t, g.Offered, g.Calls)
+	assert.Equal(t, s.Missed, g.Missed)
+	assert.Positive(t, g.PacingLag.Count)
+	assert.Greater(t, g.PacingLag.Max, 100*time.Millisecond, "the stall shows as lag")
+	for _, sec := range res.Summary.Pacing {
+		assert.Equal(t, metrics.BottleneckRunner, sec.Bottleneck, "%+v", sec)
+		assert.Contains(t, sec.Why, "missed")
+	}
+	require.Contains(t, s.Pacing, "s")
+	// No originate after the stage's end: the first arrival is due at the
+	// stage's start and sent on time, so every originate is within 2 s of
+	// it (and the few ms an originate goroutine takes to stamp its send).
+	f, err := os.Open(filepath.Join(dir, metrics.CDRJSONLFile))
+	require.NoError(t, err)
+	defer f.Close()
+	var sent []time.Time
+	dec := json.NewDecoder(f)
+	for {
+		var r metrics.Record
+		if err := dec.Decode(&r); err != nil {
+			break
+		}
+		sent = append(sent, r.OriginateSent)
+	}
+	require.Len(t, sent, int(g.Calls))
+	first := slices.MinFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
+	for _, at := range sent {
+		assert.Less(t, at.Sub(first), 2*time.Second+50*time.Millisecond, "an originate sent after the stage's end")
+	}
+}
+
+// TestStageOnTime: an unhindered stage misses nothing, lags little and is
+// judged on time.
+func TestStageOnTime(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster()
+	cfg := baseConfig(t, "ontime", cl.node("a").spec())
+	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 20, To: 20, Hold: 50 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	g := res.Summary.Stages["s"]
+	assert.Zero(t, g.Missed)
+	assert.Equal(t, int64(20), g.Calls)
+	assert.Equal(t, int64(20), g.PacingLag.Count)
+	assert.Equal(t, metrics.BottleneckNone, res.Summary.Pacing["s"].Bottleneck)
+}
+
+func TestPacingVerdict(t *testing.T) {
+	t.Parallel()
+	lagging := metrics.Latency{Count: 10, P95: 200 * time.Millisecond, Max: 900 * time.Millisecond}
+	for _, tc := range []struct {
+		name string
+		g    metrics.Group
+		sat  []string
+		want metrics.Bottleneck
+		why  string
+	}{
+		{"on time", metrics.Group{PacingLag: metrics.Latency{P95: time.Millisecond}}, nil, metrics.BottleneckNone, ""},
+		{"runner lags, nodes idle", metrics.Group{PacingLag: lagging}, nil, metrics.BottleneckRunner, "the runner (or its host's CPU) is the bottleneck"},
+		{"missed alone is late", metrics.Group{Missed: 3}, nil, metrics.BottleneckRunner, "3 arrival(s) missed"},
+		{"nodes saturated", metrics.Group{Throttled: 40}, []string{"fs1"}, metrics.BottleneckNode, "40 arrival(s) throttled: every node saturated or full (saturated: fs1)"},
+		{"both", metrics.Group{Throttled: 4, Missed: 2, PacingLag: lagging}, nil, metrics.BottleneckBoth, "throttled"},
+	} {
+		got := pacingVerdict(tc.g, tc.sat)
+		assert.Equal(t, tc.want, got.Bottleneck, "pacingVerdict(%s)", tc.name)
+		assert.Contains(t, got.Why, tc.why, "pacingVerdict(%s)", tc.name)
+	}
+}
