@@ -16,6 +16,7 @@ type Progress struct {
 	Calls, Answered int64
 	Failed, Dropped int64
 	Throttled       int64
+	Missed          int64    // arrivals not sent in time (metrics/pacing.go)
 	Saturated       []string // nodes the overdrive guard holds back
 	Down            []string // nodes whose connection is lost
 	FailingAsserts  []string // filled by the caller (assertions, issue 6)
@@ -27,6 +28,9 @@ func (p Progress) Line() string {
 	fmt.Fprintf(&b, "%s %s/%s cps %.1f/%.1f active %d calls %d answered %d failed %d dropped %d",
 		p.Stage, p.Elapsed.Truncate(time.Second), p.Total.Truncate(time.Second),
 		p.AchievedCPS, p.TargetCPS, p.Active, p.Calls, p.Answered, p.Failed, p.Dropped)
+	if p.Missed > 0 {
+		fmt.Fprintf(&b, " missed %d", p.Missed)
+	}
 	if p.Throttled > 0 {
 		fmt.Fprintf(&b, " throttled %d", p.Throttled)
 	}
@@ -51,7 +55,7 @@ func (e *engine) progress() Progress {
 		Total:    e.sched.Duration(),
 		Active:   int64(e.active),
 		Calls:    s.Calls,
-		Answered: s.Answered, Failed: s.Failed, Dropped: s.Dropped, Throttled: s.Throttled,
+		Answered: s.Answered, Failed: s.Failed, Dropped: s.Dropped, Throttled: s.Throttled, Missed: s.Missed,
 	}
 	if !e.started.IsZero() {
 		p.Elapsed = time.Since(e.started)

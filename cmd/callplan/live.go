@@ -59,6 +59,9 @@ func liveSegments(p runner.Progress, pdd95 time.Duration) []segment {
 	if p.Dropped > 0 {
 		segs = append(segs, segment{fmt.Sprintf("dropped %d", p.Dropped), 5})
 	}
+	if p.Missed > 0 {
+		segs = append(segs, segment{fmt.Sprintf("missed %d", p.Missed), 5})
+	}
 	if p.Throttled > 0 {
 		segs = append(segs, segment{fmt.Sprintf("throttled %d", p.Throttled), 5})
 	}
