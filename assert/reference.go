@@ -48,7 +48,8 @@ var fieldDocs = map[string]string{
 	"p99":   "99th percentile",
 	"max":   "largest value",
 	// metrics.Generator
-	"saturated":       "the overdrive guard held calls back from this node",
+	"saturated":       "the node was saturated: the overdrive guard held calls back, or its idle CPU stayed under 10% for 2 s",
+	"sut":             "the plan marks the node as also the system under test: its saturation is the result, not a generator failure",
 	"at_max_sessions": "the node reported Session-Count at Max-Sessions",
 	"min_idle_cpu":    "lowest Idle-CPU a heartbeat reported, percent; -1 without heartbeats",
 	"disconnects":     "ESL connection losses during the run",

@@ -101,7 +101,11 @@ func (b *ClockBook) Observe(node string, stamp, received time.Time) {
 
 // clock brings the ring's estimate up to date. Called with b.mu held.
 func (r *clockRing) clock() NodeClock {
-	if !r.fresh || r.n-r.computedAt >= clockRecompute {
+	// While the resolution is unknown every new event may settle it, and
+	// the calls ending meanwhile go on the receipt clock: recompute as soon
+	// as there is anything new (the sample is small then).
+	stale := r.n-r.computedAt >= clockRecompute || !r.est.ResolutionKnown && r.n > r.computedAt
+	if !r.fresh || stale {
 		k := min(r.n, clockSamples)
 		res, ok := Resolution(r.stamp[:k])
 		off, _ := ClockOffset(r.stamp[:k], r.rx[:k])

@@ -126,13 +126,16 @@ type Generator struct {
 	Disconnects int64 `json:"disconnects" expr:"disconnects"`
 	// DroppedEvents counts events the client could not deliver.
 	DroppedEvents int64 `json:"dropped_events" expr:"dropped_events"`
+	// SUT: the node is also the system under test (plan: sut: true); its
+	// saturation is the result being measured, not a generator failure.
+	SUT bool `json:"sut,omitempty" expr:"sut"`
 	// Notes say what happened, in words, for the report.
 	Notes []string `json:"notes,omitempty" expr:"notes"`
 }
 
 // Healthy reports whether the node's figures can be trusted.
 func (g Generator) Healthy() bool {
-	return !g.Saturated && !g.AtMaxSessions && g.Disconnects == 0 && g.DroppedEvents == 0
+	return (!g.Saturated || g.SUT) && !g.AtMaxSessions && g.Disconnects == 0 && g.DroppedEvents == 0
 }
 
 // groupAcc accumulates one Group. It holds counters, maps keyed by cause or
@@ -141,7 +144,7 @@ func (g Generator) Healthy() bool {
 type groupAcc struct {
 	g                            Group
 	pdd, setup, answer, duration durHist
-	lag                          durHist // pacing lag, recorded for the run and stages
+	lag                          durHist   // pacing lag, recorded for the run and stages
 	first, last                  time.Time // span of activity
 	active, maxActive            int64
 	callSeconds                  float64

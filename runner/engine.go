@@ -1081,6 +1081,7 @@ func (e *engine) ticker(ctx context.Context) {
 			e.mu.Lock()
 			for _, n := range e.nodes {
 				n.tick(now, e.cfg.Guard)
+				n.watchCPU(now, n.Driver.Health().IdleCPU)
 			}
 			e.mu.Unlock()
 			e.col.Tick()

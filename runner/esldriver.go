@@ -74,8 +74,9 @@ func DialESL(ctx context.Context, addr, password string, opts ...ESLOption) (*ES
 		_ = c.Close()
 		return nil, fmt.Errorf("subscribing on %s: %w", addr, err)
 	}
-	d.wg.Add(1)
+	d.wg.Add(2)
 	go d.pump()
+	go d.pollStatus()
 	return d, nil
 }
 

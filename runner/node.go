@@ -27,6 +27,8 @@ type NodeSpec struct {
 	// calls API: the far end is not a node): no callee leg is awaited, and
 	// the flow judges the call unless its originate failed.
 	OneLeg bool
+	// SUT marks a node that is also the system under test (cpusat.go).
+	SUT bool
 }
 
 // Guard sets the overdrive guard's limits (see docs/load-model.md). A node
@@ -73,6 +75,7 @@ type node struct {
 	pending int // originates sent without a caller CREATE or job result yet
 
 	reply, create ewma
+	cpu           cpuWatch // idle CPU saturation (cpusat.go)
 
 	idleCPU    float64 // last heartbeat; -1 before any
 	minIdleCPU float64
@@ -146,7 +149,7 @@ func (n *node) legsPerCall() int {
 // canTake reports whether the node may originate one more call, and if
 // not, whether that is because it is full (as opposed to down/saturated).
 func (n *node) canTake() (ok, full bool) {
-	if !n.up || !n.Caller || n.saturated {
+	if !n.up || !n.Caller || n.saturated || n.cpuHeld() {
 		return false, false
 	}
 	if c := n.capacity(); c > 0 && n.legs+n.legsPerCall() > c {
@@ -240,9 +243,10 @@ func (n *node) note(format string, args ...any) {
 // health is the node's generator health for the summary.
 func (n *node) health() metrics.Generator {
 	return metrics.Generator{
-		Saturated:     n.saturatedEver,
+		Saturated:     n.saturatedEver || n.cpu.ever,
+		SUT:           n.SUT,
 		AtMaxSessions: n.atMaxEver,
-		MinIdleCPU:    n.minIdleCPU,
+		MinIdleCPU:    n.minIdle(),
 		Disconnects:   n.disconnects,
 		Notes:         append([]string(nil), n.notes...),
 	}

@@ -78,7 +78,7 @@ func (e *engine) progress() Progress {
 	}
 	p.Answered = max(p.Answered, answered)
 	for _, n := range e.nodes {
-		if n.saturated {
+		if n.saturated || n.cpu.sat {
 			p.Saturated = append(p.Saturated, n.Name)
 		}
 		if !n.up {
