@@ -57,10 +57,18 @@ func (c *Collector) Missed(stage string, n int64) {
 // PacingLag records how late an arrival of stage was sent after its due
 // time.
 func (c *Collector) PacingLag(stage string, lag time.Duration) {
+	lag = max(lag, time.Microsecond)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, g := range c.groups(stage, "", "") {
-		g.lag.add(max(lag, time.Microsecond))
+	// Every arrival passes here: the run's and the stage's histograms are
+	// found without groups(), which allocates.
+	c.all.lag.add(lag)
+	if a, ok := c.stages[stage]; ok {
+		a.lag.add(lag)
+	} else if stage != "" {
+		a = newGroupAcc()
+		a.lag.add(lag)
+		c.stages[stage] = a
 	}
 }
 
