@@ -16,7 +16,9 @@ import (
 // distorts every figure it measures. It is back once its idle CPU reaches
 // RecoveredIdleCPU. A node the plan marks `sut: true` is also the system
 // under test: its saturation is reported, but it is the result being
-// measured, so it is neither a generator failure nor held back.
+// measured, so it is neither a generator failure nor held back. The
+// embedded agent, inside the runner's process, is not judged by idle CPU
+// (NodeSpec.InProcess).
 //
 // The thresholds are for FreeSWITCH on a small host: at 150 calls/s on 2
 // cores it used 1.8 of them (idle 10%) and replies and set-up stretched;
@@ -50,6 +52,9 @@ func (n *node) watchCPU(now time.Time, idle float64) {
 		w.lowest = idle
 	}
 	w.polled = true
+	if n.InProcess {
+		return // see NodeSpec.InProcess
+	}
 	switch {
 	case idle < SaturatedIdleCPU:
 		if w.lowSince.IsZero() {

@@ -27,6 +27,7 @@ func TestE2ESaturatedGenerator(t *testing.T) {
 			a := testAgent(t, agent.Config{Capacity: 6})
 			spec := agentNode(t, a, "small")
 			spec.SUT = sut
+			spec.InProcess = false // judged by the idle CPU its Capacity simulates
 			cfg := e2eConfig(t, "saturate", spec)
 			cfg.Stages = []Stage{{Name: "s", Duration: 6 * time.Second, From: 4, To: 4, Hold: 3 * time.Second}}
 			res, err := Run(context.Background(), cfg)

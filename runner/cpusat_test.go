@@ -18,19 +18,21 @@ func TestWatchCPU(t *testing.T) {
 		sat, held bool
 	}
 	for _, tc := range []struct {
-		name  string
-		sut   bool
-		polls []poll // one a second
+		name      string
+		sut       bool
+		inProcess bool
+		polls     []poll // one a second
 	}{
-		{"a dip shorter than 2 s is not saturation", false, []poll{{50, false, false}, {5, false, false}, {6, false, false}, {40, false, false}, {3, false, false}}},
-		{"under 10% for 2 s saturates; back at 20%", false, []poll{{5, false, false}, {4, false, false}, {2, true, true}, {15, true, true}, {19.9, true, true}, {20, false, false}}},
-		{"between the thresholds restarts the clock", false, []poll{{5, false, false}, {12, false, false}, {5, false, false}, {5, false, false}, {5, true, true}}},
-		{"unknown idle CPU changes nothing", false, []poll{{5, false, false}, {-1, false, false}, {5, true, true}}},
-		{"the SUT is flagged, not held", true, []poll{{5, false, false}, {5, false, false}, {1, true, false}}},
+		{"a dip shorter than 2 s is not saturation", false, false, []poll{{50, false, false}, {5, false, false}, {6, false, false}, {40, false, false}, {3, false, false}}},
+		{"under 10% for 2 s saturates; back at 20%", false, false, []poll{{5, false, false}, {4, false, false}, {2, true, true}, {15, true, true}, {19.9, true, true}, {20, false, false}}},
+		{"between the thresholds restarts the clock", false, false, []poll{{5, false, false}, {12, false, false}, {5, false, false}, {5, false, false}, {5, true, true}}},
+		{"unknown idle CPU changes nothing", false, false, []poll{{5, false, false}, {-1, false, false}, {5, true, true}}},
+		{"the SUT is flagged, not held", true, false, []poll{{5, false, false}, {5, false, false}, {1, true, false}}},
+		{"the in-process agent reports the shared host's CPU: not judged on it", false, true, []poll{{5, false, false}, {5, false, false}, {1, false, false}, {0, false, false}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n := newNode(0, NodeSpec{Name: "fs1", Caller: true, SUT: tc.sut})
+			n := newNode(0, NodeSpec{Name: "fs1", Caller: true, SUT: tc.sut, InProcess: tc.inProcess})
 			for i, p := range tc.polls {
 				n.watchCPU(t0.Add(time.Duration(i)*time.Second), p.idle)
 				assert.Equal(t, p.sat, n.cpu.sat, "poll %d (idle %v): saturated", i, p.idle)

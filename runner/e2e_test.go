@@ -52,7 +52,7 @@ func agentNode(t *testing.T, a *agent.Agent, name string) NodeSpec {
 	t.Cleanup(func() { _ = conn.Close() })
 	_, err = Preflight(context.Background(), name, conn, Check{Profile: "external"})
 	require.NoError(t, err)
-	return NodeSpec{Name: name, Driver: conn, Caller: true, Callee: true, SIPHost: a.SIPAddr()}
+	return NodeSpec{Name: name, Driver: conn, Caller: true, Callee: true, SIPHost: a.SIPAddr(), InProcess: true}
 }
 
 func e2eConfig(t *testing.T, run string, nodes ...NodeSpec) Config {

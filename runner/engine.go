@@ -637,7 +637,7 @@ func (e *engine) handle(n *node, ev LegEvent) {
 	}
 	c.rec.Fields = mergeInto(c.rec.Fields, ev.Fields)
 	c.rec.Counts = mergeInto(c.rec.Counts, ev.Counts)
-	noteReceipt(&c.rec, callee, ev)
+	noteReceipt(n, &c.rec, callee, ev)
 	var post []flows.Event
 	switch {
 	case ev.Kind == EventJobResult:

@@ -29,6 +29,11 @@ type NodeSpec struct {
 	OneLeg bool
 	// SUT marks a node that is also the system under test (cpusat.go).
 	SUT bool
+	// InProcess marks an agent running inside the runner's own process
+	// (the embedded node): the idle CPU it reports is that of the host the
+	// runner shares with everything else, so it alone does not flag the
+	// node saturated; a starved runner host shows as pacing lag instead.
+	InProcess bool
 }
 
 // Guard sets the overdrive guard's limits (see docs/load-model.md). A node

@@ -308,7 +308,7 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		out = append(out, openNode{plan: pn, spec: runner.NodeSpec{
 			Name: pn.Name, Driver: conn, MaxSessions: maxSessions, Weight: pn.Weight,
 			Caller: pn.Role != plan.RoleCallee, Callee: pn.Role != plan.RoleCaller,
-			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort, SUT: pn.SUT,
+			SIPHost: pn.SIPHost, SIPPort: pn.SIPPort, SUT: pn.SUT, InProcess: pn.Embedded,
 		}, agent: embedded})
 	}
 	if len(failed) > 0 {
