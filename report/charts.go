@@ -84,6 +84,7 @@ func charts(r *Results) []chart {
 	}
 	out = append(out, latencyCharts(r, n, val, evs)...)
 	out = append(out, nodeCharts(r, by, evs)...)
+	out = append(out, heartbeatCharts(by, evs)...)
 	return out
 }
 
