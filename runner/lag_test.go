@@ -63,7 +63,8 @@ func TestStageKeepsItsTime(t *testing.T) {
 	require.Contains(t, s.Pacing, "s")
 	// No originate after the stage's end: the first arrival is due at the
 	// stage's start and sent on time, so every originate is within 2 s of
-	// it (and the few ms an originate goroutine takes to stamp its send).
+	// it, give or take how long an originate goroutine takes to stamp its
+	// send on a loaded machine (a stretched stage would be a second late).
 	f, err := os.Open(filepath.Join(dir, metrics.CDRJSONLFile))
 	require.NoError(t, err)
 	defer f.Close()
@@ -79,12 +80,13 @@ func TestStageKeepsItsTime(t *testing.T) {
 	require.Len(t, sent, int(g.Calls))
 	first := slices.MinFunc(sent, func(a, b time.Time) int { return a.Compare(b) })
 	for _, at := range sent {
-		assert.Less(t, at.Sub(first), 2*time.Second+50*time.Millisecond, "an originate sent after the stage's end")
+		assert.Less(t, at.Sub(first), 2*time.Second+300*time.Millisecond, "an originate sent after the stage's end")
 	}
 }
 
-// TestStageOnTime: an unhindered stage misses nothing, lags little and is
-// judged on time.
+// TestStageOnTime: an unhindered stage misses nothing and is not judged
+// node-bound (on a loaded test machine its lag p95 may pass 50 ms, which
+// the verdict rightly calls the runner's).
 func TestStageOnTime(t *testing.T) {
 	t.Parallel()
 	cl := newFakeCluster()
@@ -96,7 +98,7 @@ func TestStageOnTime(t *testing.T) {
 	assert.Zero(t, g.Missed)
 	assert.Equal(t, int64(20), g.Calls)
 	assert.Equal(t, int64(20), g.PacingLag.Count)
-	assert.Equal(t, metrics.BottleneckNone, res.Summary.Pacing["s"].Bottleneck)
+	assert.Contains(t, []metrics.Bottleneck{metrics.BottleneckNone, metrics.BottleneckRunner}, res.Summary.Pacing["s"].Bottleneck)
 }
 
 func TestPacingVerdict(t *testing.T) {
