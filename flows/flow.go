@@ -103,3 +103,20 @@ func field(r *metrics.Record, name, value string) {
 func msText(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
 }
+
+// PerCall is implemented by flows that keep state for each call (what a
+// detector heard, which recordings were made): the runner drives each
+// call with its own instance, so On and Judge of one call share it and
+// calls never share it.
+type PerCall interface {
+	ForCall() Flow
+}
+
+// ForCall returns the Flow that drives one call: f's per-call instance
+// when f keeps state, else f itself (stateless flows are shared).
+func ForCall(f Flow) Flow {
+	if p, ok := f.(PerCall); ok {
+		return p.ForCall()
+	}
+	return f
+}

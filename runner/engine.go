@@ -449,7 +449,7 @@ func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
 	id := uuid.NewString()
 	ctx, cancel := context.WithCancel(e.ctx)
 	c := &call{
-		id: id, stage: si, flowName: fm.Name, flow: fm.Flow, node: n,
+		id: id, stage: si, flowName: fm.Name, flow: flows.ForCall(fm.Flow), node: n,
 		smoke: smoke, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}
 	c.fc = flows.Call{ID: id, Caller: &leg{e: e, c: c}, Callee: &leg{e: e, c: c, callee: true}}

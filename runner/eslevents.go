@@ -78,6 +78,15 @@ func translate(ev *esl.Event, received time.Time) (le LegEvent, ok bool) {
 		return le, true
 	case name == "CUSTOM":
 		return bertEvent(ev, le)
+	case name == "DETECTED_TONE" && le.LegID == "":
+		// FreeSWITCH's DETECTED_TONE has no channel data; the flow's key
+		// names the leg (flows.ToneKey).
+		tone, uuid, ok := flows.ParseToneKey(ev.Get("Detected-Tone"))
+		if !ok {
+			return le, false
+		}
+		le.LegID, le.Kind, le.Tone = uuid, EventToneDetected, tone
+		return le, true
 	}
 	if le.LegID == "" {
 		return le, false
@@ -123,6 +132,9 @@ func translate(ev *esl.Event, received time.Time) (le LegEvent, ok bool) {
 	case "DETECTED_TONE":
 		// switch_ivr_async.c's tone detector names the tone it heard.
 		le.Kind, le.Tone = EventToneDetected, ev.Get("Detected-Tone")
+		if tone, _, ok := flows.ParseToneKey(le.Tone); ok {
+			le.Tone = tone
+		}
 	default:
 		return le, false
 	}

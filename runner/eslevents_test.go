@@ -190,6 +190,38 @@ func TestTranslateCalleeCarriesItsCall(t *testing.T) {
 	assert.Equal(t, EventToneDetected, le.Kind)
 	assert.Equal(t, "ringback", le.Tone)
 
+	// FreeSWITCH's own DETECTED_TONE has no channel data
+	// (switch_ivr_async.c): the flow's key names the leg.
+	for _, tt := range []struct {
+		key    string
+		ok     bool
+		leg    string
+		toneIs string
+	}{
+		{flows.ToneKey("tone", "out-7"), true, "out-7", "tone"},
+		{"someone-elses-key", false, "", ""},
+		{"@out-7", false, "", ""},
+		{"tone@", false, "", ""},
+	} {
+		bare := esl.NewEvent(esl.Headers{{Name: "Event-Name", Value: "DETECTED_TONE"}, {Name: "Detected-Tone", Value: tt.key}}, "")
+		le, ok = translate(bare, at)
+		require.Equal(t, tt.ok, ok, tt.key)
+		if ok {
+			assert.Equal(t, EventToneDetected, le.Kind)
+			assert.Equal(t, tt.leg, le.LegID)
+			assert.Equal(t, tt.toneIs, le.Tone)
+		}
+	}
+	// With a Unique-ID (a detector's own event queued on the channel) the
+	// key still gives the tone's name.
+	tone = esl.NewEvent(esl.Headers{
+		{Name: "Event-Name", Value: "DETECTED_TONE"}, {Name: "Unique-ID", Value: "out-7"},
+		{Name: "Detected-Tone", Value: flows.ToneKey("ringback", "out-7")},
+	}, "")
+	le, ok = translate(tone, at)
+	require.True(t, ok)
+	assert.Equal(t, "ringback", le.Tone)
+
 	_, ok = translate(esl.NewEvent(esl.Headers{{Name: "Event-Name", Value: "CHANNEL_STATE"}, {Name: "Unique-ID", Value: "x"}}, ""), at)
 	assert.False(t, ok, "events the runner has no use for are dropped")
 }
