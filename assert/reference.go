@@ -9,7 +9,7 @@ import (
 )
 
 // fieldDocs says what each variable of a group means. Every expr field of
-// metrics.Group, Latency, Gauge and Generator needs an entry (a test
+// metrics.Group, Latency, Gauge, Score, Jitter and Generator needs an entry (a test
 // checks), and docs/assertions.md's tables are generated from them.
 var fieldDocs = map[string]string{
 	// metrics.Group
@@ -38,10 +38,15 @@ var fieldDocs = map[string]string{
 	"counters":       "the flows' own counters summed, e.g. `counters[\"unexpected\"]`",
 	"callee_nodes":   "calls by the node their inbound leg arrived on, e.g. `callee_nodes[\"b\"].share` (below)",
 	"imbalance":      "how unevenly calls landed on the callee nodes: max share ÷ mean share − 1, 0 = even (below)",
+	"mos":            "MOS of the calls that had media, each by its worse direction (`rtp_audio_in_mos`, 1.0-4.5), e.g. `mos.p5 >= 4.0`",
+	"loss":           "packet loss ratio of the calls that had media, lost ÷ expected, 0..1, worse direction, e.g. `loss.max < 0.01`",
+	"jitter":         "interarrival jitter of the calls that had media, worse direction, e.g. `jitter.p95 < duration(\"30ms\")`",
 	// metrics.Latency
 	"count": "calls that had the interval",
 	"min":   "smallest value",
 	"mean":  "arithmetic mean",
+	"p1":    "1st percentile (the worst 1 % of MOS lie below it)",
+	"p5":    "5th percentile",
 	"p50":   "median (nearest rank)",
 	"p90":   "90th percentile",
 	"p95":   "95th percentile",

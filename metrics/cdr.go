@@ -35,6 +35,10 @@ var cdrHeader = []string{
 	"fields",
 	"clock", "caller_create_rx", "caller_progress_rx", "caller_answer_rx",
 	"callee_create_rx", "callee_answer_rx", "caller_hangup_rx", "callee_hangup_rx",
+	// Audio quality (quality.go): the call's worse direction, then each
+	// leg's received packets and MOS; empty when the call had no media.
+	NameMOS, NameLoss, NameJitter + "_ms",
+	"caller_in_packets", "caller_in_mos", "callee_in_packets", "callee_in_mos",
 }
 
 // CDRWriter streams call records to cdr.csv and cdr.jsonl. Each record is
@@ -127,7 +131,7 @@ func cdrRow(r *Record) []string {
 		b, _ := json.Marshal(r.Fields) // map keys are sorted by encoding/json
 		fields = string(b)
 	}
-	return []string{
+	row := []string{
 		r.Run, r.Call, r.Stage, r.Flow, r.CallerNode, r.CalleeNode,
 		ts(r.OriginateSent), ts(r.CallerCreate), ts(r.CallerProgress), ts(r.CallerAnswer),
 		ts(r.CalleeCreate), ts(r.CalleeAnswer), ts(r.CallerHangup), ts(r.CalleeHangup),
@@ -138,6 +142,20 @@ func cdrRow(r *Record) []string {
 		string(r.IntervalClock()), ts(rx.CallerCreate), ts(rx.CallerProgress), ts(rx.CallerAnswer),
 		ts(rx.CalleeCreate), ts(rx.CalleeAnswer), ts(rx.CallerHangup), ts(rx.CalleeHangup),
 	}
+	mos, loss, jitter, ok := r.Quality()
+	if !ok {
+		return append(row, "", "", "", "", "", "", "")
+	}
+	num := func(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
+	leg := func(m LegMedia) (string, string) {
+		if !m.HasMedia() {
+			return "0", ""
+		}
+		return strconv.FormatInt(m.Packets, 10), num(m.MOS, 2)
+	}
+	cp, cm := leg(r.CallerMedia)
+	ep, em := leg(r.CalleeMedia)
+	return append(row, num(mos, 2), num(loss, 6), ms(jitter, true), cp, cm, ep, em)
 }
 
 // sortedKeys returns m's keys in order, for stable output.

@@ -31,6 +31,11 @@ const (
 	NameDuration      = "duration"       // caller answer -> caller hangup
 	NamePacingLag     = "pacing_lag"     // an arrival's due time -> when the runner sent it
 
+	// Audio quality of calls with media, each call by its worse direction.
+	NameMOS    = "mos"    // rtp_audio_in_mos (1.0-4.5)
+	NameLoss   = "loss"   // lost / expected packets
+	NameJitter = "jitter" // interarrival jitter (RFC 3550)
+
 	// Breakdowns.
 	NameCauses   = "causes"   // calls by caller-leg hangup cause (or originate -ERR cause)
 	NameSIP      = "sip"      // calls by final SIP status seen on the caller leg

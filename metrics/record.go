@@ -73,6 +73,11 @@ type Record struct {
 	// Counts are the flow's own counters for this call; they are summed
 	// into the summary's counters (e.g. reject's "unexpected").
 	Counts map[string]int64 `json:"counts,omitempty"`
+
+	// CallerMedia and CalleeMedia are what each leg measured of the audio
+	// it received (quality.go); zero when the leg had no media.
+	CallerMedia LegMedia `json:"caller_media,omitzero"`
+	CalleeMedia LegMedia `json:"callee_media,omitzero"`
 }
 
 // Answered reports whether the caller leg was answered.

@@ -79,6 +79,12 @@ type Group struct {
 	// (the runner's clock; pacing.go).
 	PacingLag Latency `json:"pacing_lag" expr:"pacing_lag"`
 
+	// MOS, Loss and Jitter are the audio quality of the calls that had
+	// media, each call counted by its worse direction (Record.Quality).
+	MOS    Score  `json:"mos,omitzero" expr:"mos"`
+	Loss   Score  `json:"loss,omitzero" expr:"loss"`
+	Jitter Jitter `json:"jitter,omitzero" expr:"jitter"`
+
 	// Erlangs: Max is the most calls in progress at once; Mean is
 	// call-seconds divided by the group's span (first originate to last
 	// end, or now).
@@ -144,7 +150,8 @@ func (g Generator) Healthy() bool {
 type groupAcc struct {
 	g                            Group
 	pdd, setup, answer, duration durHist
-	lag                          durHist   // pacing lag, recorded for the run and stages
+	lag                          durHist // pacing lag, recorded for the run and stages
+	quality                      qualityAcc
 	first, last                  time.Time // span of activity
 	active, maxActive            int64
 	callSeconds                  float64
@@ -158,7 +165,7 @@ func newGroupAcc() *groupAcc {
 	return &groupAcc{g: Group{
 		Causes: map[string]int64{}, SIP: map[string]int64{},
 		Reasons: map[string]int64{}, Counters: map[string]int64{},
-	}}
+	}, quality: newQualityAcc()}
 }
 
 // touch brings the call-seconds integral up to now and widens the span.
@@ -201,6 +208,7 @@ func (a *groupAcc) ended(now time.Time, r *Record) {
 	if r.Answered() {
 		a.g.Answered++
 	}
+	a.quality.add(r)
 	for k, v := range r.Counts {
 		a.g.Counters[k] += v
 	}
@@ -219,6 +227,7 @@ func (a *groupAcc) snapshot(now time.Time, live bool) Group {
 	g.PDD, g.SetupLatency = a.pdd.latency(), a.setup.latency()
 	g.AnswerLatency, g.Duration = a.answer.latency(), a.duration.latency()
 	g.PacingLag = a.lag.latency()
+	a.quality.fill(&g)
 	end, area := a.last, a.callSeconds
 	if live && now.After(a.areaAt) {
 		end = now

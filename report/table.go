@@ -38,6 +38,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.calleeNodes(r)
 		tw.faults(r)
 		tw.latency(r)
+		tw.quality(r)
 		tw.causes(r)
 		tw.generators(r)
 		tw.clocks(r)
