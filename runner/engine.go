@@ -712,6 +712,7 @@ func (e *engine) onCallee(c *call, ev LegEvent) []flows.Event {
 		c.calleeDone = true
 		r.CalleeHangup = ev.NodeTime
 		r.CalleeCause = ev.Cause
+		r.CalleeMedia = ev.Stats.Received()
 		c.calleeNode.legs--
 	default:
 		return mediaEvent(flows.LegCallee, ev)
@@ -749,6 +750,7 @@ func (e *engine) onCaller(n *node, c *call, ev LegEvent) []flows.Event {
 		c.callerDone = true
 		r.CallerHangup = ev.NodeTime
 		r.CallerCause = ev.Cause
+		r.CallerMedia = ev.Stats.Received()
 		r.SIPStatus = sipStatus(ev.SIPStatus, !r.CallerAnswer.IsZero())
 		// Release the caller leg, and the callee reservation if the
 		// callee never landed here.

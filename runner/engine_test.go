@@ -65,6 +65,11 @@ func TestRunParkCallsEndOK(t *testing.T) {
 	assert.InDelta(t, float64(200*time.Millisecond), float64(s.Duration.P50), float64(50*time.Millisecond))
 	assert.True(t, s.Healthy())
 	assert.Equal(t, 0, cl.legsUp("r1"))
+	// Each leg's end-of-call media figures reach the record and the summary.
+	assert.Equal(t, int64(20), s.MOS.Count)
+	assert.InDelta(t, 4.40, s.MOS.P50, 0.005)
+	assert.InDelta(t, 1.0/51, s.Loss.Max, 1e-4)
+	assert.InDelta(t, float64(2500*time.Microsecond), float64(s.Jitter.Max), float64(10*time.Microsecond), "3 significant digits")
 }
 
 func TestRunMixedFlowsOnARamp(t *testing.T) {
