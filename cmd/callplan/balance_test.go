@@ -39,8 +39,11 @@ func TestLeastLoadedEvensOutASlowNode(t *testing.T) {
 	}
 	rr, ll := run("round_robin"), run("least_loaded")
 	for _, s := range []metrics.Summary{rr, ll} {
-		require.Equal(t, int64(120), s.Calls)
-		require.Equal(t, int64(120), s.Answered)
+		// A loaded machine may send an arrival too late: it is counted
+		// missed (measure's pacing accounting), not silently dropped.
+		require.Equal(t, int64(120), s.Calls+s.Missed, "calls %d missed %d", s.Calls, s.Missed)
+		require.LessOrEqual(t, s.Missed, int64(3), "more than a few arrivals missed: the machine is too busy to judge balance")
+		require.Equal(t, s.Calls, s.Answered)
 	}
 	for _, x := range []struct {
 		policy string
@@ -53,7 +56,7 @@ func TestLeastLoadedEvensOutASlowNode(t *testing.T) {
 	}
 
 	// round_robin: equal calls, the slow node about twice as loaded.
-	assert.Equal(t, int64(40), rr.Nodes["g3"].Calls)
+	assert.InDelta(t, rr.Calls/3, rr.Nodes["g3"].Calls, 1)
 	assert.Greater(t, erlangImbalance(rr), 0.25)
 	// least_loaded: the slow node gets the fewest calls, live calls even.
 	assert.Less(t, ll.Nodes["g3"].Calls, min(ll.Nodes["g1"].Calls, ll.Nodes["g2"].Calls))
