@@ -54,8 +54,11 @@ func TestStageKeepsItsTime(t *testing.T) {
 	assert.Equal(t, int64(100), g.Offered+g.Missed, "every planned arrival is either offered or missed")
 	assert.Equal(t, g.Offered, g.Calls)
 	assert.Equal(t, s.Missed, g.Missed)
+	// The lag of the arrivals that were sent is measured; how large its
+	// max is depends on where the stall lands against the 1 s miss bound
+	// on a loaded machine (seen: 86 ms when the late ones were all
+	// missed), so the stall itself is judged by Missed above.
 	assert.Positive(t, g.PacingLag.Count)
-	assert.Greater(t, g.PacingLag.Max, 100*time.Millisecond, "the stall shows as lag")
 	for _, sec := range res.Summary.Pacing {
 		assert.Equal(t, metrics.BottleneckRunner, sec.Bottleneck, "%+v", sec)
 		assert.Contains(t, sec.Why, "missed")
