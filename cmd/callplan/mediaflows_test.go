@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,4 +91,90 @@ assertions:
 			}
 		})
 	}
+}
+
+// The playrec flow on the embedded agent: the caller plays, the callee
+// records into a directory the runner reads; a silent clip records
+// silence and fails; verify: event trusts RECORD_STOP alone.
+func TestPlayRecFlowOnEmbeddedAgent(t *testing.T) {
+	t.Parallel()
+	const plan = `name: playrec-check
+stages:
+  - name: s
+    duration: 1s
+    rate: 2
+    hold: 3s
+    limit: 4
+flows:
+  - use: playrec
+    with:
+      clip: CLIP
+      record_for: 1s
+      iterations: 2
+      dir: DIR
+      verify: VERIFY
+      keep: KEEP
+assertions:
+  - name: every recording good
+    expr: flows.playrec.recordings == 2 * calls
+`
+	tests := []struct {
+		name, clip, verify, keep string
+		code                     ExitCode
+		reason                   string
+		counts                   map[string]int64
+	}{
+		{"the tone is recorded", "tone_stream://%(1000,0,1004);loops=-1", "file", "true", ExitPassed, "", map[string]int64{"recordings": 2}},
+		{"silence is recorded", "silence_stream://-1", "file", "false", ExitAssertionsFailed, "recording_silent", map[string]int64{"silent": 2}},
+		{"checked by the event", "tone_stream://%(1000,0,1004);loops=-1", "event", "false", ExitPassed, "", map[string]int64{"recordings": 2, "by_event": 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			p := strings.NewReplacer("CLIP", tt.clip, "DIR", dir, "VERIFY", tt.verify, "KEEP", tt.keep).Replace(plan)
+			code, out, recs := runMediaPlan(t, p)
+			require.Equal(t, tt.code, code, out)
+			require.Len(t, recs, 2, out)
+			for _, r := range recs {
+				assert.Equal(t, tt.reason, r.Reason, "call %s", r.Call)
+				assert.Equal(t, tt.counts, r.Counts, "call %s", r.Call)
+				ms, err := strconv.ParseFloat(r.Fields["record_ms"], 64)
+				require.NoError(t, err)
+				assert.InDelta(t, 1000, ms, 300, "the agent records about the frames of 1 s")
+				kept := strings.Fields(r.Fields["kept"])
+				if tt.keep == "true" {
+					require.Len(t, kept, 2)
+					for _, k := range kept {
+						l, err := readWAVForTest(k)
+						require.NoError(t, err)
+						assert.InDelta(t, 1.0, l, 0.1, "seconds in %s", k)
+					}
+				} else {
+					assert.Empty(t, kept)
+				}
+			}
+			files, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			want := 0
+			if tt.keep == "true" {
+				want = 4
+			} else if tt.verify == "event" {
+				want = 4 // the runner did not read them, so it leaves them
+			}
+			assert.Len(t, files, want, "recordings left in the directory")
+		})
+	}
+}
+
+// readWAVForTest returns a 16-bit mono 8 kHz WAV's length in seconds.
+func readWAVForTest(path string) (float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if len(b) < 44 || string(b[:4]) != "RIFF" {
+		return 0, os.ErrInvalid
+	}
+	return float64(len(b)-44) / 2 / 8000, nil
 }
