@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"io"
+	"os"
 	"strconv"
 
 	"github.com/callplan/callplan/agent/media"
@@ -51,6 +53,19 @@ func (c *channel) bertTest() {
 			}
 		})
 	})
+	if cfg.DebugIOFile != "" {
+		in, out := c.bertDebugFile(cfg.DebugIOFile+".in"), c.bertDebugFile(cfg.DebugIOFile+".out")
+		var inW, outW io.Writer // a nil *os.File must not become a non-nil Writer
+		if in != nil {
+			inW = in
+		}
+		if out != nil {
+			outW = out
+		}
+		b.SetDebugIO(inW, outW)
+		defer closeDebug(in)
+		defer closeDebug(out)
+	}
 	remove := s.AddSink(b)
 	p := s.SetSource(b)
 	c.wait(nil, nil) // until hangup
@@ -80,5 +95,22 @@ func (c *channel) bertEvent(e media.BERTEvent) {
 	})
 	if e.Hangup {
 		c.doHangup(hangupInfo{cause: hangup.MediaTimeout, sendSignal: true})
+	}
+}
+
+// bertDebugFile opens one of bert_debug_io_file's files; nil (and a log
+// line, as mod_bert's "Failed to open ... debug file") when it cannot.
+func (c *channel) bertDebugFile(path string) *os.File {
+	f, err := os.Create(path)
+	if err != nil {
+		c.a.log.Debug("bert_test: failed to open debug file", "uuid", c.uuid, "err", err)
+		return nil
+	}
+	return f
+}
+
+func closeDebug(f *os.File) {
+	if f != nil {
+		_ = f.Close()
 	}
 }

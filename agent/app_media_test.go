@@ -160,7 +160,8 @@ func TestBERTOnALoopCall(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := mediaLoop(t, c, a.SIPAddr(), "")
+	debug := filepath.Join(t.TempDir(), "bert")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "bert_debug_io_file="+debug)
 	execute(c, out, "bert_test", "")
 	execute(c, in, "bert_test", "")
 	for _, leg := range []string{out, in} {
@@ -179,6 +180,14 @@ func TestBERTOnALoopCall(t *testing.T) {
 	c.api("uuid_kill " + out)
 	end := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", out))
 	assert.Equal(t, "false", end.Var("bert_stats_sync_lost"))
+	// bert_debug_io_file: the raw frames each way, whole frames of the
+	// pattern once in sync.
+	for _, name := range []string{debug + ".in", debug + ".out"} {
+		b, err := os.ReadFile(name)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, len(b), 50*media.FrameSamples, name)
+		assert.Equal(t, media.BERTMilliwatt[:], b[len(b)-media.FrameSamples:][:8], name)
+	}
 	assert.Negative(t, c.indexOf(func(e *esl.Event) bool {
 		return e.Get("Event-Subclass") == "mod_bert::lost_sync" || e.Get("Event-Subclass") == "mod_bert::timeout"
 	}))

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,8 @@ type BERT struct {
 	clean             bool
 	maxErrHit         float32
 	maxErrEver        float32
+
+	dbgIn, dbgOut io.Writer // bert_debug_io_file's <prefix>.in and .out
 
 	haveSeq   bool
 	lastSeq   uint16
@@ -184,6 +187,13 @@ func (b *BERT) windowSamples() uint32 {
 	return uint32(b.cfg.Window / time.Millisecond * 8)
 }
 
+// SetDebugIO makes the test copy every frame it sends to out and every
+// frame it checks (comfort noise as 0xff) to in, as mod_bert writes
+// bert_debug_io_file's <prefix>.out and <prefix>.in. Either may be nil;
+// call it before the test runs. Write errors are ignored, as mod_bert
+// only logs them.
+func (b *BERT) SetDebugIO(in, out io.Writer) { b.dbgIn, b.dbgOut = in, out }
+
 // ReadRaw sends the pattern on a PCMU leg; it is also the test's tick.
 func (b *BERT) ReadRaw(c Codec, payload []byte) (filled, ok bool) {
 	b.tick()
@@ -192,6 +202,9 @@ func (b *BERT) ReadRaw(c Codec, payload []byte) (filled, ok bool) {
 	}
 	for i := range payload {
 		payload[i] = BERTMilliwatt[i%8]
+	}
+	if b.dbgOut != nil {
+		_, _ = b.dbgOut.Write(payload)
 	}
 	return true, true
 }
@@ -274,6 +287,9 @@ func (b *BERT) frame(data []byte, cng bool, evs []BERTEvent) []BERTEvent {
 	}
 	if len(data) != FrameSamples {
 		return evs // "Read %d samples, expected %d!": skipped
+	}
+	if b.dbgIn != nil {
+		_, _ = b.dbgIn.Write(data)
 	}
 	if b.processed == b.windowSamples() {
 		evs = b.judge(evs)

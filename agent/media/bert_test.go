@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -305,4 +306,18 @@ func TestBERTPatternSurvivesDecoding(t *testing.T) {
 		}
 		assert.Equal(t, byte(v), got, "byte %#x", v)
 	}
+}
+
+func TestBERTDebugIO(t *testing.T) {
+	t.Parallel()
+	r := newBERTRig(t, defaultBERT())
+	var in, out bytes.Buffer
+	r.b.SetDebugIO(&in, &out)
+	r.steps(3, bertFrame[:])
+	r.step(bertFrame[:], true) // lost: its slot is checked as CNG
+	r.steps(1, bertFrame[:])
+	assert.Equal(t, bytes.Repeat(bertFrame[:], 5), out.Bytes(), "every frame sent")
+	want := append(bytes.Repeat(bertFrame[:], 3), bertCNG[:]...)
+	want = append(want, bertFrame[:]...)
+	assert.Equal(t, want, in.Bytes(), "every frame checked, the lost one as comfort noise")
 }
