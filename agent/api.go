@@ -38,6 +38,7 @@ var apiCommands = map[string]apiFunc{
 	"uuid_record":       simple(apiUUIDRecord),
 	"uuid_displace":     simple(apiUUIDDisplace),
 	"uuid_send_dtmf":    simple(apiUUIDSendDTMF),
+	"uuid_audio":        simple(apiUUIDAudio),
 	"sched_hangup":      simple(apiSchedHangup),
 	"hupall":            simple(apiHupall),
 	"show":              simple(apiShow),
@@ -225,15 +226,6 @@ func apiUUIDBreak(a *Agent, args string) string {
 	}
 	c.breakPlayback()
 	return "+OK\n"
-}
-
-func apiUUIDSendDTMF(a *Agent, args string) string {
-	const noSession = "-ERR Cannot locate session!\n"
-	if _, c, reply := a.uuidArgs(args, 2, noSession, noSession); c == nil {
-		return reply
-	}
-	// DTMF is part of the media issue; the agent does not send it yet.
-	return "-ERR Operation failed\n"
 }
 
 func apiSchedHangup(a *Agent, args string) string {

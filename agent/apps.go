@@ -20,10 +20,11 @@ var errHungup = errors.New("channel hung up")
 // runApp runs one dialplan app on the channel goroutine and returns its
 // Application-Response ("" = FreeSWITCH's default for the app).
 func (c *channel) runApp(app, arg string) string {
+	defer c.appDTMF()()
 	switch app {
 	case "park":
 		c.fire("CHANNEL_PARK", nil)
-		c.wait(nil, nil)
+		c.whileDequeuingDTMF(func() { c.wait(nil, nil) })
 		c.fire("CHANNEL_UNPARK", nil)
 		return ""
 	case "answer":
@@ -67,7 +68,10 @@ func (c *channel) runApp(app, arg string) string {
 			t.Stop()
 		}
 	case "playback":
-		return c.playback(arg)
+		// FreeSWITCH's playback reads DTMF (reference 5.3).
+		var resp string
+		c.whileDequeuingDTMF(func() { resp = c.playback(arg) })
+		return resp
 	case "record_session":
 		c.recordSessionApp(arg)
 	case "stop_record_session":
@@ -80,7 +84,11 @@ func (c *channel) runApp(app, arg string) string {
 		c.stopToneDetect()
 	case "record":
 		c.recordFile(arg)
-	case "send_dtmf", "start_dtmf", "stop_dtmf":
+	case "send_dtmf":
+		if err := c.sendDTMF(arg); err != nil {
+			c.a.log.Debug("send_dtmf", "uuid", c.uuid, "err", err)
+		}
+	case "start_dtmf", "stop_dtmf":
 		// Media apps belong to the media issue. They return at once without
 		// their events, like a failed playback, rather than hanging the
 		// call up as an unknown app would.

@@ -95,6 +95,7 @@ type channel struct {
 	// touched only on the channel goroutine.
 	eventLock int
 	held      []func()
+	dtmf      dtmfQueue     // received digits (app_dtmf.go); channel goroutine only
 	hupCh     chan struct{} // closed when hangup starts
 	hupOnce   sync.Once
 	done      chan struct{} // closed after CHANNEL_DESTROY

@@ -347,6 +347,7 @@ func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 	dp.mu.Unlock()
 	compareLegs(t, cc, want.events, got.events, agentToFix)
 	compareEndVars(t, want.events, got.events, agentToFix)
+	compareDTMF(t, want.events, got.events, agentToFix)
 	compareJobs(t, want.events, got.events)
 	compareHeaderSets(t, want.events, got.events)
 }
@@ -407,7 +408,7 @@ func compareLegs(t *testing.T, cc conformanceCase, want, got []*esl.Event, agent
 // by leg on CHANNEL_HANGUP_COMPLETE; presentVars must exist whenever
 // FreeSWITCH has them.
 var (
-	endVars     = []string{"hangup_cause", "hangup_cause_q850", "sip_hangup_disposition", "sip_term_status", "sip_term_cause", "sip_invite_failure_status", "proto_specific_hangup_cause"}
+	endVars     = []string{"hangup_cause", "hangup_cause_q850", "sip_hangup_disposition", "sip_term_status", "sip_term_cause", "sip_invite_failure_status", "proto_specific_hangup_cause", "last_dtmf_duration"}
 	presentVars = []string{"sip_invite_failure_phrase", "sip_reason",
 		"duration", "billsec", "progresssec", "progress_mediasec", "answersec", "waitsec", "mduration", "billmsec",
 		"progressmsec", "progress_mediamsec", "answermsec", "start_epoch", "answer_epoch", "end_epoch", "start_uepoch",
@@ -449,6 +450,27 @@ func compareEndVars(t *testing.T, want, got []*esl.Event, agentToFix map[string]
 			}
 		}
 	}
+}
+
+// compareDTMF checks each leg's DTMF events: digit, duration in samples
+// and source, in order (fixture 07).
+func compareDTMF(t *testing.T, want, got []*esl.Event, agentToFix map[string]string) {
+	t.Helper()
+	digits := func(evs []*esl.Event, rename map[string]string) map[string][]string {
+		m := map[string][]string{}
+		for _, e := range evs {
+			if e.Name() != "DTMF" {
+				continue
+			}
+			id := e.UniqueID()
+			if r, ok := rename[id]; ok {
+				id = r
+			}
+			m[id] = append(m[id], e.Get("DTMF-Digit")+"/"+e.Get("DTMF-Duration")+"/"+e.Get("DTMF-Source"))
+		}
+		return m
+	}
+	assert.Equal(t, digits(want, nil), digits(got, agentToFix), "DTMF events per leg")
 }
 
 func compareJobs(t *testing.T, want, got []*esl.Event) {
@@ -539,6 +561,7 @@ func TestConformance(t *testing.T) {
 			return names
 		}},
 		{name: "04-heartbeat"},
+		{name: "07-dtmf", media: true},
 		{name: "05-hupall"},
 		{name: "09-ringback-early-media"},
 		{name: "09b-ringback-ignore-early-media"},

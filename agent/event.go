@@ -62,6 +62,7 @@ var callingSites = map[string]callingSite{
 	"CHANNEL_PARK":             {"switch_ivr.c", "switch_ivr_park", 1002},
 	"CHANNEL_UNPARK":           {"switch_ivr.c", "switch_ivr_park", 1213},
 	"CODEC":                    {"switch_core_codec.c", "switch_core_session_set_real_read_codec", 168},
+	"DTMF":                     {"switch_channel.c", "switch_channel_dequeue_dtmf", 677},
 	"CHANNEL_PROGRESS":         {"switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3534},
 	"CHANNEL_PROGRESS_MEDIA":   {"switch_channel.c", "switch_channel_perform_mark_pre_answered", 3631},
 	"CHANNEL_ANSWER":           {"switch_channel.c", "switch_channel_perform_mark_answered", 3846},

@@ -105,6 +105,7 @@ func (s *sipSignalling) Dial(ctx context.Context, req dialRequest, ev legEvents)
 		return nil, err
 	}
 	leg := &outboundLeg{out: out, req: req}
+	bindDTMF(out.Media(), ev)
 	go pumpEvents(out.Events(), ev, true)
 	return leg, nil
 }
@@ -172,6 +173,19 @@ func (l *outboundLeg) Info() legInfo {
 		ReqHost: host, ReqPort: port, NetworkIP: host, NetPort: port, Transport: l.req.Transport}
 }
 
+// dtmfReceiver is implemented by the channel: digits the peer sends.
+type dtmfReceiver interface {
+	ReceivedDTMF(d media.Digit)
+}
+
+// bindDTMF hands the digits s receives to the channel. Binding twice is
+// harmless (the same function is stored again).
+func bindDTMF(s *media.Session, ev legEvents) {
+	if r, ok := ev.(dtmfReceiver); ok && s != nil {
+		s.OnDTMF(r.ReceivedDTMF)
+	}
+}
+
 func startEcho(s *media.Session) error {
 	if s == nil {
 		return errors.New("no media session")
@@ -183,15 +197,25 @@ func startEcho(s *media.Session) error {
 type inboundLeg struct {
 	in *sip.Inbound
 	a  *Agent
+	ev legEvents // set by Bind, before any answer
 }
 
-func (l *inboundLeg) Bind(ev legEvents) { go pumpEvents(l.in.Events(), ev, false) }
-func (l *inboundLeg) Ring() error       { return l.in.Ringing() }
-func (l *inboundLeg) PreAnswer() error  { return l.in.PreAnswer() }
+func (l *inboundLeg) Bind(ev legEvents) {
+	l.ev = ev
+	bindDTMF(l.in.Media(), ev)
+	go pumpEvents(l.in.Events(), ev, false)
+}
+func (l *inboundLeg) Ring() error { return l.in.Ringing() }
+func (l *inboundLeg) PreAnswer() error {
+	err := l.in.PreAnswer()
+	bindDTMF(l.in.Media(), l.ev)
+	return err
+}
 func (l *inboundLeg) Answer() error {
 	ctx, cancel := context.WithTimeout(l.a.ctx, answerAckWait)
 	defer cancel()
 	err := l.in.Answer(ctx)
+	bindDTMF(l.in.Media(), l.ev)
 	if errors.Is(err, context.DeadlineExceeded) {
 		// No ACK yet: the leg is answered all the same.
 		return nil
@@ -208,6 +232,7 @@ func (l *inboundLeg) Media() mediaInfo {
 	return m
 }
 func (l *inboundLeg) StartEcho() error { return startEcho(l.in.Media()) }
+
 func (l *inboundLeg) Info() legInfo {
 	host, port := splitHostPortLoose(l.in.RemoteAddr())
 	localHost, localPort := splitHostPortLoose(l.a.sipAddrOrDefault())

@@ -8,10 +8,27 @@ import (
 	"github.com/pion/rtp"
 )
 
-// tick sends the session's packet for one 20 ms interval. Only the
-// scheduler calls it, from one shard goroutine at a time (a session is on
-// one slot), so it owns the session's send buffers. keep=false takes the
-// session off the wheel: it has nothing more to send (no source, closed).
+// outPacket is one packet a tick sends: an audio frame (payload, in the
+// tick's buffer) or a telephone-event (its 4 bytes in buf).
+type outPacket struct {
+	h       rtp.Header
+	payload []byte
+	buf     [4]byte
+	n       int
+}
+
+func (p *outPacket) body() []byte {
+	if p.payload != nil {
+		return p.payload
+	}
+	return p.buf[:p.n]
+}
+
+// tick sends the session's packets for one 20 ms interval: its source's
+// frame, or the DTMF packets that hold the audio back. Only the scheduler
+// calls it, from one shard goroutine at a time (a session is on one slot),
+// so it owns the session's send buffers. keep=false takes the session off
+// the wheel: it has nothing more to send (no source, no digits, closed).
 func (s *Session) tick(now time.Time) (keep, sent bool) {
 	s.mu.Lock()
 	if !s.activeLocked() {
@@ -23,38 +40,57 @@ func (s *Session) tick(now time.Time) (keep, sent bool) {
 	s.mu.Unlock()
 
 	// Read outside the lock: a source may be slow to fill a frame, and
-	// SetSource from an app must not wait for it.
-	payload, ok := s.readFrame(src, codec)
+	// SetSource from an app must not wait for it. The frame is read even
+	// when a digit holds the audio back, so a playback keeps its time.
+	var payload []byte
+	ok := true
+	if src != nil {
+		payload, ok = s.readFrame(src, codec)
+	}
 
 	s.mu.Lock()
-	if s.src != src {
+	var ended *Play
+	switch {
+	case src != nil && s.src != src:
 		// Replaced while reading; the new source goes out next tick.
-		s.mu.Unlock()
-		return true, false
-	}
-	if !ok {
+		payload = nil
+	case src != nil && !ok:
 		s.clearSourceLocked()
 		s.sending = false
-		keep = s.activeLocked()
-		s.onWheel = keep
-		s.mu.Unlock()
-		play.finish(nil)
-		return keep, false
+		ended, payload = play, nil
+	}
+	out, busy := s.dtmfTickLocked(s.outq[:0], now)
+	if busy {
+		payload = nil
+	}
+	if payload != nil && s.started && s.remote.IsValid() {
+		if !s.writeAdj.identity() {
+			s.pcmOut = s.writeAdj.apply(codec, payload, s.pcmOut)
+		}
+		h := s.audioHeaderLocked(codec, now)
+		s.countOutLocked(h.PayloadType, h.MarshalSize()+len(payload), len(payload))
+		out = append(out, outPacket{h: h, payload: payload})
+	} else if payload == nil && !busy {
+		s.sending = false
 	}
 	if !s.started || !s.remote.IsValid() {
-		s.mu.Unlock()
-		return true, false
+		out = out[:0] // nowhere to send yet: read and dropped
 	}
-	h := s.audioHeaderLocked(codec, now)
 	remote := s.remote
-	s.countOutLocked(h.PayloadType, h.MarshalSize()+len(payload), len(payload))
+	keep = s.activeLocked()
+	s.onWheel = keep
 	s.mu.Unlock()
-	if err := s.send(&h, payload, remote); err != nil {
+	s.outq = out
+
+	if ended != nil {
+		ended.finish(nil)
+	}
+	for i := range out {
 		// A send error (the peer's port unreachable) loses this packet
 		// only, as a UDP send does; the stream keeps its pace.
-		return true, true
+		_ = s.sendBuf(&s.wbuf, &out[i].h, out[i].body(), remote)
 	}
-	return true, true
+	return keep, len(out) > 0
 }
 
 // readFrame gets one frame from src as the codec's payload, in the tick's
@@ -113,25 +149,30 @@ func (s *Session) audioHeaderLocked(codec Codec, now time.Time) rtp.Header {
 
 // countOutLocked counts one sent packet of raw bytes with a payload of
 // payload bytes. s.mu is held.
+// FreeSWITCH's rtp_audio_out_packet_count leaves telephone-events out
+// (fixture 07: 75 DTMF packets sent, packet count 0, raw bytes 75 x 16).
 func (s *Session) countOutLocked(pt uint8, raw, payload int) {
-	s.out.OutPackets++
 	s.out.OutRawBytes += uint64(raw)
 	switch pt {
 	case s.codec.PayloadType:
+		s.out.OutPackets++
 		s.out.OutMediaPackets++
 		s.out.OutMediaBytes += uint64(payload)
-	case TelephoneEvent:
+	case s.teSend:
 		s.out.OutDTMFPackets++
+	default:
+		s.out.OutPackets++
 	}
 }
 
-// send marshals one packet into the tick's buffer and writes it.
-func (s *Session) send(h *rtp.Header, payload []byte, remote netip.AddrPort) error {
+// sendBuf marshals one packet into *b (the caller goroutine's buffer) and
+// writes it.
+func (s *Session) sendBuf(b *[]byte, h *rtp.Header, payload []byte, remote netip.AddrPort) error {
 	n := h.MarshalSize() + len(payload)
-	if cap(s.wbuf) < n {
-		s.wbuf = make([]byte, n)
+	if cap(*b) < n {
+		*b = make([]byte, n)
 	}
-	buf := s.wbuf[:n]
+	buf := (*b)[:n]
 	hn, err := h.MarshalTo(buf)
 	if err != nil {
 		return fmt.Errorf("marshalling rtp header: %w", err)

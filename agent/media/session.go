@@ -83,16 +83,29 @@ type Session struct {
 	newStream bool      // the next audio packet starts a new source: marker
 	sending   bool      // the previous tick sent audio: no gap
 	lastSend  time.Time // when the last audio packet left
+	dtmf      dtmfSender
+	teSend    uint8 // telephone-event payload type we send
+	teRecv    uint8 // telephone-event payload type we accept
 	// buffers owned by the scheduler's tick
+	outq   []outPacket
 	pcmOut []int16
 	rawOut []byte
 	wbuf   []byte
 
-	echo   atomic.Bool
-	tap    atomic.Pointer[Tap]
-	sinkMu sync.Mutex // serialises AddSink's copy-on-write updates
-	sinks  atomic.Pointer[[]*sinkEntry]
-	pcmIn  []int16 // owned by the receive goroutine
+	writeAdj Adjust // uuid_audio write side, applied to every frame sent
+
+	echo    atomic.Bool
+	readAdj atomic.Pointer[Adjust]
+	tap     atomic.Pointer[Tap]
+	sinkMu  sync.Mutex // serialises AddSink's copy-on-write updates
+	sinks   atomic.Pointer[[]*sinkEntry]
+	onDTMF  atomic.Pointer[func(Digit)]
+	// owned by the receive goroutine
+	pcmIn   []int16
+	pcmEcho []int16
+	ebuf    []byte
+	dtmfIn  dtmfReceiver
+	digits  []Digit
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -101,11 +114,13 @@ type Session struct {
 
 func newSession(p *Ports, port int, conn *net.UDPConn) *Session {
 	s := &Session{
-		ports: p,
-		port:  port,
-		conn:  conn,
-		local: conn.LocalAddr().(*net.UDPAddr).AddrPort(),
-		done:  make(chan struct{}),
+		ports:  p,
+		port:   port,
+		teSend: TelephoneEvent,
+		teRecv: TelephoneEvent,
+		conn:   conn,
+		local:  conn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		done:   make(chan struct{}),
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -157,9 +172,6 @@ func (s *Session) Codec() Codec {
 	defer s.mu.Unlock()
 	return s.codec
 }
-
-// SetEcho turns reflection of received audio on or off (the echo app).
-func (s *Session) SetEcho(on bool) { s.echo.Store(on) }
 
 // SetTap installs (or with nil removes) the function that sees every
 // received packet.
@@ -290,17 +302,19 @@ func (s *Session) receive() {
 			s.mu.Unlock()
 			continue
 		}
-		codec, audio := s.count(&pkt.Header, len(pkt.Payload), n, now)
+		codec, kind := s.count(&pkt.Header, len(pkt.Payload), n, now)
 		if t := s.tap.Load(); t != nil {
 			(*t)(&pkt.Header, pkt.Payload)
 		}
-		if audio {
+		switch kind {
+		case packetAudio:
+			s.adjustRead(codec, pkt.Payload)
 			s.feedSinks(&pkt.Header, pkt.Payload, codec)
-		}
-		if s.echo.Load() && pkt.PayloadType != TelephoneEvent {
-			// Reflect with our own SSRC and sequence, as FreeSWITCH's echo
-			// app writes the frame it read to its own RTP stream.
-			_ = s.WritePacket(pkt.PayloadType, pkt.Marker, uint32(len(pkt.Payload)), pkt.Payload)
+			if s.echo.Load() {
+				s.reflect(pkt.Payload, now)
+			}
+		case packetEvent:
+			s.receiveEvent(pkt.Timestamp, pkt.Payload)
 		}
 	}
 }
@@ -326,9 +340,18 @@ func (s *Session) updateJitter(ts uint32, now time.Time) {
 	s.transit, s.haveTransit = transit, true
 }
 
+// packetKind is what a received RTP packet carries.
+type packetKind int
+
+const (
+	packetOther packetKind = iota // a payload type not negotiated
+	packetAudio                   // the negotiated codec
+	packetEvent                   // an RFC 4733 telephone-event
+)
+
 // count folds one received packet into the statistics and reports the
-// negotiated codec and whether the packet carried audio in it.
-func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec Codec, audio bool) {
+// negotiated codec and what the packet carries.
+func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec Codec, kind packetKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	codec = s.codec
@@ -340,10 +363,11 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec C
 	}
 	st.LastIn = now
 	switch {
-	case h.PayloadType == TelephoneEvent:
+	case h.PayloadType == s.teRecv || h.PayloadType == s.teSend:
+		kind = packetEvent
 		st.InDTMFPackets++
 	case h.PayloadType == s.codec.PayloadType:
-		audio = true
+		kind = packetAudio
 		st.InMediaPackets++
 		st.InMediaBytes += uint64(payload)
 		s.updateJitter(h.Timestamp, now)
@@ -355,7 +379,7 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec C
 	if !s.haveSeq {
 		s.haveSeq = true
 		s.maxSeq = h.SequenceNumber
-		return codec, audio
+		return codec, kind
 	}
 	d := int16(h.SequenceNumber - s.maxSeq)
 	switch {
@@ -368,5 +392,5 @@ func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec C
 			st.InLost-- // a late packet fills a gap counted earlier
 		}
 	}
-	return codec, audio
+	return codec, kind
 }

@@ -63,7 +63,7 @@ func (s *Session) clearSourceLocked() {
 // activeLocked reports whether the session has something to send on the
 // next tick. s.mu is held.
 func (s *Session) activeLocked() bool {
-	return !s.closed && s.src != nil
+	return !s.closed && (s.src != nil || s.dtmf.active())
 }
 
 // AddSink makes k see every audio frame the session receives from now on

@@ -70,17 +70,27 @@ func started(t *testing.T, codec Codec) (*Session, *net.UDPConn) {
 // machine).
 func readPackets(t *testing.T, c *net.UDPConn, n int) []rtp.Packet {
 	t.Helper()
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(10*time.Second)))
+	out, _ := readPacketsTimed(t, c, n)
+	return out
+}
+
+// readPacketsTimed is readPackets with each packet's arrival time.
+func readPacketsTimed(t *testing.T, c *net.UDPConn, n int) ([]rtp.Packet, []time.Duration) {
+	t.Helper()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(20*time.Second)))
 	var out []rtp.Packet
+	var at []time.Duration
+	start := time.Now()
 	buf := make([]byte, 1500)
 	for len(out) < n {
 		k, err := c.Read(buf)
 		require.NoError(t, err, "after %d of %d packets", len(out), n)
+		at = append(at, time.Since(start))
 		var p rtp.Packet
 		require.NoError(t, p.Unmarshal(append([]byte(nil), buf[:k]...)))
 		out = append(out, p)
 	}
-	return out
+	return out, at
 }
 
 func waitDone(t *testing.T, p *Play) {

@@ -231,6 +231,11 @@ func (c *call) startMedia(m sdpMedia, codec media.Codec) error {
 	if sess == nil {
 		return nil
 	}
+	if m.dtmf {
+		// Send events with the peer's payload type (rtp_2833_send_payload),
+		// accept ours (rtp_2833_recv_payload) and the peer's.
+		sess.SetTelephoneEvent(m.dtmfPT, media.TelephoneEvent)
+	}
 	if err := sess.Start(m.addr, codec); err != nil {
 		return fmt.Errorf("starting rtp: %w", err)
 	}

@@ -16,6 +16,7 @@ type sdpMedia struct {
 	addr   netip.AddrPort
 	codecs []media.Codec // known codecs only, in m= line order
 	dtmf   bool          // telephone-event listed
+	dtmfPT uint8         // its payload type, what RFC 4733 events are sent with
 	raw    string        // the body as received
 }
 
@@ -97,7 +98,9 @@ func parseSDP(body []byte) (sdpMedia, error) {
 		if enc, ok := rtpmap[pt]; ok {
 			name, _, _ := strings.Cut(enc, "/")
 			if strings.EqualFold(name, "telephone-event") {
-				m.dtmf = true
+				if n, err := strconv.Atoi(pt); err == nil && n >= 0 && n <= 127 && !m.dtmf {
+					m.dtmf, m.dtmfPT = true, uint8(n)
+				}
 				continue
 			}
 			if c, ok := media.CodecByName(name); ok {

@@ -23,7 +23,12 @@ func TestParseSDP(t *testing.T) {
 			name: "freeswitch offer",
 			body: "v=0\r\no=FreeSWITCH 1 2 IN IP4 127.0.0.1\r\ns=FreeSWITCH\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 				"m=audio 24680 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n",
-			want: sdpMedia{addr: netip.MustParseAddrPort("127.0.0.1:24680"), codecs: []media.Codec{media.PCMU, media.PCMA}, dtmf: true},
+			want: sdpMedia{addr: netip.MustParseAddrPort("127.0.0.1:24680"), codecs: []media.Codec{media.PCMU, media.PCMA}, dtmf: true, dtmfPT: 101},
+		},
+		{
+			name: "telephone-event on another payload type",
+			body: "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0 96\r\na=rtpmap:96 telephone-event/8000\r\n",
+			want: sdpMedia{addr: netip.MustParseAddrPort("127.0.0.1:4000"), codecs: []media.Codec{media.PCMU}, dtmf: true, dtmfPT: 96},
 		},
 		{
 			name: "sipp style, no rtpmap, media-level c= wins, LF only",
@@ -59,7 +64,7 @@ func TestBuildSDPRoundTrip(t *testing.T) {
 	got, err := parseSDP(body)
 	require.NoError(t, err)
 	got.raw = ""
-	assert.Equal(t, sdpMedia{addr: netip.MustParseAddrPort("127.0.0.1:30000"), codecs: []media.Codec{media.PCMA, media.PCMU}, dtmf: true}, got)
+	assert.Equal(t, sdpMedia{addr: netip.MustParseAddrPort("127.0.0.1:30000"), codecs: []media.Codec{media.PCMA, media.PCMU}, dtmf: true, dtmfPT: 101}, got)
 	assert.Contains(t, string(body), "m=audio 30000 RTP/AVP 8 0 101\r\n")
 }
 

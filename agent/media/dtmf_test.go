@@ -1,0 +1,214 @@
+package media
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseDTMF(t *testing.T) {
+	t.Parallel()
+	d := func(s string, dur uint32) []Digit {
+		var out []Digit
+		for i := range len(s) {
+			out = append(out, Digit{Digit: s[i], Duration: dur})
+		}
+		return out
+	}
+	tests := []struct {
+		in   string
+		want []Digit
+	}{
+		{"1234#", d("1234#", 2000)},
+		{"9*@200", d("9*", 1600)},
+		{"9*@200+A@100", append(d("9*", 1600), d("A", 800)...)},
+		{"abcdf", d("ABCDF", 2000)},
+		{"1@50", d("1", 2000)}, // not above the 50 ms minimum: the default stays
+		{"1@51", d("1", 408)},
+		{"1@100000", d("1", MaxDTMFDuration)},
+		{"1@200ms", d("1", 1600)}, // atoi reads the leading figures
+		{"~12", d("12", 2000)},
+		{"1w2W3", d("1w2W3", 2000)},
+		{"1 2,3x", d("123", 2000)}, // other characters are skipped
+		{"11", d("11", 2000)},
+		{"+1+", d("1", 2000)},
+	}
+	for _, tt := range tests {
+		got, err := ParseDTMF(tt.in)
+		require.NoErrorf(t, err, "ParseDTMF(%q)", tt.in)
+		assert.Equalf(t, tt.want, got, "ParseDTMF(%q)", tt.in)
+	}
+	for _, bad := range []string{"", "~", "xyz", "@200", strings.Repeat("1", 100)} {
+		_, err := ParseDTMF(bad)
+		assert.ErrorIsf(t, err, ErrDTMFString, "ParseDTMF(%q)", bad)
+	}
+	_, err := ParseDTMF(strings.Repeat("1", 99))
+	assert.NoError(t, err, "99 characters are allowed")
+}
+
+func TestLastDTMFDuration(t *testing.T) {
+	t.Parallel()
+	digits, err := ParseDTMF("1234#")
+	require.NoError(t, err)
+	assert.Equal(t, 2500, LastDTMFDuration(digits), "fixture 07's last_dtmf_duration")
+}
+
+func TestEventCodes(t *testing.T) {
+	t.Parallel()
+	for i, c := range []byte("0123456789*#ABCDF") {
+		code, ok := EventCode(c)
+		require.True(t, ok)
+		assert.EqualValues(t, i, code, "EventCode(%q)", c)
+		back, ok := EventDigit(code)
+		require.True(t, ok)
+		assert.Equal(t, c, back)
+	}
+	code, ok := EventCode('b')
+	assert.True(t, ok)
+	assert.EqualValues(t, 13, code)
+	_, ok = EventCode('x')
+	assert.False(t, ok)
+	_, ok = EventDigit(17)
+	assert.False(t, ok)
+}
+
+func TestTelephoneEventPayload(t *testing.T) {
+	t.Parallel()
+	p := TelephoneEventPayload{Event: 11, End: true, Volume: 13, Duration: 2080}
+	b := p.Marshal(nil)
+	assert.Equal(t, []byte{11, 0x80 | 13, 0x08, 0x20}, b)
+	got, err := ParseTelephoneEvent(b)
+	require.NoError(t, err)
+	assert.Equal(t, p, got)
+	_, err = ParseTelephoneEvent(b[:3])
+	assert.ErrorIs(t, err, ErrShortEvent)
+}
+
+func ev(code uint8, end bool, dur uint16) TelephoneEventPayload {
+	return TelephoneEventPayload{Event: code, End: end, Volume: 13, Duration: dur}
+}
+
+func TestDTMFReceiver(t *testing.T) {
+	t.Parallel()
+	type pkt struct {
+		ts uint32
+		ev TelephoneEventPayload
+	}
+	tests := []struct {
+		name string
+		in   []pkt
+		want []Digit
+	}{
+		{"end repeats count once", []pkt{{160, ev(1, false, 160)}, {160, ev(1, false, 320)},
+			{160, ev(1, true, 480)}, {160, ev(1, true, 480)}, {160, ev(1, true, 480)}},
+			[]Digit{{'1', 480}}},
+		{"repeated digit with a gap", []pkt{{160, ev(5, false, 160)}, {160, ev(5, true, 800)}, {160, ev(5, true, 800)},
+			{2000, ev(5, false, 160)}, {2000, ev(5, true, 800)}},
+			[]Digit{{'5', 800}, {'5', 800}}},
+		{"A-D", []pkt{{1, ev(12, true, 400)}, {2, ev(13, true, 400)}, {3, ev(14, true, 400)}, {4, ev(15, true, 400)}},
+			[]Digit{{'A', 400}, {'B', 400}, {'C', 400}, {'D', 400}}},
+		{"lost end reported at the next digit", []pkt{{160, ev(7, false, 160)}, {160, ev(7, false, 320)},
+			{900, ev(8, false, 160)}, {900, ev(8, true, 640)}},
+			[]Digit{{'7', 320}, {'8', 640}}},
+		{"unknown event ignored", []pkt{{160, ev(40, true, 160)}}, nil},
+	}
+	for _, tt := range tests {
+		var r dtmfReceiver
+		var got []Digit
+		for _, p := range tt.in {
+			got = r.packet(got, p.ts, p.ev)
+		}
+		assert.Equal(t, tt.want, got, tt.name)
+	}
+}
+
+// The agent sends digits exactly as FreeSWITCH did in
+// testdata/rtp/dtmf-rfc2833.pcap: same payload types, markers, events, end
+// bits, volumes and durations in the same order, timestamps at the same
+// offsets, consecutive sequence numbers, two packets per tick and 400 ms
+// between digits.
+func TestSendDTMFMatchesCapture(t *testing.T) {
+	t.Parallel()
+	cap := streams(readCapture(t, "dtmf-rfc2833.pcap"))
+	tests := []struct {
+		digits string
+		port   uint16 // the capture's sending port for that command
+	}{
+		{"1234#", 27268},
+		{"9*@200+A@100", 25022},
+	}
+	for _, tt := range tests {
+		t.Run(tt.digits, func(t *testing.T) {
+			t.Parallel()
+			want := cap[tt.port]
+			require.NotEmpty(t, want)
+			s, far := started(t, PCMU)
+			digits, err := ParseDTMF(tt.digits)
+			require.NoError(t, err)
+			require.NoError(t, s.SendDTMF(digits))
+			got, at := readPacketsTimed(t, far, len(want))
+			for i := range want {
+				w, g := want[i], got[i]
+				assert.Equalf(t, w.PayloadType, g.PayloadType, "packet %d payload type", i)
+				assert.Equalf(t, w.Marker, g.Marker, "packet %d marker", i)
+				assert.Equalf(t, w.Payload, g.Payload, "packet %d event payload", i)
+				assert.Equalf(t, w.Timestamp-want[0].Timestamp, g.Timestamp-got[0].Timestamp, "packet %d timestamp offset", i)
+				assert.Equalf(t, got[0].SequenceNumber+uint16(i), g.SequenceNumber, "packet %d sequence", i)
+			}
+			// Pacing, with bounds a loaded machine cannot break: 400 ms of
+			// nothing after each digit's end packets.
+			for i := 1; i < len(want); i++ {
+				if want[i].Marker {
+					assert.GreaterOrEqualf(t, at[i]-at[i-1], 380*time.Millisecond, "gap before packet %d", i)
+				}
+			}
+			assert.GreaterOrEqual(t, at[len(at)-1]-at[0], want[len(want)-1].at-want[0].at-100*time.Millisecond,
+				"as long as the capture's digits, to a tick or so")
+			st := s.Stats()
+			assert.EqualValues(t, len(want), st.OutDTMFPackets)
+			assert.Zero(t, st.OutPackets, "FreeSWITCH's out packet count leaves DTMF out (fixture 07)")
+			require.Eventually(t, func() bool { return s.ports.SchedulerStats().Streams == 0 },
+				10*time.Second, time.Millisecond, "the session leaves the wheel after the last digit")
+		})
+	}
+}
+
+// The receive side turns the capture's packets back into the digits and
+// durations of fixture 07's DTMF events.
+func TestReceiveDTMFFromCapture(t *testing.T) {
+	t.Parallel()
+	cap := streams(readCapture(t, "dtmf-rfc2833.pcap"))
+	tests := []struct {
+		port uint16
+		want []Digit
+	}{
+		{27268, []Digit{{'1', 2080}, {'2', 2080}, {'3', 2080}, {'4', 2080}, {'#', 2080}}},
+		{25022, []Digit{{'9', 1600}, {'*', 1600}, {'A', 800}}},
+	}
+	for _, tt := range tests {
+		s, far := started(t, PCMU)
+		var mu sync.Mutex
+		var got []Digit
+		s.OnDTMF(func(d Digit) {
+			mu.Lock()
+			got = append(got, d)
+			mu.Unlock()
+		})
+		for _, p := range cap[tt.port] {
+			b, err := p.Packet.Marshal()
+			require.NoError(t, err)
+			_, err = far.WriteToUDPAddrPort(b, s.LocalAddr())
+			require.NoError(t, err)
+		}
+		require.Eventually(t, func() bool { return s.Stats().InDTMFPackets == uint64(len(cap[tt.port])) },
+			10*time.Second, time.Millisecond)
+		mu.Lock()
+		assert.Equal(t, tt.want, got)
+		mu.Unlock()
+		assert.Zero(t, s.Stats().InMediaPackets)
+	}
+}
