@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func TestDTMFQueuedDuringEcho(t *testing.T) {
 	require.NotNil(t, inLeg)
 	s := inLeg.session()
 	require.NotNil(t, s)
-	require.Eventually(t, func() bool { return s.Stats().InDTMFPackets >= 3 }, 15*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.Stats().InDTMFPackets >= 5 }, 15*time.Second, time.Millisecond)
 	assert.Equal(t, -1, c.indexOf(nameAnd("DTMF", "Unique-ID", in)), "no DTMF event during echo")
 
 	// The echo reflects audio: give the outbound leg a source.
@@ -78,6 +79,22 @@ func TestDTMFQueuedDuringEcho(t *testing.T) {
 	<-play.Done()
 	require.Eventually(t, func() bool { return os.Stats().InMediaPackets >= 5 }, 15*time.Second, time.Millisecond,
 		"the echoing leg sends back what it receives")
+
+	// The end-of-call variables carry the figures (agent/mediavars.go).
+	require.Equal(t, "+OK\n", c.api("uuid_kill "+out))
+	end := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", out))
+	assert.Equal(t, "10", end.Var("rtp_audio_out_media_packet_count"))
+	assert.Equal(t, "10", end.Var("rtp_audio_out_packet_count"))
+	assert.Equal(t, "1720", end.Var("rtp_audio_out_media_bytes"), "whole packets, as FreeSWITCH counts")
+	assert.Equal(t, "5", end.Var("rtp_audio_out_dtmf_packet_count"), "5@60: durations 160, 320, then 480 three times")
+	assert.Equal(t, "0", end.Var("rtp_audio_in_flaw_total"))
+	assert.Equal(t, "100.00", end.Var("rtp_audio_in_quality_percentage"))
+	mos, err := strconv.ParseFloat(end.Var("rtp_audio_in_mos"), 64)
+	require.NoError(t, err)
+	assert.InDelta(t, 4.4, mos, 0.1, "a clean G.711 stream by the E-model")
+	inEnd := c.waitEvent(nameAnd("CHANNEL_HANGUP_COMPLETE", "Unique-ID", in))
+	assert.Equal(t, "5", inEnd.Var("rtp_audio_in_dtmf_packet_count"))
+	assert.Equal(t, "15", inEnd.Var("rtp_audio_in_packet_count"), "10 audio and 5 DTMF packets")
 }
 
 // silence is a media.Source of n silent frames.

@@ -522,17 +522,9 @@ func (c *channel) setEndVars() {
 	if c.leg != nil {
 		m := c.leg.Media()
 		if m.LocalPort != 0 {
-			s := m.Stats
-			v.set("rtp_audio_in_raw_bytes", strconv.FormatUint(s.InBytes, 10))
-			v.set("rtp_audio_in_media_bytes", strconv.FormatUint(s.InBytes, 10))
-			v.set("rtp_audio_in_packet_count", strconv.FormatUint(s.InPackets, 10))
-			v.set("rtp_audio_in_media_packet_count", strconv.FormatUint(s.InPackets, 10))
-			v.set("rtp_audio_out_raw_bytes", strconv.FormatUint(s.OutBytes, 10))
-			v.set("rtp_audio_out_media_bytes", strconv.FormatUint(s.OutBytes, 10))
-			v.set("rtp_audio_out_packet_count", strconv.FormatUint(s.OutPackets, 10))
-			v.set("rtp_audio_out_media_packet_count", strconv.FormatUint(s.OutPackets, 10))
-			v.set("rtp_audio_in_mos", "4.50")
-			v.set("rtp_audio_in_quality_percentage", "100.00")
+			for _, kv := range rtpVars(m.Stats, c.hungup) {
+				v.set(kv.Name, kv.Value)
+			}
 		}
 	}
 	v.set("hangup_cause", h.cause.String())

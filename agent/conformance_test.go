@@ -413,7 +413,17 @@ var (
 		"duration", "billsec", "progresssec", "progress_mediasec", "answersec", "waitsec", "mduration", "billmsec",
 		"progressmsec", "progress_mediamsec", "answermsec", "start_epoch", "answer_epoch", "end_epoch", "start_uepoch",
 		"answer_uepoch", "end_uepoch", "progress_uepoch", "progress_media_uepoch", "sip_h_X-originating_session_uuid",
-		"call_uuid", "uuid", "direction", "origination_uuid"}
+		"call_uuid", "uuid", "direction", "origination_uuid",
+		// The RTP statistics (agent/mediavars.go), whose values depend on time.
+		"rtp_audio_in_raw_bytes", "rtp_audio_in_media_bytes", "rtp_audio_in_packet_count",
+		"rtp_audio_in_media_packet_count", "rtp_audio_in_skip_packet_count", "rtp_audio_in_jitter_packet_count",
+		"rtp_audio_in_dtmf_packet_count", "rtp_audio_in_cng_packet_count", "rtp_audio_in_flush_packet_count",
+		"rtp_audio_in_largest_jb_size", "rtp_audio_in_jitter_min_variance", "rtp_audio_in_jitter_max_variance",
+		"rtp_audio_in_jitter_loss_rate", "rtp_audio_in_jitter_burst_rate", "rtp_audio_in_mean_interval",
+		"rtp_audio_in_flaw_total", "rtp_audio_in_quality_percentage", "rtp_audio_in_mos",
+		"rtp_audio_out_raw_bytes", "rtp_audio_out_media_bytes", "rtp_audio_out_packet_count",
+		"rtp_audio_out_media_packet_count", "rtp_audio_out_skip_packet_count", "rtp_audio_out_dtmf_packet_count",
+		"rtp_audio_out_cng_packet_count", "rtp_audio_rtcp_packet_count", "rtp_audio_rtcp_octet_count"}
 )
 
 func compareEndVars(t *testing.T, want, got []*esl.Event, agentToFix map[string]string) {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 
+	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/internal/hangup"
 )
 
@@ -90,13 +91,7 @@ type mediaInfo struct {
 	PT         int
 	LocalSDP   string
 	RemoteSDP  string
-	Stats      mediaStats
-}
-
-// mediaStats are the RTP counters reported at hangup.
-type mediaStats struct {
-	InPackets, InBytes   uint64
-	OutPackets, OutBytes uint64
+	Stats      media.Stats // the RTP figures for the end-of-call variables
 }
 
 // legInfo describes a leg's dialog for channel variables.

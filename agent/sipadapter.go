@@ -147,9 +147,7 @@ func mediaOf(s *media.Session, codec media.Codec) mediaInfo {
 	if r := s.Remote(); r.IsValid() {
 		m.RemoteIP, m.RemotePort = r.Addr().String(), int(r.Port())
 	}
-	st := s.Stats()
-	m.Stats = mediaStats{InPackets: st.InPackets, InBytes: st.InRawBytes,
-		OutPackets: st.OutPackets, OutBytes: st.OutRawBytes}
+	m.Stats = s.Stats()
 	return m
 }
 

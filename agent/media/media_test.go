@@ -122,13 +122,13 @@ func TestSessionCountsGapsAndReorder(t *testing.T) {
 	_, err = far.WriteToUDPAddrPort([]byte("junk"), s.LocalAddr())
 	require.NoError(t, err)
 
-	require.Eventually(t, func() bool { return s.Stats().InRawBytes > 0 && s.Stats().InSkipped == 2 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return s.Stats().InRawBytes > 0 && s.Stats().InInvalid == 2 }, 5*time.Second, 5*time.Millisecond)
 	st := s.Stats()
 	assert.EqualValues(t, 7, st.InPackets)
 	assert.EqualValues(t, 5, st.InMediaPackets)
-	assert.EqualValues(t, 5*FrameSamples, st.InMediaBytes)
+	assert.EqualValues(t, 5*(12+FrameSamples), st.InMediaBytes, "whole packets, as FreeSWITCH counts")
 	assert.EqualValues(t, 1, st.InDTMFPackets)
-	assert.EqualValues(t, 2, st.InSkipped, "PCMA while PCMU negotiated, and a non-RTP datagram")
+	assert.EqualValues(t, 2, st.InInvalid, "PCMA while PCMU negotiated, and a non-RTP datagram")
 	assert.EqualValues(t, 1, st.InLost, "1 and 2 missing, then 2 arrived late")
 	assert.EqualValues(t, 1, st.InOutOfOrder)
 	assert.EqualValues(t, 7*12+6*FrameSamples+4+4, st.InRawBytes)
@@ -179,7 +179,7 @@ func TestSessionEchoAndWrite(t *testing.T) {
 	st := s.Stats()
 	assert.EqualValues(t, 2, st.OutPackets)
 	assert.EqualValues(t, 2, st.OutMediaPackets)
-	assert.EqualValues(t, 2*FrameSamples, st.OutMediaBytes)
+	assert.EqualValues(t, 2*(12+FrameSamples), st.OutMediaBytes)
 
 	require.NoError(t, s.Close())
 	_, err = s.Write(payload)
@@ -201,7 +201,7 @@ func TestSessionJitter(t *testing.T) {
 	s.mu.Lock()
 	for i := range 50 {
 		// 20 ms apart on the clock and in timestamps: transit constant.
-		s.updateJitter(uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond))
+		s.rx.jitterUpdate(&s.in, 8000, uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond))
 	}
 	steady := s.in.Jitter
 	for i := 50; i < 100; i++ {
@@ -210,7 +210,7 @@ func TestSessionJitter(t *testing.T) {
 		if i%2 == 0 {
 			late = -10 * time.Millisecond
 		}
-		s.updateJitter(uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond+late))
+		s.rx.jitterUpdate(&s.in, 8000, uint32(i*160), base.Add(time.Duration(i)*20*time.Millisecond+late))
 	}
 	jittery := s.in.Jitter
 	s.mu.Unlock()

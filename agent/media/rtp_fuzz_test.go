@@ -50,7 +50,7 @@ func FuzzReceivePacket(f *testing.F) {
 			if err := p.Unmarshal(b); err != nil {
 				return
 			}
-			_, kind := s.count(&p.Header, len(p.Payload), len(b), time.Now())
+			_, kind := s.count(&p.Header, len(b), time.Now())
 			if kind == packetEvent {
 				s.receiveEvent(p.Timestamp, p.Payload)
 			}

@@ -157,7 +157,7 @@ func (s *Session) countOutLocked(pt uint8, raw, payload int) {
 	case s.codec.PayloadType:
 		s.out.OutPackets++
 		s.out.OutMediaPackets++
-		s.out.OutMediaBytes += uint64(payload)
+		s.out.OutMediaBytes += uint64(raw) // the whole packet, as FreeSWITCH counts
 	case s.teSend:
 		s.out.OutDTMFPackets++
 	default:

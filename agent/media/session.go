@@ -26,29 +26,6 @@ var ErrNotStarted = errors.New("rtp session not started")
 // (copy it to keep it).
 type Tap func(h *rtp.Header, payload []byte)
 
-// Stats are one session's counters, named after FreeSWITCH's rtp_audio_*
-// channel variables (see the field comments).
-type Stats struct {
-	InRawBytes      uint64    // rtp_audio_in_raw_bytes: every received datagram, headers included
-	InMediaBytes    uint64    // rtp_audio_in_media_bytes: payload bytes of audio packets
-	InPackets       uint64    // rtp_audio_in_packet_count: every received RTP packet
-	InMediaPackets  uint64    // rtp_audio_in_media_packet_count: audio packets (negotiated codec)
-	InSkipped       uint64    // rtp_audio_in_skip_packet_count: not RTP, or a payload type not negotiated
-	InDTMFPackets   uint64    // rtp_audio_in_dtmf_packet_count: telephone-event packets
-	InLost          uint64    // packets missing by sequence number (sum of forward gaps)
-	InOutOfOrder    uint64    // packets older than the highest sequence number seen
-	OutRawBytes     uint64    // rtp_audio_out_raw_bytes
-	OutMediaBytes   uint64    // rtp_audio_out_media_bytes
-	OutPackets      uint64    // rtp_audio_out_packet_count
-	OutMediaPackets uint64    // rtp_audio_out_media_packet_count
-	OutDTMFPackets  uint64    // rtp_audio_out_dtmf_packet_count
-	FirstIn         time.Time // arrival of the first packet, zero if none
-	LastIn          time.Time // arrival of the latest packet
-	// Jitter is the RFC 3550 interarrival jitter of the audio packets (the
-	// smoothed variation of transit time), in milliseconds.
-	Jitter float64
-}
-
 // Session is one call leg's RTP socket. Its methods are safe for concurrent
 // use. The zero value is not usable: get one from Ports.Open.
 type Session struct {
@@ -67,13 +44,8 @@ type Session struct {
 	ts      uint32
 	in      Stats
 	out     Stats
-	// receive-side sequence tracking
-	haveSeq bool
-	maxSeq  uint16
-	// jitter state (RFC 3550 A.8), in timestamp units
-	haveTransit bool
-	transit     float64
-	jitter      float64
+	rx      recvState // sequence and jitter tracking (stats.go)
+	startAt time.Time // when Start first ran: the media's start
 
 	// send side (send.go, source.go): what the scheduler reads, and the
 	// numbering state it carries between packets
@@ -146,6 +118,7 @@ func (s *Session) Start(remote netip.AddrPort, codec Codec) error {
 	s.codec = codec
 	if !s.started {
 		s.started = true
+		s.startAt = time.Now()
 		s.wg.Add(1)
 		go s.receive()
 	}
@@ -181,19 +154,6 @@ func (s *Session) SetTap(t Tap) {
 		return
 	}
 	s.tap.Store(&t)
-}
-
-// Stats returns a snapshot of the counters.
-func (s *Session) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.in
-	st.OutRawBytes = s.out.OutRawBytes
-	st.OutMediaBytes = s.out.OutMediaBytes
-	st.OutPackets = s.out.OutPackets
-	st.OutMediaPackets = s.out.OutMediaPackets
-	st.OutDTMFPackets = s.out.OutDTMFPackets
-	return st
 }
 
 // Write sends one frame of the negotiated codec (160 bytes = 20 ms for
@@ -298,11 +258,11 @@ func (s *Session) receive() {
 		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
 			s.mu.Lock()
 			s.in.InRawBytes += uint64(n)
-			s.in.InSkipped++
+			s.in.InInvalid++
 			s.mu.Unlock()
 			continue
 		}
-		codec, kind := s.count(&pkt.Header, len(pkt.Payload), n, now)
+		codec, kind := s.count(&pkt.Header, n, now)
 		if t := s.tap.Load(); t != nil {
 			(*t)(&pkt.Header, pkt.Payload)
 		}
@@ -317,80 +277,4 @@ func (s *Session) receive() {
 			s.receiveEvent(pkt.Timestamp, pkt.Payload)
 		}
 	}
-}
-
-// updateJitter folds one audio packet into the RFC 3550 jitter estimate:
-// J += (|D| - J) / 16, D the change in transit time (arrival minus RTP
-// timestamp, both in samples) between consecutive packets. s.mu is held.
-func (s *Session) updateJitter(ts uint32, now time.Time) {
-	rate := float64(s.codec.ClockRate)
-	if rate == 0 {
-		return
-	}
-	arrival := float64(now.UnixNano()) * rate / 1e9
-	transit := arrival - float64(ts)
-	if s.haveTransit {
-		d := transit - s.transit
-		if d < 0 {
-			d = -d
-		}
-		s.jitter += (d - s.jitter) / 16
-		s.in.Jitter = s.jitter * 1000 / rate
-	}
-	s.transit, s.haveTransit = transit, true
-}
-
-// packetKind is what a received RTP packet carries.
-type packetKind int
-
-const (
-	packetOther packetKind = iota // a payload type not negotiated
-	packetAudio                   // the negotiated codec
-	packetEvent                   // an RFC 4733 telephone-event
-)
-
-// count folds one received packet into the statistics and reports the
-// negotiated codec and what the packet carries.
-func (s *Session) count(h *rtp.Header, payload, raw int, now time.Time) (codec Codec, kind packetKind) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	codec = s.codec
-	st := &s.in
-	st.InRawBytes += uint64(raw)
-	st.InPackets++
-	if st.FirstIn.IsZero() {
-		st.FirstIn = now
-	}
-	st.LastIn = now
-	switch {
-	case h.PayloadType == s.teRecv || h.PayloadType == s.teSend:
-		kind = packetEvent
-		st.InDTMFPackets++
-	case h.PayloadType == s.codec.PayloadType:
-		kind = packetAudio
-		st.InMediaPackets++
-		st.InMediaBytes += uint64(payload)
-		s.updateJitter(h.Timestamp, now)
-	default:
-		st.InSkipped++
-	}
-	// Sequence accounting over uint16 wrap: a forward step of d > 1 means
-	// d-1 packets missing; a backward step (d as int16 < 0) is reordering.
-	if !s.haveSeq {
-		s.haveSeq = true
-		s.maxSeq = h.SequenceNumber
-		return codec, kind
-	}
-	d := int16(h.SequenceNumber - s.maxSeq)
-	switch {
-	case d > 0:
-		st.InLost += uint64(d - 1)
-		s.maxSeq = h.SequenceNumber
-	case d < 0:
-		st.InOutOfOrder++
-		if st.InLost > 0 {
-			st.InLost-- // a late packet fills a gap counted earlier
-		}
-	}
-	return codec, kind
 }

@@ -126,7 +126,7 @@ func TestSetSourceSendsEveryFrameThenEnds(t *testing.T) {
 			}
 			st := s.Stats()
 			assert.EqualValues(t, 5, st.OutMediaPackets)
-			assert.EqualValues(t, 5*FrameSamples, st.OutMediaBytes)
+			assert.EqualValues(t, 5*(12+FrameSamples), st.OutMediaBytes)
 		})
 	}
 }
