@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/internal/hangup"
 	"github.com/google/uuid"
 )
@@ -47,6 +48,9 @@ type Config struct {
 	SIPAddr string
 	// RTPPortMin and RTPPortMax bound the RTP ports (0 = signalling's default).
 	RTPPortMin, RTPPortMax int
+	// Impair damages the RTP the agent sends (loss, bursts, delay, jitter),
+	// so tests can prove quality figures see damage; zero sends it intact.
+	Impair media.Impairment
 	// MaxSessions and SPS are FreeSWITCH's max_sessions and sps limits.
 	MaxSessions int
 	SPS         int
@@ -137,6 +141,9 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.RTPPortMin < 0 || cfg.RTPPortMax < cfg.RTPPortMin || cfg.RTPPortMax > 65535 {
 		return nil, fmt.Errorf("rtp port range %d-%d is not valid", cfg.RTPPortMin, cfg.RTPPortMax)
+	}
+	if err := cfg.Impair.Validate(); err != nil {
+		return nil, fmt.Errorf("rtp impairment: %w", err)
 	}
 	if cfg.Hostname == "" {
 		h, err := os.Hostname()

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,9 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 	ports, err := media.NewPorts(lo, hi)
 	if err != nil {
 		return nil, "", nil, err
+	}
+	if err := ports.SetImpairment(a.cfg.Impair); err != nil {
+		return nil, "", nil, fmt.Errorf("rtp impairment: %w", err)
 	}
 	// sipgo logs through its own package-wide logger (harmless warnings
 	// such as "TCP ref went negative" would reach stderr); point it at the

@@ -144,12 +144,13 @@ func (h Hold) encodeYAML() *yaml.Node {
 }
 
 // encodeYAML writes a node as a mapping with its URI redacted, and only
-// the fields of its kind: twilio for a cloud node, SIP for the others.
+// the fields of its kind: twilio for a cloud node, SIP for the others,
+// impair for an embedded node that has one.
 func (n Node) encodeYAML() *yaml.Node {
 	c := n
 	c.URI = n.RedactedURI()
 	m := encodeStruct(reflect.ValueOf(c))
-	skip := map[string]bool{"twilio": !n.Cloud, "sip_host": n.Cloud, "sip_port": n.Cloud}
+	skip := map[string]bool{"twilio": !n.Cloud, "sip_host": n.Cloud, "sip_port": n.Cloud, "impair": !n.Embedded || n.Impair.zero()}
 	kept := m.Content[:0]
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if !skip[m.Content[i].Value] {

@@ -86,6 +86,8 @@ type Node struct {
 	SIPHost     string `yaml:"sip_host" doc:"Address of the node's SIP profile, for {{node.sip_host}} in the destination. Defaults to the ESL host (127.0.0.1 for embedded)."`
 	SUT         bool   `yaml:"sut" doc:"The node is also the system under test (a loop test of one FreeSWITCH): its saturation is the result being measured, reported but not a generator failure, and calls to it are not held back when it saturates."`
 	SIPPort     int    `yaml:"sip_port" doc:"Port of the node's SIP profile, for {{node.sip_port}}. Defaults to 5080 (FreeSWITCH's external profile); for embedded, 0: the port the agent binds when it starts."`
+	// Impair damages the embedded agent's RTP (plan/impair.go).
+	Impair Impair `yaml:"impair" doc:"Embedded node only: loss, burst, delay and jitter done on purpose to the RTP it sends."`
 	// Twilio configures a twilio:// node (plan/cloud.go).
 	Twilio CloudAPI `yaml:"twilio" doc:"Settings of a twilio:// node: API, credentials' environment variables, From, To, TwiML, rates (docs/cloud.md)."`
 

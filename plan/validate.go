@@ -125,6 +125,7 @@ func (d *decoder) checkNodes(p *Plan) {
 		} else if _, set := n.Fields["twilio"]; set {
 			d.errAt(n.Fields["twilio"], path+".twilio", "only twilio:// nodes take a twilio: block")
 		}
+		d.checkImpair(n, path)
 		if n.MaxSessions < 0 {
 			d.errAt(n.Fields.Get("max_sessions", n.Pos), path+".max_sessions", "must be >= 0 (0 means the node's own limit), got %d", n.MaxSessions)
 		}

@@ -92,6 +92,20 @@ func (s *Session) reflect(payload []byte, now time.Time) {
 	s.countOutLocked(h.PayloadType, h.MarshalSize()+len(payload), len(payload))
 	remote := s.remote
 	s.mu.Unlock()
+	if im := s.ports.impair.Load(); im != nil {
+		drop, d := s.echoImp.fate(im)
+		if drop {
+			return
+		}
+		if d > 0 {
+			// Echo follows arrivals, off the scheduler: a timer per
+			// delayed packet, only while an impairment asks for delay.
+			if buf, err := marshal(nil, &h, payload); err == nil {
+				time.AfterFunc(d, func() { _, _ = s.conn.WriteToUDPAddrPort(buf, remote) })
+			}
+			return
+		}
+	}
 	_ = s.sendBuf(&s.ebuf, &h, payload, remote)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrNoPorts is returned by Ports.Open when every port of the range is in use.
@@ -20,7 +21,8 @@ var ErrNoPorts = errors.New("no free rtp port in range")
 type Ports struct {
 	lo, hi int
 
-	sched *scheduler // paces the sending of every session of the range
+	sched  *scheduler                 // paces the sending of every session of the range
+	impair atomic.Pointer[Impairment] // damage done to what they send (impair.go)
 
 	mu   sync.Mutex
 	free []int // even ports not in use; taken from the front, returned at the back

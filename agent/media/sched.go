@@ -85,7 +85,7 @@ func (sc *scheduler) record(late time.Duration) {
 }
 
 // shard is one timer wheel and the goroutine that turns it. The goroutine
-// runs only while the wheel holds sessions: it starts with the first add and
+// runs only while the wheel holds sessions or delayed packets: it starts with the first add and
 // returns when the last session leaves (its source ended, or it closed), so
 // nothing outlives the calls it serves.
 type shard struct {
@@ -95,7 +95,8 @@ type shard struct {
 	slots   [slotsPerFrame][]*Session
 	n       int
 	running bool
-	epoch   time.Time // due time of absolute slot 0 of the running goroutine
+	epoch   time.Time  // due time of absolute slot 0 of the running goroutine
+	delayq  delayQueue // packets an impairment holds back
 }
 
 func (sh *shard) add(s *Session) {
@@ -135,7 +136,7 @@ func (sh *shard) run(epoch time.Time) {
 		list := sh.slots[k]
 		kept := list[:0]
 		for _, s := range list {
-			keep, sent := s.tick(time.Now())
+			keep, sent := s.tick(time.Now(), &sh.delayq)
 			if sent {
 				sh.sched.record(time.Since(due))
 			}
@@ -147,7 +148,8 @@ func (sh *shard) run(epoch time.Time) {
 		}
 		clear(list[len(kept):])
 		sh.slots[k] = kept
-		if sh.n == 0 {
+		sh.delayq.flush(time.Now())
+		if sh.n == 0 && sh.delayq.Len() == 0 {
 			sh.running = false
 			sh.mu.Unlock()
 			return

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"container/heap"
 	"fmt"
 	"net/netip"
 	"time"
@@ -29,7 +30,7 @@ func (p *outPacket) body() []byte {
 // calls it, from one shard goroutine at a time (a session is on one slot),
 // so it owns the session's send buffers. keep=false takes the session off
 // the wheel: it has nothing more to send (no source, no digits, closed).
-func (s *Session) tick(now time.Time) (keep, sent bool) {
+func (s *Session) tick(now time.Time, later *delayQueue) (keep, sent bool) {
 	s.mu.Lock()
 	if !s.activeLocked() {
 		s.onWheel, s.sending = false, false
@@ -85,7 +86,21 @@ func (s *Session) tick(now time.Time) (keep, sent bool) {
 	if ended != nil {
 		ended.finish(nil)
 	}
+	im := s.ports.impair.Load()
 	for i := range out {
+		if im != nil {
+			drop, d := s.imp.fate(im)
+			if drop {
+				continue
+			}
+			if d > 0 {
+				buf, err := marshal(nil, &out[i].h, out[i].body())
+				if err == nil {
+					heap.Push(later, delayed{at: now.Add(d), s: s, buf: buf, remote: remote})
+				}
+				continue
+			}
+		}
 		// A send error (the peer's port unreachable) loses this packet
 		// only, as a UDP send does; the stream keeps its pace.
 		_ = s.sendBuf(&s.wbuf, &out[i].h, out[i].body(), remote)
@@ -168,18 +183,29 @@ func (s *Session) countOutLocked(pt uint8, raw, payload int) {
 // sendBuf marshals one packet into *b (the caller goroutine's buffer) and
 // writes it.
 func (s *Session) sendBuf(b *[]byte, h *rtp.Header, payload []byte, remote netip.AddrPort) error {
-	n := h.MarshalSize() + len(payload)
-	if cap(*b) < n {
-		*b = make([]byte, n)
-	}
-	buf := (*b)[:n]
-	hn, err := h.MarshalTo(buf)
+	buf, err := marshal(*b, h, payload)
 	if err != nil {
-		return fmt.Errorf("marshalling rtp header: %w", err)
+		return err
 	}
-	copy(buf[hn:], payload)
+	*b = buf
 	if _, err := s.conn.WriteToUDPAddrPort(buf, remote); err != nil {
 		return fmt.Errorf("sending rtp to %s: %w", remote, err)
 	}
 	return nil
+}
+
+// marshal writes one packet into b's storage (grown when too small) and
+// returns it.
+func marshal(b []byte, h *rtp.Header, payload []byte) ([]byte, error) {
+	n := h.MarshalSize() + len(payload)
+	if cap(b) < n {
+		b = make([]byte, n)
+	}
+	b = b[:n]
+	hn, err := h.MarshalTo(b)
+	if err != nil {
+		return nil, fmt.Errorf("marshalling rtp header: %w", err)
+	}
+	copy(b[hn:], payload)
+	return b, nil
 }

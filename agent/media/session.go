@@ -60,6 +60,7 @@ type Session struct {
 	teRecv    uint8 // telephone-event payload type we accept
 	// buffers owned by the scheduler's tick
 	outq   []outPacket
+	imp    impairState
 	pcmOut []int16
 	rawOut []byte
 	wbuf   []byte
@@ -76,6 +77,7 @@ type Session struct {
 	pcmIn   []int16
 	pcmEcho []int16
 	ebuf    []byte
+	echoImp impairState
 	dtmfIn  dtmfReceiver
 	digits  []Digit
 

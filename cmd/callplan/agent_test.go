@@ -25,6 +25,9 @@ func TestAgentFlags(t *testing.T) {
 		{[]string{"agent", "--max-sessions", "0"}, ExitInvalid, "must be positive"},
 		{[]string{"agent", "--esl", "0.0.0.0:0"}, ExitInvalid, "password is required"},
 		{[]string{"agent", "extra"}, ExitInvalid, "unexpected argument"},
+		{[]string{"agent", "--impair-loss", "100"}, ExitInvalid, "--impair-"},
+		{[]string{"agent", "--impair-burst", "0.5", "--impair-loss", "5"}, ExitInvalid, "burst"},
+		{[]string{"agent", "--impair-delay", "-1s"}, ExitInvalid, "--impair-"},
 		{[]string{"agent", "-h"}, ExitPassed, "CALLPLAN_ESL_PASSWORD"},
 	}
 	for _, tt := range tests {

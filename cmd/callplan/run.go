@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/callplan/callplan/agent"
+	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
@@ -261,7 +262,8 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			a, err := agent.New(agent.Config{
 				ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
 				MaxSessions: maxSessions, SPS: 100000, RTPPortMin: rtpMin, RTPPortMax: rtpMax,
-				Heartbeat: 2 * time.Second,
+				Heartbeat: 2 * time.Second, Impair: media.Impairment{Loss: pn.Impair.Loss / 100, Burst: pn.Impair.Burst,
+					Delay: pn.Impair.Delay.D(), Jitter: pn.Impair.Jitter.D()},
 			})
 			if err != nil {
 				fail(pn.Name, fmt.Errorf("creating embedded agent: %w", err))
