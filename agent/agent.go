@@ -87,6 +87,8 @@ type Agent struct {
 	channels map[string]*channel
 	stats    sessionStats
 
+	rtpPorts *media.Ports // the RTP range and send scheduler (nil on fake signalling)
+
 	ln net.Listener
 	// sipAddr is the profile's bound address, known once sip.Start returns;
 	// INVITEs may already be arriving then, hence atomic.

@@ -38,6 +38,7 @@ func (a *Agent) startSIP(ctx context.Context) (signalling, string, func(), error
 	if err := ports.SetImpairment(a.cfg.Impair); err != nil {
 		return nil, "", nil, fmt.Errorf("rtp impairment: %w", err)
 	}
+	a.rtpPorts = ports
 	// sipgo logs through its own package-wide logger (harmless warnings
 	// such as "TCP ref went negative" would reach stderr); point it at the
 	// first agent's logger, which discards unless the caller gave one.

@@ -1,0 +1,92 @@
+package media
+
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkStreams runs the media engine alone: CALLPLAN_STREAM_PAIRS
+// (default 1000) pairs of sessions on loopback, each side sending an
+// endless source to the other through the send scheduler for
+// CALLPLAN_STREAM_SECONDS (default 60), then reports the share of packets
+// sent more than 5 ms late, the loss the receivers measured and CPU per
+// stream. BenchmarkMediaCalls in package agent does the same with SIP, ESL
+// and the channel model on top.
+func BenchmarkStreams(b *testing.B) {
+	pairs := benchEnv("CALLPLAN_STREAM_PAIRS", 1000)
+	hold := time.Duration(benchEnv("CALLPLAN_STREAM_SECONDS", 60)) * time.Second
+	ports, err := NewPorts(16384, 65000)
+	require.NoError(b, err)
+	var sessions []*Session
+	for range pairs {
+		x, err := ports.Open(loopback)
+		require.NoError(b, err)
+		y, err := ports.Open(loopback)
+		require.NoError(b, err)
+		require.NoError(b, x.Start(y.LocalAddr(), PCMU))
+		require.NoError(b, y.Start(x.LocalAddr(), PCMU))
+		sessions = append(sessions, x, y)
+	}
+	defer func() {
+		for _, s := range sessions {
+			_ = s.Close()
+		}
+	}()
+	b.ResetTimer()
+	for _, s := range sessions {
+		s.SetSource(&frames{n: -1})
+	}
+	// Let every stream start, then measure a steady hold.
+	time.Sleep(time.Second)
+	s0, cpu0, in0 := ports.SchedulerStats(), processCPU(), received(sessions)
+	start := time.Now()
+	time.Sleep(hold)
+	held := time.Since(start)
+	s1, cpu, in1 := ports.SchedulerStats(), processCPU()-cpu0, received(sessions)
+	b.StopTimer()
+	var lost, expected uint64
+	for _, s := range sessions {
+		s.SetSource(nil)
+	}
+	for _, s := range sessions {
+		st := s.Stats()
+		lost += st.InLost
+		expected += st.Expected()
+	}
+	frames := s1.Frames - s0.Frames
+	b.ReportMetric(float64(2*pairs), "streams")
+	b.ReportMetric(float64(frames)/held.Seconds()/float64(2*pairs), "pkts/s/stream")
+	b.ReportMetric(float64(in1-in0)/held.Seconds()/float64(2*pairs), "rcvd/s/stream")
+	b.ReportMetric(100*float64(s1.Late-s0.Late)/float64(max(frames, 1)), "%late>5ms")
+	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
+	b.ReportMetric(100*float64(lost)/float64(max(expected, 1)), "%loss")
+	b.ReportMetric(100*cpu.Seconds()/held.Seconds()/float64(2*pairs), "%cpu/stream")
+}
+
+func received(ss []*Session) uint64 {
+	var n uint64
+	for _, s := range ss {
+		n += s.Stats().InMediaPackets
+	}
+	return n
+}
+
+func benchEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
