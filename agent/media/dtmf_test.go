@@ -236,3 +236,38 @@ func TestReceiveDTMFFromCapture(t *testing.T) {
 		assert.Zero(t, s.Stats().InMediaPackets)
 	}
 }
+
+// While a digit plays, the source is still read (a playback keeps its
+// time) but its audio is held back; the first audio packet after the
+// digit carries the marker, as FreeSWITCH's need_mark does.
+func TestDTMFHoldsAudioBack(t *testing.T) {
+	t.Parallel()
+	s, far := started(t, PCMU)
+	src := &frames{n: -1}
+	p := s.SetSource(src)
+	readPackets(t, far, 2)
+	require.NoError(t, s.SendDTMF([]Digit{{Digit: '5', Duration: 480}}))
+	var events, audioAfter int
+	var markedAfter bool
+	for events < 5 || audioAfter < 1 {
+		pkt := readPackets(t, far, 1)[0]
+		switch {
+		case pkt.PayloadType == TelephoneEvent:
+			require.Zero(t, audioAfter, "no event packet after the audio resumed")
+			events++
+		case events > 0:
+			if audioAfter == 0 {
+				markedAfter = pkt.Marker
+			}
+			audioAfter++
+		}
+	}
+	assert.Equal(t, 5, events, "160, 320, then 480 three times")
+	assert.True(t, markedAfter, "audio resumes with the marker")
+	src.mu.Lock()
+	read := src.i
+	src.mu.Unlock()
+	st := s.Stats()
+	assert.Greater(t, uint64(read), st.OutMediaPackets, "frames read during the digit were not sent")
+	p.Stop()
+}
