@@ -26,7 +26,7 @@ func apiUUIDAudio(a *Agent, args string) string {
 		return "-ERR No Such Channel!\n+OK\n"
 	}
 	if strings.EqualFold(argv[1], "stop") {
-		if s := c.session(); s != nil {
+		if s, err := c.session(); err == nil {
 			s.SetReadAdjust(media.Adjust{})
 			s.SetWriteAdjust(media.Adjust{})
 		}
@@ -41,8 +41,8 @@ func apiUUIDAudio(a *Agent, args string) string {
 	if kind != "mute" && kind != "level" {
 		return audioUsage
 	}
-	s := c.session()
-	if s == nil {
+	s, err := c.session()
+	if err != nil {
 		// FreeSWITCH adds its media bug and answers +OK whatever the leg.
 		return "+OK\n"
 	}

@@ -83,9 +83,9 @@ func (c *channel) sendDTMF(arg string) error {
 		return errHungup
 	}
 	_ = c.preAnswer()
-	s := c.session()
-	if s == nil {
-		return errNoMedia
+	s, err := c.session()
+	if err != nil {
+		return err
 	}
 	if err := s.SendDTMF(digits); err != nil {
 		return err

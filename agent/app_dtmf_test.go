@@ -35,7 +35,7 @@ func TestSendAndReceiveDTMF(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 
 	assert.Equal(t, "+OK "+out+" sent DTMF 1a@100+#.\n", c.api("uuid_send_dtmf "+out+" 1a@100+#"))
 	assert.Equal(t, []string{"1/800/RTP", "A/800/RTP", "#/2080/RTP"}, dtmfOf(t, c, in, 3),
@@ -59,22 +59,22 @@ func TestDTMFQueuedDuringEcho(t *testing.T) {
 	c := dialTest(t, a.Addr())
 	c.auth()
 	c.send("event plain ALL")
-	out, in := answeredLoop(t, c, a.SIPAddr(), "")
+	out, in := mediaLoop(t, c, a.SIPAddr(), "")
 	c.send("sendmsg "+in, "call-command: execute", "execute-app-name: echo", "Event-UUID: echo-1")
 	c.waitEvent(nameAnd("CHANNEL_EXECUTE", "Application-UUID", "echo-1"))
 	require.Equal(t, "+OK "+out+" sent DTMF 5@60.\n", c.api("uuid_send_dtmf "+out+" 5@60"))
 	inLeg := a.channel(in)
 	require.NotNil(t, inLeg)
-	s := inLeg.session()
-	require.NotNil(t, s)
+	s, err := inLeg.session()
+	require.NoError(t, err)
 	require.Eventually(t, func() bool { return s.Stats().InDTMFPackets >= 5 }, 15*time.Second, time.Millisecond)
 	assert.Equal(t, -1, c.indexOf(nameAnd("DTMF", "Unique-ID", in)), "no DTMF event during echo")
 
 	// The echo reflects audio: give the outbound leg a source.
 	outLeg := a.channel(out)
 	require.NotNil(t, outLeg)
-	os := outLeg.session()
-	require.NotNil(t, os)
+	os, err := outLeg.session()
+	require.NoError(t, err)
 	play := os.SetSource(&silence{n: 10})
 	<-play.Done()
 	require.Eventually(t, func() bool { return os.Stats().InMediaPackets >= 5 }, 15*time.Second, time.Millisecond,

@@ -553,8 +553,12 @@ func compareHeaderSets(t *testing.T, want, got []*esl.Event) {
 	}
 }
 
+// recPath replaces fixture 08's recording path: one file per test process.
+var recPath = filepath.Join(os.TempDir(), "callplan-conformance-"+strconv.Itoa(os.Getpid())+".wav")
+
 func TestConformance(t *testing.T) {
 	t.Parallel()
+	t.Cleanup(func() { _ = os.Remove(recPath) })
 	if _, err := os.Stat(fixturePath("README.md")); err != nil {
 		t.Fatalf("fixtures not found (set CALLPLAN_FIXTURES): %v", err)
 	}
@@ -571,7 +575,7 @@ func TestConformance(t *testing.T) {
 			return names
 		}},
 		{name: "04-heartbeat"},
-		{name: "07-dtmf", media: true},
+		{name: "07-dtmf", sipOnly: true},
 		{name: "05-hupall"},
 		{name: "09-ringback-early-media"},
 		{name: "09b-ringback-ignore-early-media"},
@@ -589,7 +593,11 @@ func TestConformance(t *testing.T) {
 			}
 			return "", 0
 		}},
-		{name: "08-playback-record", sipOnly: true},
+		{name: "08-playback-record", sipOnly: true, rewrite: func(cmd string) string {
+			// The capture's fixed /tmp path would be shared by every test
+			// process on the machine (other worktrees run this test too).
+			return strings.ReplaceAll(cmd, "/tmp/fs-rec-test.wav", recPath)
+		}},
 	}
 	for _, cc := range cases {
 		for _, realSIP := range []bool{false, true} {

@@ -34,8 +34,8 @@ func TestImpairmentSeenByThePeer(t *testing.T) {
 	cc.send("sendmsg "+in, "call-command: execute", "execute-app-name: echo")
 	outLeg := lossy.channel(out)
 	require.NotNil(t, outLeg)
-	s := outLeg.session()
-	require.NotNil(t, s)
+	s, err := outLeg.session()
+	require.NoError(t, err)
 	play := s.SetSource(&silence{n: 500})
 	select {
 	case <-play.Done():
