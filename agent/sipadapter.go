@@ -204,8 +204,9 @@ type inboundLeg struct {
 }
 
 func (l *inboundLeg) Bind(ev legEvents) {
+	// No session yet: PreAnswer or Answer opens it and binds DTMF. (Asking
+	// the call for it here would wait on a call an INVITE fault holds.)
 	l.ev = ev
-	bindDTMF(l.in.Media(), ev)
 	go pumpEvents(l.in.Events(), ev, false)
 }
 func (l *inboundLeg) Ring() error { return l.in.Ringing() }
