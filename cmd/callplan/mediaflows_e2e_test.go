@@ -1,0 +1,93 @@
+//go:build e2e
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// runMediaPlan writes plan to a file, runs it on the embedded agent and
+// returns the exit code, stdout and the CDR records.
+func runMediaPlan(t *testing.T, plan string) (ExitCode, string, []metrics.Record) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plan.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(plan), 0o600))
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := runCLI(t, "run", file, "--out", out, "--quiet")
+	require.Contains(t, []ExitCode{ExitPassed, ExitAssertionsFailed}, code, "stdout %s\nstderr %s", stdout, stderr)
+	f, err := os.Open(filepath.Join(out, metrics.CDRJSONLFile))
+	require.NoError(t, err)
+	defer f.Close()
+	var recs []metrics.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r metrics.Record
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), sc.Text())
+		recs = append(recs, r)
+	}
+	require.NoError(t, sc.Err())
+	return code, stdout, recs
+}
+
+// TestBertFlowOnEmbeddedAgent runs bert on the embedded agent: a clean
+// loop call syncs (one-sided with echo, and two-sided), and a timeout
+// shorter than mod_bert's first window fails every call bert_timeout,
+// which the assertions turn into exit 1.
+func TestBertFlowOnEmbeddedAgent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		with   string
+		assert string
+		code   ExitCode
+		reason string
+	}{
+		{"echo", "{}", "flows.bert.lost_sync == 0 && flows.bert.timeouts == 0 && ok == calls", ExitPassed, ""},
+		{"two sided", "{two_sided: true}", "flows.bert.lost_sync == 0 && flows.bert.timeouts == 0 && ok == calls", ExitPassed, ""},
+		{"timeout before the first window", "{timeout: 500ms}", "flows.bert.timeouts == 0", ExitAssertionsFailed, "bert_timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan := `name: bert-e2e
+stages:
+  - {name: s, duration: 1s, rate: 2, hold: 2500ms, limit: 4}
+flows:
+  - {use: bert, with: ` + tt.with + `}
+assertions:
+  - {name: bert, expr: "` + tt.assert + `"}
+`
+			code, out, recs := runMediaPlan(t, plan)
+			assert.Equal(t, tt.code, code, out)
+			require.NotEmpty(t, recs)
+			for _, r := range recs {
+				assert.Equal(t, tt.reason, r.Reason, "call %s: %+v", r.Call, r)
+				if tt.reason != "" {
+					assert.Equal(t, "true", r.Fields["timed_out"])
+					assert.Equal(t, int64(1), r.Counts["timeouts"])
+					continue
+				}
+				ms, err := strconv.ParseFloat(r.Fields["sync_time_ms"], 64)
+				require.NoError(t, err, "sync_time_ms of %+v", r.Fields)
+				// mod_bert judges its first 1 s window with the frame after
+				// it: about 1020 ms from answer (docs/media-apps.md).
+				assert.Greater(t, ms, 900.0)
+				assert.Less(t, ms, 2500.0)
+				assert.Equal(t, "0", r.Fields["lost_sync"])
+				assert.Equal(t, "false", r.Fields["timed_out"])
+			}
+		})
+	}
+}
