@@ -43,7 +43,7 @@ func TestSpecsAreWellFormed(t *testing.T) {
 	}
 	_, ok := Lookup("nosuch")
 	assert.False(t, ok)
-	assert.Equal(t, []string{"bert", "park", "playrec", "reject", "ringback", "tone", "twiml"}, Names())
+	assert.Equal(t, []string{"bert", "dtmf", "park", "playrec", "reject", "ringback", "tone", "twiml"}, Names())
 }
 
 func TestSpecsReturnsFreshValues(t *testing.T) {
