@@ -3,43 +3,12 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/callplan/callplan/metrics"
 )
-
-// runMediaPlan writes plan to a file, runs it on the embedded agent and
-// returns the exit code, stdout and the CDR records.
-func runMediaPlan(t *testing.T, plan string) (ExitCode, string, []metrics.Record) {
-	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "plan.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(plan), 0o600))
-	out := filepath.Join(dir, "out")
-	code, stdout, stderr := runCLI(t, "run", file, "--out", out, "--quiet")
-	require.Contains(t, []ExitCode{ExitPassed, ExitAssertionsFailed}, code, "stdout %s\nstderr %s", stdout, stderr)
-	f, err := os.Open(filepath.Join(out, metrics.CDRJSONLFile))
-	require.NoError(t, err)
-	defer f.Close()
-	var recs []metrics.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r metrics.Record
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r), sc.Text())
-		recs = append(recs, r)
-	}
-	require.NoError(t, sc.Err())
-	return code, stdout, recs
-}
 
 // TestBertFlowOnEmbeddedAgent runs bert on the embedded agent: a clean
 // loop call syncs (one-sided with echo, and two-sided), and a timeout
