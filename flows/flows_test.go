@@ -250,20 +250,3 @@ func TestRingbackActions(t *testing.T) {
 	assert.Equal(t, []time.Duration{time.Second}, caller.fire())
 	assert.Equal(t, []string{"hangup NORMAL_CLEARING"}, caller.did)
 }
-
-func TestCauseSIPMapping(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		cause string
-		code  int
-	}{{"USER_BUSY", 486}, {"CALL_REJECTED", 603}, {"UNALLOCATED_NUMBER", 404}, {"NORMAL_TEMPORARY_FAILURE", 503}, {"WHATEVER", 480}} {
-		assert.Equal(t, tt.code, CauseToSIP(tt.cause), "CauseToSIP(%s)", tt.cause)
-	}
-	assert.Equal(t, "USER_BUSY", SIPToCause(486))
-	assert.Equal(t, "NORMAL_UNSPECIFIED", SIPToCause(499))
-	// Refusing with a cause and receiving the code it sends round-trips
-	// for the causes FreeSWITCH maps both ways.
-	for _, c := range []string{"USER_BUSY", "CALL_REJECTED", "UNALLOCATED_NUMBER", "NORMAL_TEMPORARY_FAILURE"} {
-		assert.Equal(t, c, SIPToCause(CauseToSIP(c)), "round trip %s", c)
-	}
-}

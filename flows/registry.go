@@ -268,8 +268,10 @@ func (p Param) CheckValue(v string) error {
 	return nil
 }
 
-// hangupCauses lists the FreeSWITCH hangup causes a callee may refuse a
-// call with (esl-reference 5.5).
+// hangupCauses lists the FreeSWITCH hangup causes a plan may refuse a
+// call with: those mod_sofia maps to a refusal code of its own
+// (esl-reference 5.5; internal/hangup has the mapping, and a test checks
+// each name is in its table).
 func hangupCauses() []string {
 	return []string{
 		"CALL_REJECTED", "DESTINATION_OUT_OF_ORDER", "EXCHANGE_ROUTING_ERROR",

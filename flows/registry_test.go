@@ -5,6 +5,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,5 +125,14 @@ func TestCheckValueTypes(t *testing.T) {
 	for _, tt := range tests {
 		err := tt.p.CheckValue(tt.v)
 		assert.Equal(t, tt.valid, err == nil, "%s.CheckValue(%q) = %v", tt.p.Type, tt.v, err)
+	}
+}
+
+func TestRefusalCausesAreFreeSWITCHCauses(t *testing.T) {
+	t.Parallel()
+	for _, name := range hangupCauses() {
+		c, ok := hangup.ByName(name)
+		require.True(t, ok, "%s is not in internal/hangup's table", name)
+		assert.GreaterOrEqual(t, c.SIPStatus(), 400, "%s", name)
 	}
 }

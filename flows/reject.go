@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/callplan/callplan/metrics"
 )
 
@@ -80,13 +81,16 @@ func (f Reject) On(ctx context.Context, c *Call, ev Event) error {
 	return nil
 }
 
-// expectation is the SIP code and caller causes a refusal should produce.
+// expectation is the SIP code and caller causes a refusal should produce:
+// the code FreeSWITCH sends for the cause, and the cause a caller leg gets
+// for that code (internal/hangup's table, esl-reference 5.5).
 func (f Reject) expectation() (code int, causes []string) {
 	if f.Cause != "" {
-		code = CauseToSIP(f.Cause)
-		return code, []string{f.Cause, SIPToCause(code)}
+		c, _ := hangup.ByName(f.Cause) // an unknown name sends 480, as FreeSWITCH's default
+		code = c.SIPStatus()
+		return code, []string{f.Cause, hangup.ForSIPStatus(code).String()}
 	}
-	return f.Code, []string{SIPToCause(f.Code)}
+	return f.Code, []string{hangup.ForSIPStatus(f.Code).String()}
 }
 
 // Judge implements Flow.
@@ -113,52 +117,4 @@ func (f Reject) Judge(r *metrics.Record) {
 	default:
 		fail(r, "unexpected_"+endedReason(r))
 	}
-}
-
-// sipOfCause is what FreeSWITCH sends when it refuses an unanswered INVITE
-// with a cause (esl-reference 5.5); unlisted causes send 480.
-var sipOfCause = map[string]int{
-	"UNALLOCATED_NUMBER": 404, "NO_ROUTE_DESTINATION": 404, "USER_BUSY": 486,
-	"NO_USER_RESPONSE": 408, "NO_ANSWER": 480, "SUBSCRIBER_ABSENT": 480,
-	"CALL_REJECTED": 603, "NUMBER_CHANGED": 410, "EXCHANGE_ROUTING_ERROR": 483,
-	"DESTINATION_OUT_OF_ORDER": 502, "INVALID_NUMBER_FORMAT": 484,
-	"NORMAL_UNSPECIFIED": 480, "NETWORK_OUT_OF_ORDER": 503,
-	"NORMAL_TEMPORARY_FAILURE": 503, "NORMAL_CIRCUIT_CONGESTION": 503,
-	"SWITCH_CONGESTION": 503, "SERVICE_UNAVAILABLE": 480,
-	"SERVICE_NOT_IMPLEMENTED": 501, "INCOMPATIBLE_DESTINATION": 488,
-	"RECOVERY_ON_TIMER_EXPIRE": 504, "INTERWORKING": 480, "NORMAL_CLEARING": 480,
-}
-
-// CauseToSIP is the SIP final response FreeSWITCH sends for a cause.
-func CauseToSIP(cause string) int {
-	if c, ok := sipOfCause[cause]; ok {
-		return c
-	}
-	return 480
-}
-
-// causeOfSIP is the cause FreeSWITCH gives a leg that receives a final
-// response (esl-reference 5.5); unlisted codes give NORMAL_UNSPECIFIED.
-var causeOfSIP = map[int]string{
-	404: "UNALLOCATED_NUMBER", 485: "NO_ROUTE_DESTINATION", 604: "NO_ROUTE_DESTINATION",
-	486: "USER_BUSY", 600: "USER_BUSY", 480: "NO_USER_RESPONSE",
-	401: "CALL_REJECTED", 402: "CALL_REJECTED", 403: "CALL_REJECTED", 407: "CALL_REJECTED",
-	603: "CALL_REJECTED", 608: "CALL_REJECTED", 410: "NUMBER_CHANGED",
-	482: "EXCHANGE_ROUTING_ERROR", 483: "EXCHANGE_ROUTING_ERROR", 484: "INVALID_NUMBER_FORMAT",
-	502: "NETWORK_OUT_OF_ORDER", 400: "NORMAL_TEMPORARY_FAILURE", 481: "NORMAL_TEMPORARY_FAILURE",
-	500: "NORMAL_TEMPORARY_FAILURE", 503: "NORMAL_TEMPORARY_FAILURE", 405: "SERVICE_UNAVAILABLE",
-	406: "SERVICE_NOT_IMPLEMENTED", 415: "SERVICE_NOT_IMPLEMENTED", 501: "SERVICE_NOT_IMPLEMENTED",
-	488: "INCOMPATIBLE_DESTINATION", 606: "INCOMPATIBLE_DESTINATION",
-	408: "RECOVERY_ON_TIMER_EXPIRE", 504: "RECOVERY_ON_TIMER_EXPIRE",
-	413: "INTERWORKING", 414: "INTERWORKING", 416: "INTERWORKING", 420: "INTERWORKING",
-	421: "INTERWORKING", 423: "INTERWORKING", 505: "INTERWORKING", 513: "INTERWORKING",
-	487: "ORIGINATOR_CANCEL",
-}
-
-// SIPToCause is the cause a FreeSWITCH leg ends with when it receives code.
-func SIPToCause(code int) string {
-	if c, ok := causeOfSIP[code]; ok {
-		return c
-	}
-	return "NORMAL_UNSPECIFIED"
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/callplan/callplan/metrics"
 )
 
@@ -140,12 +141,17 @@ func (l *leg) Schedule(d time.Duration, fn func(ctx context.Context)) {
 	c.timers = append(c.timers, t)
 }
 
-// timeoutCauses are originate results that mean "nothing answered in
-// time": with no callee leg seen, the SUT never delivered the call.
-var timeoutCauses = map[string]bool{
-	"NO_ANSWER": true, "RECOVERY_ON_TIMER_EXPIRE": true, "ALLOTTED_TIMEOUT": true,
-	"NO_USER_RESPONSE": true, "PROGRESS_TIMEOUT": true, "ORIGINATOR_CANCEL": true,
-	"NORMAL_CLEARING": true, "MANAGER_REQUEST": true,
+// timedOut reports whether an originate result's cause means "nothing
+// answered in time": with no callee leg seen, the SUT never delivered the
+// call.
+func timedOut(cause string) bool {
+	c, _ := hangup.ByName(cause)
+	switch c {
+	case hangup.NoAnswer, hangup.RecoveryOnTimerExpire, hangup.AllottedTimeout, hangup.NoUserResponse,
+		hangup.ProgressTimeout, hangup.OriginatorCancel, hangup.NormalClearing, hangup.ManagerRequest:
+		return true
+	}
+	return false
 }
 
 // judge fills in the call's outcome. The runner judges what no flow can:
@@ -168,7 +174,7 @@ func (c *call) judge() {
 	case c.calleeID == "" && (!c.node.OneLeg || c.jobFailed):
 		r.Outcome = metrics.OutcomeFailed
 		cause := r.Cause()
-		if !c.noCallee && strings.HasPrefix(r.OriginateResult, "-ERR") && cause != "" && !timeoutCauses[cause] {
+		if !c.noCallee && strings.HasPrefix(r.OriginateResult, "-ERR") && cause != "" && !timedOut(cause) {
 			r.Reason = "originate_" + cause
 		} else {
 			r.Reason = metrics.NameNoCallee

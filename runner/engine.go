@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/hangup"
 	"github.com/callplan/callplan/metrics"
 	"github.com/google/uuid"
 )
@@ -632,7 +633,7 @@ func (e *engine) handle(n *node, ev LegEvent) {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			_ = e.act(e.ctx, n, ev.LegID, Action{Kind: ActHangup, Cause: "MANAGER_REQUEST"})
+			_ = e.act(e.ctx, n, ev.LegID, Action{Kind: ActHangup, Cause: hangup.ManagerRequest.String()})
 		}()
 	}
 	c.rec.Fields = mergeInto(c.rec.Fields, ev.Fields)
@@ -681,7 +682,7 @@ func (e *engine) onJobResult(n *node, c *call, ev LegEvent) {
 	e.unpend(c)
 	if c.jobFailed && !c.created {
 		c.callerDone = true // the leg never existed
-		if ev.Cause == "DESTINATION_OUT_OF_ORDER" {
+		if cause, _ := hangup.ByName(ev.Cause); cause == hangup.DestinationOutOfOrder {
 			// The node would not even create the leg: over its sps or
 			// max_sessions (esl-reference 4.1). A generator limit, not
 			// the SUT's failure.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/hangup"
 )
 
 // fakeCluster is an in-memory stand-in for generator nodes and the SUT
@@ -254,8 +255,9 @@ func (cl *fakeCluster) hangup(l *fakeLeg, cause string, sip int, peerToo bool) {
 	case l.outbound:
 		cl.hangup(peer, "ORIGINATOR_CANCEL", 487, false)
 	default:
-		code := flows.CauseToSIP(cause)
-		cl.hangup(peer, flows.SIPToCause(code), code, false)
+		c, _ := hangup.ByName(cause)
+		code := c.SIPStatus()
+		cl.hangup(peer, hangup.ForSIPStatus(code).String(), code, false)
 	}
 }
 
@@ -288,7 +290,7 @@ func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
 	case ActHangup:
 		cl.hangup(l, a.Cause, 0, true)
 	case ActRespond:
-		cause := flows.SIPToCause(a.Code)
+		cause := hangup.ForSIPStatus(a.Code).String()
 		cl.hangup(l, cause, 0, false)
 		if peer := cl.legs[l.other]; peer != nil {
 			cl.hangup(peer, cause, a.Code, false)
