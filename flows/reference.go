@@ -67,9 +67,10 @@ run: go test ./flows -run TestReferenceInSync -update -->
 A flow is what happens to a call once it reaches the other side: a plan
 mixes flows by weight (` + "`flows:`" + `), and each call runs exactly one. Flows
 live in package ` + "`flows`" + `; they act through a narrow call-control interface
-(answer, pre_answer, ring_ready, respond, hangup with a cause, play,
-record, send DTMF, set a variable, schedule) that the runner implements on
-the node's driver (on FreeSWITCH and the agent: ` + "`uuid_answer`, `uuid_pre_answer`, `uuid_ring_ready`,\n`uuid_kill`, `uuid_broadcast`, `uuid_record`, `uuid_send_dtmf`,\n`uuid_setvar`" + `), so a flow never sees a socket.
+(answer, pre_answer, ring_ready, respond, hangup with a cause, play and
+stop playing, record and stop recording, send DTMF, set a variable, run an
+application such as ` + "`bert_test`" + `, schedule) that the runner implements on
+the node's driver (on FreeSWITCH and the agent: ` + "`uuid_answer`, `uuid_pre_answer`, `uuid_ring_ready`,\n`uuid_kill`, `uuid_broadcast`, `uuid_break`, `uuid_record`, `uuid_send_dtmf`,\n`uuid_setvar`, `sendmsg` execute" + `), so a flow never sees a socket.
 
 Parameters go under ` + "`with:`" + `; every one is optional and its default is shown.
 ` + "`callplan validate`" + ` checks names, types and ranges.
@@ -110,6 +111,12 @@ failed (e.g. ` + "`uuid_answer` said `-ERR`) fails `flow_error`" + `.
 caller's hangup (` + "`NORMAL_CLEARING`" + `) hold after the callee leg's
 answer. The hold time is drawn per call from the stage's
 ` + "`hold` / `hold_dist`" + ` (docs/load-model.md).
+
+A new flow is one file in package ` + "`flows`" + ` plus its test: a function
+returning its Spec (name, doc, parameters, constructor, how it judges, its
+counters and CDR fields), listed in ` + "`registered()`" + `, and the type that
+implements ` + "`Flow`" + ` (` + "`On`" + ` for events, ` + "`Judge`" + ` for the finished call).
+This page, the plan's JSON Schema and ` + "`callplan validate`" + ` follow from the Spec.
 
 A flow's counters are summed per flow; assertions read them as
 ` + "`flows.NAME.COUNTER` (0 when never counted) or `flows.NAME.counters[\"COUNTER\"]`" + `.
