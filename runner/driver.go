@@ -22,7 +22,21 @@ import (
 //     id travel with the call so that the callee leg, wherever it arrives,
 //     reports them in its EventCreated (FreeSWITCH: the X-callplan-call and
 //     X-callplan-run SIP headers). Every later event of a leg names it by
-//     LegID.
+//     LegID. A call whose callee leg never reports fails no_callee_leg
+//     a second after the originate timeout.
+//   - A call's life, as the engine reads it: the caller leg's
+//     EventCreated, then EventProgress or EventEarlyMedia (ringing, 183),
+//     EventAnswered, and EventHungUp with its Cause (and the SIPStatus it
+//     received, if any); the callee leg's EventCreated, EventParked (it is
+//     waiting for the flow; flows act from here), EventAnswered and
+//     EventHungUp; and the originate's EventJobResult, Failed with a Cause
+//     when no call was set up (the node's own limits refusing the leg are
+//     reported as DESTINATION_OUT_OF_ORDER). A call ends when its caller
+//     leg, its callee leg (if one arrived) and its job result have all
+//     been seen.
+//   - Origination fields a driver cannot carry (SIP headers on a REST
+//     API, say) it leaves out and says so in its documentation; it refuses
+//     with ErrBadOrigination only what it cannot place at all.
 //   - Originate returns once the node has taken the request (or refused to
 //     take it); the call then proceeds through events. Exactly one
 //     EventJobResult with CallID o.CallID follows a nil return, unless the
@@ -41,8 +55,13 @@ import (
 //     (for the operator).
 //   - Events delivers every event in the order the node produced them per
 //     leg, never blocking the driver's reader (the queue is unbounded), and
-//     is closed after Close. Events of legs the runner did not start or
-//     match are delivered too; the engine ignores what it does not know.
+//     is closed after Close. Each carries the node's timestamp when the
+//     node gives one (NodeTime) and the time the driver read it
+//     (Received, time.Now on arrival); the engine sets Node. Events of
+//     legs the runner did not start or match are delivered too; the
+//     engine ignores what it does not know. EventNodeDown makes every
+//     call in flight on the node unknown; EventNodeUp makes it eligible
+//     again.
 //   - Health is the latest node-wide figures; EventHeartbeat also carries
 //     them as they arrive.
 //   - All methods are safe for concurrent use.
