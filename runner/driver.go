@@ -23,7 +23,8 @@ import (
 //     reports them in its EventCreated (FreeSWITCH: the X-callplan-call and
 //     X-callplan-run SIP headers). Every later event of a leg names it by
 //     LegID. A call whose callee leg never reports fails no_callee_leg
-//     a second after the originate timeout.
+//     a second after the originate timeout, unless its node is OneLeg
+//     (NodeSpec): then the caller leg and the job result are the call.
 //   - A call's life, as the engine reads it: the caller leg's
 //     EventCreated, then EventProgress or EventEarlyMedia (ringing, 183),
 //     EventAnswered, and EventHungUp with its Cause (and the SIPStatus it
