@@ -138,6 +138,14 @@ func TestPlaybackBreakAndHangupStopsRecording(t *testing.T) {
 
 	c.api("uuid_broadcast " + out + " tone_stream://%(1000,0,440);loops=-1 aleg")
 	c.waitEvent(nameAnd("PLAYBACK_START", "Unique-ID", out))
+	// Break only once the recording leg has heard some of the tone: a
+	// break before the first frame arrives leaves an empty recording
+	// (Record-Completion-Cause empty-file, no file), which is right but
+	// not what this test is about.
+	sess, err := a.channel(in).session()
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return sess.Stats().InMediaPackets >= 5 }, 10*time.Second, 5*time.Millisecond,
+		"the recording leg hears the tone")
 	assert.Equal(t, "+OK\n", c.api("uuid_break "+out))
 	stop := c.waitEvent(nameAnd("PLAYBACK_STOP", "Unique-ID", out))
 	assert.Equal(t, "break", stop.Get("Playback-Status"))
