@@ -80,8 +80,16 @@ func (s *Session) tick(now time.Time, later *delayQueue) (keep, sent bool) {
 	remote := s.remote
 	keep = s.activeLocked()
 	s.onWheel = keep
+	// Once off the wheel the session may be put back on another shard at
+	// once (a digit sent, a new source), whose tick reuses outq: keep the
+	// buffer only while this shard still owns the session, and decide it
+	// under the lock (a data race seen in clean-clone CI otherwise).
+	if keep {
+		s.outq = out
+	} else {
+		s.outq = nil
+	}
 	s.mu.Unlock()
-	s.outq = out
 
 	if ended != nil {
 		ended.finish(nil)
