@@ -28,23 +28,33 @@ func erlangImbalance(s metrics.Summary) float64 {
 // (docs/load-model.md).
 func TestLeastLoadedEvensOutASlowNode(t *testing.T) {
 	t.Parallel()
+	// A loaded machine may send arrivals late: they are counted missed
+	// (measure's pacing accounting), not silently dropped, and a run that
+	// missed more than a few cannot judge balance, so it is run again, up
+	// to three times.
+	const arrivals, tolerated, attempts = 120, 3, 3
 	run := func(policy string) metrics.Summary {
-		dir := t.TempDir()
-		code, out, errOut := runCLI(t, "run", "../../scenarios/least-loaded.yaml", "--out", dir, "--quiet",
-			"--set", "node_policy="+policy)
-		if policy == "least_loaded" {
-			require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
+		var s metrics.Summary
+		for attempt := 1; attempt <= attempts; attempt++ {
+			dir := t.TempDir()
+			code, out, errOut := runCLI(t, "run", "../../scenarios/least-loaded.yaml", "--out", dir, "--quiet",
+				"--set", "node_policy="+policy)
+			s = readSummary(t, dir)
+			require.Equal(t, int64(arrivals), s.Calls+s.Missed, "calls %d missed %d", s.Calls, s.Missed)
+			if s.Missed > tolerated {
+				t.Logf("%s attempt %d: %d of %d arrivals missed, the machine is too busy to judge balance", policy, attempt, s.Missed, arrivals)
+				continue
+			}
+			if policy == "least_loaded" {
+				require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
+			}
+			require.Equal(t, s.Calls, s.Answered)
+			return s
 		}
-		return readSummary(t, dir)
+		require.LessOrEqual(t, s.Missed, int64(tolerated), "%s: more than a few arrivals missed in each of %d attempts", policy, attempts)
+		return s
 	}
 	rr, ll := run("round_robin"), run("least_loaded")
-	for _, s := range []metrics.Summary{rr, ll} {
-		// A loaded machine may send an arrival too late: it is counted
-		// missed (measure's pacing accounting), not silently dropped.
-		require.Equal(t, int64(120), s.Calls+s.Missed, "calls %d missed %d", s.Calls, s.Missed)
-		require.LessOrEqual(t, s.Missed, int64(3), "more than a few arrivals missed: the machine is too busy to judge balance")
-		require.Equal(t, s.Calls, s.Answered)
-	}
 	for _, x := range []struct {
 		policy string
 		s      metrics.Summary
