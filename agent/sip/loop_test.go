@@ -438,7 +438,7 @@ func TestLoopCallIPv6(t *testing.T) {
 // Answer fails without ending the call, so its owner can refuse it.
 func TestRTPPortsExhausted(t *testing.T) {
 	t.Parallel()
-	ports, err := media.NewPorts(43700, 43700) // one session
+	ports, err := media.NewPorts(31700, 31700) // one session
 	require.NoError(t, err)
 	calls := make(chan *Inbound, 1)
 	p, err := Start(context.Background(), Config{Addr: "127.0.0.1:0", Media: ports, OnInvite: func(in *Inbound) { calls <- in }})
