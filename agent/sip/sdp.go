@@ -3,6 +3,7 @@ package sip
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -187,3 +188,6 @@ func parseCodecs(names []string) ([]media.Codec, error) {
 	}
 	return out, nil
 }
+
+// randomID returns a number for SDP o= lines.
+func randomID() uint64 { return rand.Uint64() >> 1 }
