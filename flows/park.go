@@ -12,9 +12,20 @@ import (
 // legs are held for the call's hold time counted from the callee's answer,
 // then the caller hangs up with NORMAL_CLEARING. A call succeeds when it
 // was answered and the caller leg ended NORMAL_CLEARING.
+//
+// A parked FreeSWITCH leg sends no RTP at all (fixtures/rtp README:
+// park-then-echo.pcap is silent for its first 2 s), so an SBC or a PBX
+// with an RTP inactivity timer ends a long hold as a dead call. KeepMedia
+// plays endless silence (silence_stream://-1) on each leg from its
+// answer, which keeps packets flowing both ways.
 type Park struct {
 	AnswerDelay time.Duration
+	KeepMedia   bool
 }
+
+// KeepMediaStream is what keep_media plays on each leg: silence frames,
+// forever (mod_tone_stream's silence_stream with a negative length).
+const KeepMediaStream = "silence_stream://-1"
 
 var _ Flow = Park{}
 
@@ -24,6 +35,7 @@ func parkSpec() Spec {
 		Doc:  "The callee answers and both legs are held for the stage's hold time; then the caller hangs up. The baseline: a call succeeds when it is answered and ends NORMAL_CLEARING.",
 		Params: []Param{
 			{Name: "answer_delay", Type: TypeDuration, Default: "0s", Doc: "How long the callee leg waits, parked and unanswered, before answering."},
+			{Name: "keep_media", Type: TypeBool, Default: "false", Doc: "Play `" + KeepMediaStream + "` on both legs from their answer, so RTP flows both ways during the hold: a parked FreeSWITCH leg sends none, and an SBC's media timeout would end a long hold."},
 		},
 		New: newPark,
 		Judges: "Success: the caller leg was answered and the flow itself ended it (`NORMAL_CLEARING`) after the hold. " +
@@ -37,7 +49,7 @@ func newPark(p Params) (Flow, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Park{AnswerDelay: d}, nil
+	return Park{AnswerDelay: d, KeepMedia: p["keep_media"] == "true"}, nil
 }
 
 // Use implements Flow.
@@ -50,6 +62,17 @@ func (f Park) On(ctx context.Context, c *Call, ev Event) error {
 		return answerAfter(ctx, c, f.AnswerDelay)
 	case CalleeAnswered:
 		holdThenHangup(c)
+		if f.KeepMedia {
+			if err := c.Callee.Play(ctx, KeepMediaStream); err != nil {
+				return fmt.Errorf("keeping media on callee: %w", err)
+			}
+		}
+	case CallerAnswered:
+		if f.KeepMedia {
+			if err := c.Caller.Play(ctx, KeepMediaStream); err != nil {
+				return fmt.Errorf("keeping media on caller: %w", err)
+			}
+		}
 	}
 	return nil
 }

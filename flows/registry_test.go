@@ -78,7 +78,7 @@ func TestCheckParams(t *testing.T) {
 		{"ringback", map[string]string{"mode": "ring"}, []ParamError{{"mode", `"ring" is not one of ring_ready, pre_answer`}}},
 		{"ringback", map[string]string{"then": "hangup", "x": "1"}, []ParamError{
 			{"then", `"hangup" is not one of answer, caller_hangup`},
-			{"x", `flow ringback has no parameter "x" (known: mode, ring_for, then)`},
+			{"x", `flow ringback has no parameter "x" (known: mode, ring_for, then, hear_ringback, freqs)`},
 		}},
 	}
 	for _, tt := range tests {
@@ -95,11 +95,11 @@ func TestResolve(t *testing.T) {
 		with map[string]string
 		want map[string]string
 	}{
-		{"park", nil, map[string]string{"answer_delay": "0s"}},
+		{"park", nil, map[string]string{"answer_delay": "0s", "keep_media": "false"}},
 		{"reject", nil, map[string]string{"code": "486"}},
 		{"reject", map[string]string{"cause": "CALL_REJECTED"}, map[string]string{"cause": "CALL_REJECTED"}},
 		{"reject", map[string]string{"code": "603"}, map[string]string{"code": "603"}},
-		{"ringback", map[string]string{"ring_for": "5s"}, map[string]string{"mode": "ring_ready", "ring_for": "5s", "then": "answer"}},
+		{"ringback", map[string]string{"ring_for": "5s"}, map[string]string{"mode": "ring_ready", "ring_for": "5s", "then": "answer", "hear_ringback": "false", "freqs": "440,480"}},
 	}
 	for _, tt := range tests {
 		s, _ := Lookup(tt.flow)

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,23 +66,11 @@ func toneSpec() Spec {
 	}
 }
 
-// checkTone keeps the detector's frequencies to what tone_detect parses:
-// numbers joined by , (switch_ivr_async.c splits the spec on commas; a
-// space would split tone_detect's arguments).
 func checkTone(with map[string]string) []ParamError {
 	if strings.ContainsAny(with["tone"], " \t") {
 		return []ParamError{{Param: "tone", Msg: "must not contain spaces: it is one argument of uuid_broadcast"}}
 	}
-	f, ok := with["freqs"]
-	if !ok {
-		return nil
-	}
-	for _, part := range strings.Split(f, ",") {
-		if v, err := strconv.ParseFloat(part, 64); err != nil || v <= 0 || v >= 4000 {
-			return []ParamError{{Param: "freqs", Msg: fmt.Sprintf("want frequencies below 4000 Hz joined by commas (e.g. 1004 or 350,440), got %q", f)}}
-		}
-	}
-	return nil
+	return checkFreqs(with)
 }
 
 func newTone(p Params) (Flow, error) {

@@ -1,0 +1,103 @@
+//go:build e2e
+
+package main
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/callplan/callplan/metrics"
+)
+
+// park with keep_media on the embedded agent: each leg receives about one
+// packet per 20 ms of the hold (silence_stream://-1 from the far leg);
+// without it, a parked leg receives nothing (fixtures/rtp: a parked
+// FreeSWITCH leg sends no RTP, and the agent's does the same).
+func TestParkKeepMediaOnEmbeddedAgent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		with  string
+		media bool
+	}{
+		{"keep_media", "{keep_media: true}", true},
+		{"parked legs stay silent", "{}", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan := `name: park-media
+stages:
+  - {name: s, duration: 1s, rate: 2, hold: 2s, limit: 4}
+flows:
+  - {use: park, with: ` + tt.with + `}
+assertions:
+  - {name: ok, expr: "ok == calls"}
+`
+			code, out, recs := runMediaPlan(t, plan)
+			require.Equal(t, ExitPassed, code, out)
+			require.Len(t, recs, 2, out)
+			for _, r := range recs {
+				assert.Equal(t, metrics.OutcomeOK, r.Outcome, "call %s: %s", r.Call, r.Reason)
+				if !tt.media {
+					assert.Zero(t, r.CallerMedia.Packets, "caller %+v", r.CallerMedia)
+					assert.Zero(t, r.CalleeMedia.Packets, "callee %+v", r.CalleeMedia)
+					continue
+				}
+				// 2 s of hold is 100 frames; allow for the answer-to-play
+				// delay and a loaded machine.
+				assert.Greater(t, r.CallerMedia.Packets, int64(60), "caller %+v", r.CallerMedia)
+				assert.Greater(t, r.CalleeMedia.Packets, int64(60), "callee %+v", r.CalleeMedia)
+			}
+		})
+	}
+}
+
+// ringback with hear_ringback on the embedded agent: with early media the
+// caller's tone_detect hears the 440+480 Hz tone the callee plays; a
+// detector for a tone that is not played, or a 180 without media, hears
+// nothing and the calls fail ringback_not_heard.
+func TestRingbackHearRingbackOnEmbeddedAgent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		with   string
+		code   ExitCode
+		reason string
+	}{
+		{"early media carries the tone", "{mode: pre_answer, ring_for: 1500ms, hear_ringback: true}", ExitPassed, ""},
+		{"early media, then the caller hangs up", "{mode: pre_answer, ring_for: 1500ms, then: caller_hangup, hear_ringback: true}", ExitPassed, ""},
+		{"a tone never played", "{mode: pre_answer, ring_for: 1500ms, hear_ringback: true, freqs: 425}", ExitAssertionsFailed, "ringback_not_heard"},
+		{"180 without early media", "{mode: ring_ready, ring_for: 1500ms, hear_ringback: true}", ExitAssertionsFailed, "ringback_not_heard"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			plan := `name: ringback-hear
+stages:
+  - {name: s, duration: 1s, rate: 2, hold: 500ms, limit: 4}
+flows:
+  - {use: ringback, with: ` + tt.with + `}
+assertions:
+  - {name: heard, expr: "flows.ringback.heard == calls"}
+`
+			code, out, recs := runMediaPlan(t, plan)
+			require.Equal(t, tt.code, code, out)
+			require.Len(t, recs, 2, out)
+			for _, r := range recs {
+				assert.Equal(t, tt.reason, r.Reason, "call %s: %+v", r.Call, r.Fields)
+				if tt.reason != "" {
+					assert.Equal(t, int64(1), r.Counts["not_heard"])
+					continue
+				}
+				assert.Equal(t, int64(1), r.Counts["heard"])
+				ms, err := strconv.ParseFloat(r.Fields["ringback_heard_ms"], 64)
+				require.NoError(t, err, "%+v", r.Fields)
+				assert.Less(t, ms, 1500.0, "heard while ringing")
+			}
+		})
+	}
+}
