@@ -37,11 +37,25 @@ type CallControl interface {
 	StopPlayback(ctx context.Context) error
 	// StopRecord stops the recording to path that Record started.
 	StopRecord(ctx context.Context, path string) error
+	// Mute silences (on) or restores (off) one direction of the leg's
+	// audio: what it sends (AudioWrite: its packets keep flowing and
+	// carry silence) or what it receives (AudioRead).
+	Mute(ctx context.Context, dir AudioDirection, on bool) error
 	// Schedule runs fn after d unless the call has ended by then. fn gets
 	// a context that ends when the call does. Timers belong to the call:
 	// the runner stops them all when the call ends.
 	Schedule(d time.Duration, fn func(ctx context.Context))
 }
+
+// AudioDirection is one direction of a leg's audio, in FreeSWITCH's
+// terms: write is what the leg sends, read what it receives.
+type AudioDirection string
+
+// The two directions.
+const (
+	AudioRead  AudioDirection = "read"
+	AudioWrite AudioDirection = "write"
+)
 
 // Call is one call as a flow sees it.
 type Call struct {

@@ -47,6 +47,13 @@ func (l *fakeLeg) Execute(_ context.Context, app, args string) error {
 }
 func (l *fakeLeg) StopPlayback(context.Context) error           { return l.do("stop_playback") }
 func (l *fakeLeg) StopRecord(_ context.Context, p string) error { return l.do("stop_record " + p) }
+func (l *fakeLeg) Mute(_ context.Context, d AudioDirection, on bool) error {
+	state := "off"
+	if on {
+		state = "on"
+	}
+	return l.do("mute " + string(d) + " " + state)
+}
 func (l *fakeLeg) Schedule(d time.Duration, fn func(context.Context)) {
 	l.timer = append(l.timer, scheduled{d, fn})
 }

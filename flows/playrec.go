@@ -228,7 +228,7 @@ func (f *PlayRec) stopped(ctx context.Context, c *Call, ev Event) error {
 	f.done = last
 	f.mu.Unlock()
 
-	level, err := f.readFile(r)
+	level, err := readRecording(f.Verify, f.Keep, r)
 	f.mu.Lock()
 	r.level, r.fileErr = level, err
 	f.mu.Unlock()
@@ -241,20 +241,20 @@ func (f *PlayRec) stopped(ctx context.Context, c *Call, ev Event) error {
 	return f.iterate(ctx, c)
 }
 
-// readFile measures the recording when verify asks for the file (or
-// auto finds it here), and removes it unless keep.
-func (f *PlayRec) readFile(r *recording) (*wavLevel, error) {
-	if f.Verify == "event" || r.media.Status == "empty-file" {
+// readRecording measures a stopped recording when verify asks for the
+// file (or auto finds it here), and removes it unless keep.
+func readRecording(verify string, keep bool, r *recording) (*wavLevel, error) {
+	if verify == "event" || r.media.Status == "empty-file" {
 		return nil, nil
 	}
 	l, err := readWAVLevel(r.path)
 	if err != nil {
-		if f.Verify == "auto" && errors.Is(err, fs.ErrNotExist) {
+		if verify == "auto" && errors.Is(err, fs.ErrNotExist) {
 			return nil, nil // written on a remote node: the event decides
 		}
 		return nil, err
 	}
-	if !f.Keep {
+	if !keep {
 		_ = os.Remove(r.path)
 	}
 	return &l, nil
@@ -311,7 +311,7 @@ func (f *PlayRec) Judge(r *metrics.Record) {
 		field(r, "record_ms", msText(shortest))
 	}
 	if !math.IsInf(quietest, 1) {
-		field(r, "level_dbfs", strconv.FormatFloat(math.Max(quietest, -200), 'f', 1, 64))
+		field(r, "level_dbfs", dbfsText(quietest))
 	}
 	if len(kept) > 0 {
 		field(r, "kept", strings.Join(kept, " "))

@@ -91,7 +91,7 @@ func (e ParamError) Error() string {
 
 // registered lists every flow's Spec; a new flow adds its own here.
 func registered() []func() Spec {
-	return []func() Spec{bertSpec, dtmfSpec, parkSpec, playrecSpec, rejectSpec, ringbackSpec, toneSpec, twimlSpec}
+	return []func() Spec{bertSpec, dtmfSpec, mutedPlayRecSpec, parkSpec, playrecSpec, rejectSpec, ringbackSpec, toneSpec, twimlSpec}
 }
 
 // Specs returns every flow callplan knows, sorted by name.

@@ -44,7 +44,7 @@ func TestSpecsAreWellFormed(t *testing.T) {
 	}
 	_, ok := Lookup("nosuch")
 	assert.False(t, ok)
-	assert.Equal(t, []string{"bert", "dtmf", "park", "playrec", "reject", "ringback", "tone", "twiml"}, Names())
+	assert.Equal(t, []string{"bert", "dtmf", "muted_playrec", "park", "playrec", "reject", "ringback", "tone", "twiml"}, Names())
 }
 
 func TestSpecsReturnsFreshValues(t *testing.T) {

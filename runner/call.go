@@ -124,6 +124,10 @@ func (l *leg) Execute(ctx context.Context, app, args string) error {
 	return l.do(ctx, Action{Kind: ActExecute, App: app, Args: args})
 }
 
+func (l *leg) Mute(ctx context.Context, dir flows.AudioDirection, on bool) error {
+	return l.do(ctx, Action{Kind: ActMute, Direction: dir, Mute: on})
+}
+
 // Schedule runs fn after d on its own goroutine unless the call has ended;
 // the call's end stops the timer.
 func (l *leg) Schedule(d time.Duration, fn func(ctx context.Context)) {

@@ -126,13 +126,14 @@ const (
 	ActSendDTMF                           // send Digits toward the far end
 	ActSetVar                             // set channel variable Name to Value
 	ActExecute                            // run application App with Args in the background
+	ActMute                               // mute (Mute) or unmute the leg's Direction of audio
 )
 
 var actionNames = [...]string{
 	ActAnswer: "answer", ActPreAnswer: "pre_answer", ActRingReady: "ring_ready",
 	ActRespond: "respond", ActHangup: "hangup", ActPlay: "play", ActStopPlayback: "stop_playback",
 	ActRecord: "record", ActStopRecord: "stop_record", ActSendDTMF: "send_dtmf",
-	ActSetVar: "set_var", ActExecute: "execute",
+	ActSetVar: "set_var", ActExecute: "execute", ActMute: "mute",
 }
 
 func (k ActionKind) String() string {
@@ -156,6 +157,10 @@ type Action struct {
 	Value  string        // ActSetVar
 	App    string        // ActExecute
 	Args   string        // ActExecute
+	// Direction and Mute (ActMute): what the leg sends (write) or
+	// receives (read), silenced or restored.
+	Direction flows.AudioDirection
+	Mute      bool
 }
 
 // EventKind says what a LegEvent reports.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/flows"
 )
 
 // This file is the ESL driver's command text: what FreeSWITCH (and the
@@ -120,8 +121,26 @@ func actionCommand(uuid string, a Action) (string, error) {
 			return "", fmt.Errorf("set %s: value contains a line break", a.Name)
 		}
 		return "uuid_setvar " + uuid + " " + a.Name + " " + a.Value, nil
+	case ActMute:
+		return muteCommand(uuid, a)
 	}
 	return "", fmt.Errorf("%s: %w", a.Kind, ErrUnsupported)
+}
+
+// muteCommand is uuid_audio <uuid> start read|write mute 1|0 (fixture
+// 06 mutes with it). FreeSWITCH zeroes every frame of a direction muted
+// with level 1 and fills it with comfort noise above 1
+// (switch_ivr_async.c, session_audio_callback); 0 lifts that direction's
+// mute alone, where "uuid_audio <uuid> stop" would lift both.
+func muteCommand(uuid string, a Action) (string, error) {
+	if a.Direction != flows.AudioRead && a.Direction != flows.AudioWrite {
+		return "", fmt.Errorf("mute: direction %q is neither read nor write", a.Direction)
+	}
+	level := "0"
+	if a.Mute {
+		level = "1"
+	}
+	return fmt.Sprintf("uuid_audio %s start %s mute %s", uuid, a.Direction, level), nil
 }
 
 // executeMessage is the sendmsg that runs a.App on a leg: its argument

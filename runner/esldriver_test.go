@@ -9,6 +9,7 @@ import (
 
 	"github.com/callplan/callplan/esl"
 	"github.com/callplan/callplan/esl/esltest"
+	"github.com/callplan/callplan/flows"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -131,6 +132,9 @@ func TestESLActionCommands(t *testing.T) {
 		{Action{Kind: ActStopRecord, Path: "/tmp/r.wav"}, "uuid_record u1 stop /tmp/r.wav"},
 		{Action{Kind: ActSendDTMF, Digits: "123#"}, "uuid_send_dtmf u1 123#"},
 		{Action{Kind: ActSetVar, Name: "bert_timeout_ms", Value: "3000 ms"}, "uuid_setvar u1 bert_timeout_ms 3000 ms"},
+		{Action{Kind: ActMute, Direction: flows.AudioWrite, Mute: true}, "uuid_audio u1 start write mute 1"},
+		{Action{Kind: ActMute, Direction: flows.AudioWrite}, "uuid_audio u1 start write mute 0"},
+		{Action{Kind: ActMute, Direction: flows.AudioRead, Mute: true}, "uuid_audio u1 start read mute 1"},
 	}
 	for _, tt := range tests {
 		got, err := actionCommand("u1", tt.a)
@@ -140,6 +144,7 @@ func TestESLActionCommands(t *testing.T) {
 	for _, bad := range []Action{
 		{Kind: ActRespond, Code: 99}, {Kind: ActHangup, Cause: "A B"}, {Kind: ActPlay, URL: "x\nhupall"},
 		{Kind: ActSetVar, Name: "v", Value: "a\r\nb"}, {Kind: ActSendDTMF}, {Kind: ActionKind(99)},
+		{Kind: ActMute, Direction: "both", Mute: true}, {Kind: ActMute},
 	} {
 		_, err := actionCommand("u1", bad)
 		assert.Error(t, err, "%+v", bad)

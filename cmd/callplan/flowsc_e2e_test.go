@@ -4,6 +4,7 @@ package main
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -97,6 +98,55 @@ assertions:
 				ms, err := strconv.ParseFloat(r.Fields["ringback_heard_ms"], 64)
 				require.NoError(t, err, "%+v", r.Fields)
 				assert.Less(t, ms, 1500.0, "heard while ringing")
+			}
+		})
+	}
+}
+
+// muted_playrec on the embedded agent: both legs play the milliwatt tone;
+// each round the leg facing the muted one records digital silence and the
+// muted leg records the tone, with the mute on the callee first, then on
+// the caller. A clip of silence fails the open direction.
+func TestMutedPlayRecOnEmbeddedAgent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		with   string
+		code   ExitCode
+		reason string
+	}{
+		{"the mute moves each round", "{record_for: 1s, iterations: 2}", ExitPassed, ""},
+		{"the caller muted first", "{record_for: 1s, iterations: 1, mute_first: caller, verify: file}", ExitPassed, ""},
+		{"a silent clip", "{record_for: 1s, iterations: 1, clip: \"silence_stream://-1\"}", ExitAssertionsFailed, "recording_silent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			plan := `name: muted-playrec
+stages:
+  - {name: s, duration: 1s, rate: 2, hold: 1s, limit: 4}
+flows:
+  - {use: muted_playrec, with: ` + strings.Replace(tt.with, "{", "{dir: "+dir+", ", 1) + `}
+assertions:
+  - {name: every recording good, expr: "flows.muted_playrec.not_silent == 0 && flows.muted_playrec.silent == 0 && ok == calls"}
+`
+			code, out, recs := runMediaPlan(t, plan)
+			require.Equal(t, tt.code, code, out)
+			require.Len(t, recs, 2, out)
+			for _, r := range recs {
+				assert.Equal(t, tt.reason, r.Reason, "call %s: %+v %+v", r.Call, r.Fields, r.Counts)
+				if tt.reason != "" {
+					continue
+				}
+				assert.Equal(t, "-200.0", r.Fields["muted_dbfs"], "the muted direction is digital silence")
+				open, err := strconv.ParseFloat(r.Fields["open_dbfs"], 64)
+				require.NoError(t, err, "%+v", r.Fields)
+				assert.Greater(t, open, -30.0, "the open direction carries the tone")
+				ms, err := strconv.ParseFloat(r.Fields["record_ms"], 64)
+				require.NoError(t, err)
+				assert.InDelta(t, 1000, ms, 300)
+				assert.Zero(t, r.Counts["by_event"])
 			}
 		})
 	}
