@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,5 +150,48 @@ assertions:
 				assert.Zero(t, r.Counts["by_event"])
 			}
 		})
+	}
+}
+
+// Every media flow with the caller leg on one agent and the callee leg on
+// another: the mixed case a FreeSWITCH node calling an agent (or the
+// reverse) forms. Each leg's commands must go to the node it lives on and
+// each leg's events come from there; a flow that sent a command to the
+// wrong node would fail its call.
+func TestMediaFlowsAcrossTwoAgents(t *testing.T) {
+	t.Parallel()
+	port := freeUDPPort(t)
+	dir := t.TempDir()
+	plan := fmt.Sprintf(`name: two-agents
+nodes:
+  - {uri: embedded, name: gen, role: caller}
+  - {uri: embedded, name: b, role: callee, sip_port: %d}
+originate:
+  destination: media@127.0.0.1:%d
+  timeout: 5s
+stages:
+  - {name: s, duration: 2s, rate: 4, hold: 2500ms, limit: 16}
+flows:
+  - {use: bert}
+  - {use: dtmf, with: {digits: "19*#", timeout: 1s}}
+  - {use: tone, with: {timeout: 2s}}
+  - {use: playrec, with: {record_for: 1s, dir: %s}}
+  - {use: muted_playrec, with: {record_for: 1s, dir: %s}}
+  - {use: ringback, with: {mode: pre_answer, ring_for: 1s, hear_ringback: true}}
+  - {use: park, with: {keep_media: true}}
+assertions:
+  - {name: every call passed its flow, expr: "ok == calls"}
+`, port, port, dir, dir)
+	code, out, recs := runMediaPlan(t, plan)
+	require.Equal(t, ExitPassed, code, out)
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Flow]++
+		assert.Equal(t, metrics.OutcomeOK, r.Outcome, "%s call %s: %s %+v", r.Flow, r.Call, r.Reason, r.Fields)
+		assert.Equal(t, "gen", r.CallerNode, "%s call %s", r.Flow, r.Call)
+		assert.Equal(t, "b", r.CalleeNode, "%s call %s", r.Flow, r.Call)
+	}
+	for _, f := range []string{"bert", "dtmf", "tone", "playrec", "muted_playrec", "ringback", "park"} {
+		assert.Positive(t, seen[f], "no %s call in %v", f, seen)
 	}
 }

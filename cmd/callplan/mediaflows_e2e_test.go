@@ -100,8 +100,10 @@ func TestMediaScenarioOnEmbeddedAgent(t *testing.T) {
 	dir := t.TempDir()
 	code, out, errOut := runCLI(t, "run", "../../scenarios/media.yaml", "--out", dir, "--quiet")
 	require.Equal(t, ExitPassed, code, "stdout %s\nstderr %s", out, errOut)
-	assert.Regexp(t, `flow:bert +│ +[1-9]`, out)
-	assert.Regexp(t, `flow:dtmf +│ +[1-9]`, out)
+	for _, f := range []string{"bert", "dtmf", "tone", "playrec", "muted_playrec", "ringback"} {
+		assert.Regexp(t, `flow:`+f+` +│ +[1-9]`, out)
+	}
+	assert.Regexp(t, `mos\.p5 = 4\.[0-9]`, out)
 }
 
 // TestMediaFlowsUnderLoss: with the embedded agent dropping 5 % of the RTP
