@@ -68,9 +68,10 @@ A flow is what happens to a call once it reaches the other side: a plan
 mixes flows by weight (` + "`flows:`" + `), and each call runs exactly one. Flows
 live in package ` + "`flows`" + `; they act through a narrow call-control interface
 (answer, pre_answer, ring_ready, respond, hangup with a cause, play and
-stop playing, record and stop recording, send DTMF, set a variable, run an
-application such as ` + "`bert_test`" + `, schedule) that the runner implements on
-the node's driver (on FreeSWITCH and the agent: ` + "`uuid_answer`, `uuid_pre_answer`, `uuid_ring_ready`,\n`uuid_kill`, `uuid_broadcast`, `uuid_break`, `uuid_record`, `uuid_send_dtmf`,\n`uuid_setvar`, `sendmsg` execute" + `), so a flow never sees a socket.
+stop playing, record and stop recording, send DTMF, set a variable, mute
+or unmute one direction, run an application such as ` + "`bert_test`" + `, schedule)
+that the runner implements on the node's driver (on FreeSWITCH and the
+agent: ` + "`uuid_answer`, `uuid_pre_answer`, `uuid_ring_ready`,\n`uuid_kill`, `uuid_broadcast`, `uuid_break`, `uuid_record`, `uuid_send_dtmf`,\n`uuid_setvar`, `uuid_audio`, `sendmsg` execute" + `), so a flow never sees a socket.
 
 Parameters go under ` + "`with:`" + `; every one is optional and its default is shown.
 ` + "`callplan validate`" + ` checks names, types and ranges.
