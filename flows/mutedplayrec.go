@@ -69,7 +69,7 @@ func mutedPlayRecSpec() Spec {
 		Name: "muted_playrec",
 		Doc: "switchio's MutedPlayRec as a check: both legs answer and play `clip` for the whole call; each iteration one leg is muted " +
 			"(`uuid_audio <uuid> start write mute 1`: its packets carry silence; the other leg is unmuted with `mute 0`) and, 200 ms later, " +
-			"both legs record what they receive (`uuid_record`) to `dir`/<call>-<iteration>-<leg>.wav for `record_for`. The leg facing the muted one must " +
+			"both legs record what they receive (`uuid_record`, with `RECORD_READ_ONLY=true` since FreeSWITCH otherwise mixes in what the leg sends) to `dir`/<call>-<iteration>-<leg>.wav for `record_for`. The leg facing the muted one must " +
 			"record silence, the muted leg must record the far end's clip. The mute starts on `mute_first` and moves to the other leg each iteration. " +
 			"After the last iteration the caller hangs up (the stage's hold does not apply). Lengths are checked from RECORD_STOP's `record_ms`; " +
 			"silence is checked by reading the files, so only where the runner can read them (the embedded agent, a shared file system): with " +
@@ -153,6 +153,14 @@ func (f *MutedPlayRec) On(ctx context.Context, c *Call, ev Event) error {
 		}
 	case CallerAnswered:
 		for _, l := range []Leg{LegCaller, LegCallee} {
+			// FreeSWITCH's uuid_record mixes what the leg sends into the
+			// file unless RECORD_READ_ONLY (switch_ivr_async.c,
+			// switch_ivr_record_session_event): each leg plays the clip
+			// itself, so without it no recording would be silent. The
+			// agent records the received direction only either way.
+			if err := legOf(c, l).SetVar(ctx, "RECORD_READ_ONLY", "true"); err != nil {
+				return fmt.Errorf("recording only what %s receives: %w", l, err)
+			}
 			if err := legOf(c, l).Play(ctx, f.Clip); err != nil {
 				return fmt.Errorf("playing the clip on %s: %w", l, err)
 			}

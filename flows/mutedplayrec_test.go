@@ -52,13 +52,13 @@ func mutedRoundDone(t *testing.T, f Flow, c *Call, caller *fakeLeg, dir string, 
 func TestMutedPlayRecMovesTheMute(t *testing.T) {
 	t.Parallel()
 	f, c, caller, callee, dir := mutedCall(t, nil)
-	// Both legs answer... the callee was answered by the flow, both play
-	// the clip, the callee is muted first and both record.
+	// The flow answers the callee; both legs record only what they
+	// receive and play the clip; the callee is muted first; both record.
 	assert.Equal(t, []string{
-		"answer", "play " + DefaultClip, "mute write on",
+		"answer", "set RECORD_READ_ONLY=true", "play " + DefaultClip, "mute write on",
 		"record " + mutedPath(dir, 1, LegCallee) + " 6s",
 	}, callee.did)
-	assert.Equal(t, []string{"play " + DefaultClip, "record " + mutedPath(dir, 1, LegCaller) + " 6s"}, caller.did)
+	assert.Equal(t, []string{"set RECORD_READ_ONLY=true", "play " + DefaultClip, "record " + mutedPath(dir, 1, LegCaller) + " 6s"}, caller.did)
 	// Round 1: the callee is muted, so the caller records silence.
 	mutedRoundDone(t, f, c, caller, dir, 1, 0, 8000)
 	// Round 2: the mute moves to the caller.
@@ -156,5 +156,5 @@ func TestMutedPlayRecFailures(t *testing.T) {
 	c, _, callee := newCall(time.Second)
 	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
 	callee.fail = errors.New("-ERR No Such Channel!")
-	assert.ErrorContains(t, f.On(ctx, c, Event{Kind: CallerAnswered}), "playing the clip on callee")
+	assert.ErrorContains(t, f.On(ctx, c, Event{Kind: CallerAnswered}), "recording only what callee receives")
 }

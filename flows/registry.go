@@ -56,6 +56,10 @@ type Spec struct {
 	// passed its own type check), e.g. "exactly one of code and cause".
 	// with holds the values the plan wrote, without defaults.
 	Check func(with map[string]string) []ParamError
+	// CheckOriginate, when set, checks what the flow needs of the plan's
+	// originate settings, given its resolved parameters (ringback's
+	// hear_ringback needs originate to return at early media).
+	CheckOriginate func(with map[string]string, o plan.Originate) []ParamError
 	// New builds the flow from resolved parameters (checked, defaults
 	// applied); flows.New is the way in.
 	New func(Params) (Flow, error)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/plan"
 )
 
 // Ringback is switchio's CalleeRingback: the callee signals ringing (180,
@@ -71,16 +72,18 @@ func ringbackSpec() Spec {
 		Doc: "The callee rings first (switchio's CalleeRingback): it signals ringing (180) or early media (183, with the North American ringback tone `" + RingbackTone + "` played into it), waits ring_for, then answers, or leaves the caller to hang up unanswered. " +
 			"With `hear_ringback: true` the caller must also hear ringback (as voip_patrol's detect_tone): on the caller's progress the caller leg runs `tone_detect` for `freqs` on what it receives, " +
 			"sent again every 500 ms while unheard (at most 10 times: FreeSWITCH drops an execute that reaches the caller leg before its originate returns, which it does at early media). " +
-			"Ringback is audio, so it is heard only where the caller gets early media: `mode: pre_answer`, or a SUT that turns the 180 into a 183 with its own tone (then set `freqs` to that tone's).",
+			"Ringback is audio, so it is heard only where the caller gets early media: `mode: pre_answer`, or a SUT that turns the 180 into a 183 with its own tone (then set `freqs` to that tone's). " +
+			"It needs `originate: {ignore_early_media: false}` (validate says so): with ignore_early_media FreeSWITCH's caller leg stays in originate until the answer and drops the detector.",
 		Params: []Param{
 			{Name: "mode", Type: TypeEnum, Default: "ring_ready", Enum: []string{"ring_ready", "pre_answer"}, Doc: "ring_ready sends 180 Ringing; pre_answer sends 183 with early media."},
 			{Name: "ring_for", Type: TypeDuration, Default: "2s", Doc: "How long the callee rings before `then` happens."},
 			{Name: "then", Type: TypeEnum, Default: "answer", Enum: []string{"answer", "caller_hangup"}, Doc: "answer: the callee answers and the call is held as in park; caller_hangup: the caller hangs up while ringing (expected ORIGINATOR_CANCEL)."},
-			{Name: "hear_ringback", Type: TypeBool, Default: "false", Doc: "Also require that the caller hears the ringback tone before the ringing ends (tone_detect on the caller leg)."},
+			{Name: "hear_ringback", Type: TypeBool, Default: "false", Doc: "Also require that the caller hears the ringback tone before the ringing ends (tone_detect on the caller leg); needs originate.ignore_early_media: false."},
 			{Name: "freqs", Type: TypeString, Default: "440,480", Doc: "With hear_ringback: the frequencies the caller's tone_detect listens for, in Hz joined by `,` (440,480 is the tone the callee plays in pre_answer; 425 for a European SUT's own ringback)."},
 		},
-		Check: checkFreqs,
-		New:   newRingback,
+		Check:          checkFreqs,
+		CheckOriginate: checkRingbackOriginate,
+		New:            newRingback,
 		Judges: "Success with `then: answer`: the caller saw ringing or early media, was answered, and was held and ended by the flow as in park. " +
 			"With `then: caller_hangup`: the caller saw ringing, was never answered, and the callee leg ended `ORIGINATOR_CANCEL`. " +
 			"With `hear_ringback`, also: the caller's detector heard the tone before the callee answered (or the caller hung up). " +
@@ -95,6 +98,20 @@ func ringbackSpec() Spec {
 			{Name: "ringback_heard_ms", Doc: "hear_ringback: caller progress to the tone's detection on the caller leg, milliseconds (runner clock)"},
 		},
 	}
+}
+
+// checkRingbackOriginate: the caller's detector is an execute on the
+// caller leg, which FreeSWITCH drops while the leg is still originating
+// (fixtures/rtp README). With ignore_early_media (the plan's default) the
+// leg originates until the answer, so no detector would run while it
+// rings; the agent takes the execute either way, so a plan that passed on
+// it would fail on FreeSWITCH. The plan must let originate return at
+// early media.
+func checkRingbackOriginate(with map[string]string, o plan.Originate) []ParamError {
+	if with["hear_ringback"] == "true" && o.IgnoreEarlyMedia {
+		return []ParamError{{Param: "hear_ringback", Msg: "needs originate.ignore_early_media: false: FreeSWITCH drops an execute (the caller's tone_detect) sent to a leg that is still originating, and with ignore_early_media the caller leg originates until the answer"}}
+	}
+	return nil
 }
 
 func newRingback(p Params) (Flow, error) {

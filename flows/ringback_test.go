@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/callplan/callplan/metrics"
+	"github.com/callplan/callplan/plan"
 )
 
 func ringbackTone(leg Leg) Event {
@@ -140,6 +141,20 @@ func TestRingbackStateIsPerCall(t *testing.T) {
 	b.Judge(&rb)
 	assert.Equal(t, int64(1), r.Counts["heard"])
 	assert.Equal(t, int64(1), rb.Counts["not_heard"])
+}
+
+// hear_ringback needs originate to return at early media.
+func TestRingbackNeedsEarlyMedia(t *testing.T) {
+	t.Parallel()
+	spec, _ := Lookup("ringback")
+	require.NotNil(t, spec.CheckOriginate)
+	on := spec.Resolve(map[string]string{"hear_ringback": "true"})
+	errs := spec.CheckOriginate(on, plan.Originate{IgnoreEarlyMedia: true})
+	require.Len(t, errs, 1)
+	assert.Equal(t, "hear_ringback", errs[0].Param)
+	assert.Contains(t, errs[0].Msg, "ignore_early_media: false")
+	assert.Empty(t, spec.CheckOriginate(on, plan.Originate{}))
+	assert.Empty(t, spec.CheckOriginate(spec.Resolve(nil), plan.Originate{IgnoreEarlyMedia: true}), "off by default")
 }
 
 func TestRingbackParams(t *testing.T) {

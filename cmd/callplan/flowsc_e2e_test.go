@@ -79,6 +79,7 @@ func TestRingbackHearRingbackOnEmbeddedAgent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			plan := `name: ringback-hear
+originate: {ignore_early_media: false}
 stages:
   - {name: s, duration: 1s, rate: 2, hold: 500ms, limit: 4}
 flows:
@@ -169,6 +170,7 @@ nodes:
 originate:
   destination: media@127.0.0.1:%d
   timeout: 5s
+  ignore_early_media: false
 stages:
   - {name: s, duration: 2s, rate: 4, hold: 2500ms, limit: 16}
 flows:

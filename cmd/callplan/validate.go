@@ -138,7 +138,11 @@ func checkFlows(p *plan.Plan, errs *plan.Errors) {
 			errs.Add(f.Fields.Get("use", f.Pos), path+".use", "%s; known flows: %s", msg, strings.Join(known, ", "))
 			continue
 		}
-		for _, e := range spec.CheckParams(flowParams(f)) {
+		perrs := spec.CheckParams(flowParams(f))
+		if len(perrs) == 0 && spec.CheckOriginate != nil {
+			perrs = spec.CheckOriginate(spec.Resolve(flowParams(f)), p.Originate)
+		}
+		for _, e := range perrs {
 			pos := f.Fields.Get("with", f.Pos)
 			if s, ok := f.With[e.Param]; ok {
 				pos = s.Pos
