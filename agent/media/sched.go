@@ -23,6 +23,9 @@ const (
 	// lateThreshold is the lateness counted in SchedulerStats.Late: the
 	// issue's benchmark asks for less than 0.1 % of packets later than this.
 	lateThreshold = 5 * time.Millisecond
+	// veryLateThreshold is counted in SchedulerStats.Late10: a packet this
+	// late is half a frame behind, where a jitter buffer starts to notice.
+	veryLateThreshold = 10 * time.Millisecond
 )
 
 // SchedulerStats are the send scheduler's counters since the Ports were
@@ -30,6 +33,7 @@ const (
 type SchedulerStats struct {
 	Frames  uint64        // packets sent by the scheduler
 	Late    uint64        // of those, sent more than 5 ms after their due time
+	Late10  uint64        // of those, sent more than 10 ms after their due time
 	MaxLate time.Duration // the latest any packet was sent
 	Streams int           // sessions on the wheel now
 }
@@ -40,6 +44,7 @@ type scheduler struct {
 
 	frames  atomic.Uint64
 	late    atomic.Uint64
+	late10  atomic.Uint64
 	maxLate atomic.Int64
 }
 
@@ -62,7 +67,7 @@ func (sc *scheduler) add(s *Session) {
 }
 
 func (sc *scheduler) stats() SchedulerStats {
-	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
 	for _, sh := range sc.shards {
 		sh.mu.Lock()
 		st.Streams += sh.n
@@ -75,6 +80,9 @@ func (sc *scheduler) record(late time.Duration) {
 	sc.frames.Add(1)
 	if late > lateThreshold {
 		sc.late.Add(1)
+	}
+	if late > veryLateThreshold {
+		sc.late10.Add(1)
 	}
 	for {
 		cur := sc.maxLate.Load()

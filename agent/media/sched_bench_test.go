@@ -63,6 +63,7 @@ func BenchmarkStreams(b *testing.B) {
 	b.ReportMetric(float64(frames)/held.Seconds()/float64(2*pairs), "pkts/s/stream")
 	b.ReportMetric(float64(in1-in0)/held.Seconds()/float64(2*pairs), "rcvd/s/stream")
 	b.ReportMetric(100*float64(s1.Late-s0.Late)/float64(max(frames, 1)), "%late>5ms")
+	b.ReportMetric(100*float64(s1.Late10-s0.Late10)/float64(max(frames, 1)), "%late>10ms")
 	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
 	b.ReportMetric(100*float64(lost)/float64(max(expected, 1)), "%loss")
 	b.ReportMetric(100*cpu.Seconds()/held.Seconds()/float64(2*pairs), "%cpu/stream")
