@@ -71,8 +71,8 @@ func (s *Session) SetReadAdjust(a Adjust) {
 // take precedence over the echo.
 func (s *Session) SetEcho(on bool) { s.echo.Store(on) }
 
-// reflect sends one received audio payload back (echo). It runs on the
-// receive goroutine, which owns payload, s.pcmEcho and s.ebuf.
+// reflect sends one received audio payload back (echo). It runs where
+// received packets are handled, which owns payload, s.pcmEcho and s.ebuf.
 func (s *Session) reflect(payload []byte, now time.Time) {
 	s.mu.Lock()
 	if s.closed || s.src != nil || s.dtmf.active() || !s.started || !s.remote.IsValid() {
@@ -101,7 +101,7 @@ func (s *Session) reflect(payload []byte, now time.Time) {
 			// Echo follows arrivals, off the scheduler: a timer per
 			// delayed packet, only while an impairment asks for delay.
 			if buf, err := marshal(nil, &h, payload); err == nil {
-				time.AfterFunc(d, func() { _, _ = s.conn.WriteToUDPAddrPort(buf, remote) })
+				time.AfterFunc(d, func() { _ = s.sock.writeTo(buf, remote) })
 			}
 			return
 		}
@@ -110,7 +110,7 @@ func (s *Session) reflect(payload []byte, now time.Time) {
 }
 
 // adjustRead applies uuid_audio's read side to a received audio payload
-// (receive goroutine).
+// (the session's receiver).
 func (s *Session) adjustRead(codec Codec, payload []byte) {
 	if a := s.readAdj.Load(); a != nil {
 		s.pcmIn = a.apply(codec, payload, s.pcmIn)

@@ -28,8 +28,8 @@ type RawSource interface {
 
 // Sink sees what a leg receives: one decoded 20 ms audio frame per received
 // audio packet (telephone-event packets excluded), in arrival order, called
-// from the session's receive goroutine. It must not block; frame is only
-// valid during the call. Recorders, the BERT checker and tone detectors are
+// from the session's receiver (receiver_linux.go), which serves many
+// sessions: it must not block; frame is only valid during the call. Recorders, the BERT checker and tone detectors are
 // sinks. h is the packet's RTP header (sequence and timestamp, for gaps).
 type Sink interface {
 	Write(h *rtp.Header, frame []int16)

@@ -14,6 +14,13 @@
 // app), WritePacket sends any payload type (RFC 2833 events), and a tap set
 // with SetTap sees every received packet.
 //
+// On Linux the sockets are bare descriptors outside Go's network poller:
+// one receiver goroutine per CPU reads its share of them through an epoll
+// set (receiver_linux.go), and each wheel slot's packets leave in one
+// io_uring submission (sendbatch_linux.go), since a call leg's socket has
+// one packet per 20 ms and system calls, not UDP, were the cost at a
+// thousand calls (docs/performance.md).
+//
 // Only G.711 is spoken: PCMU (payload type 0), PCMA (8), plus
 // telephone-event (101) for DTMF. One frame is 20 ms: 160 bytes, 160 samples.
 package media

@@ -6,8 +6,8 @@ package media
 // (fixture 07: DTMF-Duration 2080 for a 250 ms digit); the repeated end
 // packets are ignored. A new event that starts before the previous one
 // ended (its end packets lost) reports the previous one with the last
-// duration seen, so a lossy path loses no digit. Owned by the receive
-// goroutine.
+// duration seen, so a lossy path loses no digit. Owned by the session's
+// receiver.
 type dtmfReceiver struct {
 	have  bool
 	ts    uint32
@@ -47,7 +47,7 @@ func (r *dtmfReceiver) emit(out []Digit) []Digit {
 }
 
 // OnDTMF sets the function that gets every digit received as RFC 4733
-// events (nil: none). It runs on the receive goroutine: it must not block.
+// events (nil: none). It runs on the session's receiver, which serves many sessions: it must not block.
 func (s *Session) OnDTMF(f func(Digit)) {
 	if f == nil {
 		s.onDTMF.Store(nil)
@@ -57,7 +57,7 @@ func (s *Session) OnDTMF(f func(Digit)) {
 }
 
 // receiveEvent decodes one telephone-event payload and reports the digits
-// it completes. It runs on the receive goroutine.
+// it completes. It runs on the session's receiver.
 func (s *Session) receiveEvent(ts uint32, payload []byte) {
 	ev, err := ParseTelephoneEvent(payload)
 	if err != nil {

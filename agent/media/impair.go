@@ -127,10 +127,11 @@ func (q *delayQueue) Pop() any {
 	return x
 }
 
-// flush sends every packet due by now.
-func (q *delayQueue) flush(now time.Time) {
+// flush sends every packet due by now, in one batch.
+func (q *delayQueue) flush(now time.Time, batch *sendBatch) {
 	for q.Len() > 0 && !(*q)[0].at.After(now) {
 		d := heap.Pop(q).(delayed)
-		_, _ = d.s.conn.WriteToUDPAddrPort(d.buf, d.remote)
+		batch.addRaw(d.s.sock, d.remote, d.buf)
 	}
+	batch.flush()
 }

@@ -3,7 +3,6 @@ package media
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ type Ports struct {
 	lo, hi int
 
 	sched  *scheduler                 // paces the sending of every session of the range
+	recv   *receivers                 // reads every started session's socket
 	impair atomic.Pointer[Impairment] // damage done to what they send (impair.go)
 
 	mu   sync.Mutex
@@ -57,7 +57,7 @@ func NewPorts(lo, hi int) (*Ports, error) {
 	if lo < 1 || hi > 65535 || lo > hi {
 		return nil, fmt.Errorf("rtp port range %d-%d: want 1 <= LO <= HI <= 65535", lo, hi)
 	}
-	p := &Ports{lo: lo, hi: hi, sched: newScheduler(0)}
+	p := &Ports{lo: lo, hi: hi, sched: newScheduler(0), recv: newReceivers(0)}
 	for port := lo + lo%2; port <= hi; port += 2 {
 		p.free = append(p.free, port)
 	}
@@ -102,13 +102,14 @@ func (p *Ports) Open(ip netip.Addr) (*Session, error) {
 		if !ok {
 			break
 		}
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		local := netip.AddrPortFrom(ip, uint16(port))
+		sock, err := listenUDP(local)
 		if err != nil {
 			lastErr = err
 			p.release(port)
 			continue
 		}
-		return newSession(p, port, conn), nil
+		return newSession(p, local, sock), nil
 	}
 	if lastErr != nil {
 		return nil, fmt.Errorf("opening rtp socket on %s: %w: last error: %w", ip, ErrNoPorts, lastErr)

@@ -37,7 +37,7 @@ const wavHeaderSize = 44
 
 // CreateRecorder creates (truncates) the file at path and starts
 // recording. limit > 0 stops the recording after that much audio and calls
-// onLimit once (from the receive goroutine: it must not block).
+// onLimit once (from the session's receiver: it must not block).
 func CreateRecorder(path string, limit time.Duration, onLimit func()) (*Recorder, error) {
 	f, err := os.Create(path)
 	if err != nil {

@@ -29,8 +29,8 @@ func FuzzParseDTMF(f *testing.F) {
 	})
 }
 
-// FuzzReceivePacket runs a datagram through what the receive goroutine
-// does with it: RTP parsing, the statistics and the RFC 4733 decoder.
+// FuzzReceivePacket runs a datagram through what the receiver does with
+// it (handlePacket): RTP parsing, the statistics and the RFC 4733 decoder.
 func FuzzReceivePacket(f *testing.F) {
 	seed := func(pt uint8, seq uint16, payload []byte) []byte {
 		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq, Timestamp: 160}, Payload: payload}).Marshal()
@@ -47,13 +47,7 @@ func FuzzReceivePacket(f *testing.F) {
 		s.OnDTMF(func(d Digit) { got = append(got, d) })
 		for range 2 { // twice: the second sees the first's state
 			var p rtp.Packet
-			if err := p.Unmarshal(b); err != nil {
-				return
-			}
-			_, kind := s.count(&p.Header, len(b), time.Now())
-			if kind == packetEvent {
-				s.receiveEvent(p.Timestamp, p.Payload)
-			}
+			s.handlePacket(b, &p, time.Now())
 		}
 		if len(got) > 1 {
 			t.Fatalf("one event packet sent twice gave %d digits", len(got))

@@ -76,13 +76,14 @@ func (sc *scheduler) stats() SchedulerStats {
 	return st
 }
 
-func (sc *scheduler) record(late time.Duration) {
-	sc.frames.Add(1)
+// record counts n session-ticks that sent packets late after their due time.
+func (sc *scheduler) record(n int, late time.Duration) {
+	sc.frames.Add(uint64(n))
 	if late > lateThreshold {
-		sc.late.Add(1)
+		sc.late.Add(uint64(n))
 	}
 	if late > veryLateThreshold {
-		sc.late10.Add(1)
+		sc.late10.Add(uint64(n))
 	}
 	for {
 		cur := sc.maxLate.Load()
@@ -105,6 +106,7 @@ type shard struct {
 	running bool
 	epoch   time.Time  // due time of absolute slot 0 of the running goroutine
 	delayq  delayQueue // packets an impairment holds back
+	batch   sendBatch  // the slot's packets, sent together
 }
 
 func (sh *shard) add(s *Session) {
@@ -143,10 +145,11 @@ func (sh *shard) run(epoch time.Time) {
 		k := i % slotsPerFrame
 		list := sh.slots[k]
 		kept := list[:0]
+		sent := 0
 		for _, s := range list {
-			keep, sent := s.tick(time.Now(), &sh.delayq)
-			if sent {
-				sh.sched.record(time.Since(due))
+			keep, didSend := s.tick(time.Now(), &sh.delayq, &sh.batch)
+			if didSend {
+				sent++
 			}
 			if keep {
 				kept = append(kept, s)
@@ -156,7 +159,13 @@ func (sh *shard) run(epoch time.Time) {
 		}
 		clear(list[len(kept):])
 		sh.slots[k] = kept
-		sh.delayq.flush(time.Now())
+		// The slot's packets leave together; each counts as sent when
+		// the batch went out (monotonic clock: due and now both carry it).
+		sh.batch.flush()
+		if sent > 0 {
+			sh.sched.record(sent, time.Since(due))
+		}
+		sh.delayq.flush(time.Now(), &sh.batch)
 		if sh.n == 0 && sh.delayq.Len() == 0 {
 			sh.running = false
 			sh.mu.Unlock()

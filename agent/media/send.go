@@ -25,12 +25,13 @@ func (p *outPacket) body() []byte {
 	return p.buf[:p.n]
 }
 
-// tick sends the session's packets for one 20 ms interval: its source's
-// frame, or the DTMF packets that hold the audio back. Only the scheduler
+// tick makes the session's packets for one 20 ms interval, its source's
+// frame or the DTMF packets that hold the audio back, and adds them to the
+// slot's batch (or, when an impairment delays them, to the delay queue). Only the scheduler
 // calls it, from one shard goroutine at a time (a session is on one slot),
 // so it owns the session's send buffers. keep=false takes the session off
 // the wheel: it has nothing more to send (no source, no digits, closed).
-func (s *Session) tick(now time.Time, later *delayQueue) (keep, sent bool) {
+func (s *Session) tick(now time.Time, later *delayQueue, batch *sendBatch) (keep, sent bool) {
 	s.mu.Lock()
 	if !s.activeLocked() {
 		s.onWheel, s.sending = false, false
@@ -109,9 +110,8 @@ func (s *Session) tick(now time.Time, later *delayQueue) (keep, sent bool) {
 				continue
 			}
 		}
-		// A send error (the peer's port unreachable) loses this packet
-		// only, as a UDP send does; the stream keeps its pace.
-		_ = s.sendBuf(&s.wbuf, &out[i].h, out[i].body(), remote)
+		// Sent with the slot's other packets (sendBatch.flush).
+		_ = batch.add(s.sock, remote, &out[i].h, out[i].body())
 	}
 	return keep, len(out) > 0
 }
@@ -196,7 +196,7 @@ func (s *Session) sendBuf(b *[]byte, h *rtp.Header, payload []byte, remote netip
 		return err
 	}
 	*b = buf
-	if _, err := s.conn.WriteToUDPAddrPort(buf, remote); err != nil {
+	if err := s.sock.writeTo(buf, remote); err != nil {
 		return fmt.Errorf("sending rtp to %s: %w", remote, err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -21,8 +20,8 @@ var ErrClosed = errors.New("rtp session closed")
 // session a remote address and codec.
 var ErrNotStarted = errors.New("rtp session not started")
 
-// Tap sees one received RTP packet. It runs on the session's receive
-// goroutine: it must not block, and payload is only valid during the call
+// Tap sees one received RTP packet. It runs on the session's receiver,
+// which serves many sessions: it must not block, and payload is only valid during the call
 // (copy it to keep it).
 type Tap func(h *rtp.Header, payload []byte)
 
@@ -31,8 +30,14 @@ type Tap func(h *rtp.Header, payload []byte)
 type Session struct {
 	ports *Ports
 	port  int
-	conn  *net.UDPConn
+	sock  *udpSocket
 	local netip.AddrPort
+	rcv   *receiver // reads the socket once started (receiver_linux.go)
+	// handling is held while a received packet is handled, so Close
+	// returns only after the last Tap, Sink or OnDTMF call; rxStopped,
+	// under it, says Close has run and no packet is handled any more.
+	handling  sync.Mutex
+	rxStopped bool
 
 	mu      sync.Mutex
 	remote  netip.AddrPort
@@ -63,7 +68,6 @@ type Session struct {
 	imp    impairState
 	pcmOut []int16
 	rawOut []byte
-	wbuf   []byte
 
 	writeAdj Adjust // uuid_audio write side, applied to every frame sent
 
@@ -73,7 +77,7 @@ type Session struct {
 	sinkMu  sync.Mutex // serialises AddSink's copy-on-write updates
 	sinks   atomic.Pointer[[]*sinkEntry]
 	onDTMF  atomic.Pointer[func(Digit)]
-	// owned by the receive goroutine
+	// owned by whoever handles received packets (one at a time)
 	pcmIn   []int16
 	pcmEcho []int16
 	ebuf    []byte
@@ -81,20 +85,17 @@ type Session struct {
 	dtmfIn  dtmfReceiver
 	digits  []Digit
 
-	done chan struct{}
-	wg   sync.WaitGroup
 	once sync.Once
 }
 
-func newSession(p *Ports, port int, conn *net.UDPConn) *Session {
+func newSession(p *Ports, local netip.AddrPort, sock *udpSocket) *Session {
 	s := &Session{
 		ports:  p,
-		port:   port,
+		port:   int(local.Port()),
 		teSend: TelephoneEvent,
 		teRecv: TelephoneEvent,
-		conn:   conn,
-		local:  conn.LocalAddr().(*net.UDPAddr).AddrPort(),
-		done:   make(chan struct{}),
+		sock:   sock,
+		local:  local,
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -119,10 +120,11 @@ func (s *Session) Start(remote netip.AddrPort, codec Codec) error {
 	s.remote = remote
 	s.codec = codec
 	if !s.started {
+		if err := s.ports.recv.add(s); err != nil {
+			return fmt.Errorf("receiving rtp on %s: %w", s.local, err)
+		}
 		s.started = true
 		s.startAt = time.Now()
-		s.wg.Add(1)
-		go s.receive()
 	}
 	return nil
 }
@@ -200,13 +202,11 @@ func (s *Session) WritePacket(payloadType uint8, marker bool, samples uint32, pa
 	s.countOutLocked(payloadType, h.MarshalSize()+len(payload), len(payload))
 	s.mu.Unlock()
 
-	buf := make([]byte, h.MarshalSize()+len(payload))
-	n, err := h.MarshalTo(buf)
+	buf, err := marshal(nil, &h, payload)
 	if err != nil {
-		return fmt.Errorf("marshalling rtp header: %w", err)
+		return err
 	}
-	copy(buf[n:], payload)
-	if _, err := s.conn.WriteToUDPAddrPort(buf, remote); err != nil {
+	if err := s.sock.writeTo(buf, remote); err != nil {
 		return fmt.Errorf("sending rtp to %s: %w", remote, err)
 	}
 	return nil
@@ -219,15 +219,13 @@ func (s *Session) Close() error {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		play := s.play
+		play, rc := s.play, s.rcv
 		s.clearSourceLocked()
 		s.mu.Unlock()
 		if play != nil {
 			play.finish(ErrClosed)
 		}
-		close(s.done)
-		err = s.conn.Close()
-		s.wg.Wait()
+		err = s.stopReceiving(rc)
 		s.ports.release(s.port)
 	})
 	if err != nil {
@@ -236,47 +234,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
-// receive reads until Close. It owns the packet buffer, so a Tap must copy.
-func (s *Session) receive() {
-	defer s.wg.Done()
-	buf := make([]byte, 1500)
-	var pkt rtp.Packet
-	for {
-		n, _, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			select {
-			case <-s.done:
-				return
-			default:
-			}
-			// A transient error (an ICMP port unreachable for echoed packets
-			// surfaces here on some systems): keep receiving.
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+// handlePacket counts one received datagram and gives it to the tap, the
+// sinks, the echo or the DTMF receiver. Packets of one session are handled
+// one at a time (by its receiver), which owns pkt and data only during the
+// call, so a Tap must copy.
+func (s *Session) handlePacket(data []byte, pkt *rtp.Packet, now time.Time) {
+	if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
+		s.mu.Lock()
+		s.in.InRawBytes += uint64(len(data))
+		s.in.InInvalid++
+		s.mu.Unlock()
+		return
+	}
+	codec, kind := s.count(&pkt.Header, len(data), now)
+	if t := s.tap.Load(); t != nil {
+		(*t)(&pkt.Header, pkt.Payload)
+	}
+	switch kind {
+	case packetAudio:
+		s.adjustRead(codec, pkt.Payload)
+		s.feedSinks(&pkt.Header, pkt.Payload, codec)
+		if s.echo.Load() {
+			s.reflect(pkt.Payload, now)
 		}
-		now := time.Now()
-		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
-			s.mu.Lock()
-			s.in.InRawBytes += uint64(n)
-			s.in.InInvalid++
-			s.mu.Unlock()
-			continue
-		}
-		codec, kind := s.count(&pkt.Header, n, now)
-		if t := s.tap.Load(); t != nil {
-			(*t)(&pkt.Header, pkt.Payload)
-		}
-		switch kind {
-		case packetAudio:
-			s.adjustRead(codec, pkt.Payload)
-			s.feedSinks(&pkt.Header, pkt.Payload, codec)
-			if s.echo.Load() {
-				s.reflect(pkt.Payload, now)
-			}
-		case packetEvent:
-			s.receiveEvent(pkt.Timestamp, pkt.Payload)
-		}
+	case packetEvent:
+		s.receiveEvent(pkt.Timestamp, pkt.Payload)
 	}
 }

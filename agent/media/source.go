@@ -68,7 +68,7 @@ func (s *Session) activeLocked() bool {
 
 // AddSink makes k see every audio frame the session receives from now on
 // and returns the function that removes it again (safe to call more than
-// once). Sinks run on the receive goroutine in the order they were added.
+// once). Sinks run on the session's receiver in the order they were added.
 func (s *Session) AddSink(k Sink) (remove func()) {
 	e := &sinkEntry{k: k}
 	s.sinkMu.Lock()
@@ -101,7 +101,7 @@ func (s *Session) loadSinks() []*sinkEntry {
 }
 
 // feedSinks decodes one received audio payload and hands it to every sink;
-// it runs on the receive goroutine, which owns s.pcmIn.
+// it runs on the session's receiver, which owns s.pcmIn.
 func (s *Session) feedSinks(h *rtp.Header, payload []byte, codec Codec) {
 	sinks := s.loadSinks()
 	if len(sinks) == 0 {

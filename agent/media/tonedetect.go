@@ -61,8 +61,8 @@ const (
 	toneNegatives    = 10
 )
 
-// NewToneDetector makes a detector that calls onTone (from the receive
-// goroutine: it must not block) when the tones are heard.
+// NewToneDetector makes a detector that calls onTone (from the session's
+// receiver: it must not block) when the tones are heard.
 func NewToneDetector(cfg ToneDetectorConfig, onTone func()) *ToneDetector {
 	d := &ToneDetector{onTone: onTone, hitsFor: max(cfg.Hits, 1), sleep: cfg.Sleep, expires: cfg.Expires, up: true}
 	if d.sleep <= 0 {
