@@ -5,7 +5,7 @@ GOBIN         ?= $(shell $(GO) env GOPATH)/bin
 BIN           := bin/callplan
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build install test lint e2e deps-e2e fuzz bench bench-agent clean
+.PHONY: all build install test lint e2e deps-e2e fuzz bench bench-agent bench-media clean
 
 all: lint test build
 
@@ -63,6 +63,13 @@ bench:
 bench-agent: deps-e2e
 	$(GO) test -tags e2e ./agent/sip -run '^$$' -bench SIPpRatio -benchtime 1x
 	$(GO) test -tags e2e ./agent -run '^$$' -bench AgentVsSIPp -benchtime 1x
+
+# The media engine's pacing (packets later than 5 / 10 ms at 250, 500 and
+# 1000 stream pairs) side by side with a reference commit, alternating the
+# two binaries (docs/performance.md). MEDIA_REF picks the reference.
+MEDIA_REF ?= cd544ed
+bench-media:
+	.ci/bench-media $(MEDIA_REF)
 
 clean:
 	rm -rf bin results
