@@ -49,7 +49,7 @@ func (r *receivers) add(s *Session) error {
 
 // readOne reads and handles one packet of s's socket, if there is one.
 // s.handling keeps Close from returning while the packet is handled.
-func (s *Session) readOne(buf []byte, pkt *rtp.Packet, now time.Time) {
+func (s *Session) readOne(buf []byte, pkt *rtp.Packet) {
 	s.handling.Lock()
 	defer s.handling.Unlock()
 	if s.rxStopped {
@@ -59,7 +59,7 @@ func (s *Session) readOne(buf []byte, pkt *rtp.Packet, now time.Time) {
 	if !ok {
 		return
 	}
-	s.handlePacket(buf[:n], pkt, now)
+	s.handlePacket(buf[:n], pkt, time.Now())
 }
 
 // stopReceiving takes s off its receiver, waits for a packet being handled
@@ -153,7 +153,6 @@ func (rc *receiver) run(ep *os.File, epfd int) {
 				if n <= 0 {
 					return false // park until the set is readable again
 				}
-				now := time.Now()
 				ready = ready[:0]
 				rc.mu.Lock()
 				for _, ev := range events[:n] {
@@ -162,7 +161,7 @@ func (rc *receiver) run(ep *os.File, epfd int) {
 					}
 				}
 				rc.mu.Unlock()
-				rb.read(ready, now)
+				rb.read(ready)
 				clear(ready)
 				// Level-triggered: a socket with more queued is in the
 				// next answer. Park only once the set says nothing is

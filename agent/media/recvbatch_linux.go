@@ -34,7 +34,9 @@ func (rb *readBatch) close() {
 }
 
 // read reads and handles one packet of each of ss (at most ringEntries).
-func (rb *readBatch) read(ss []*Session, now time.Time) {
+// Their arrival time is taken when the read returned, as a blocking read's
+// would be (echo numbers its packets by it).
+func (rb *readBatch) read(ss []*Session) {
 	if cap(rb.bufs) < len(ss)*maxDatagram {
 		rb.bufs = make([]byte, ringEntries*maxDatagram)
 	}
@@ -44,7 +46,7 @@ func (rb *readBatch) read(ss []*Session, now time.Time) {
 	}
 	if rb.ring == nil {
 		for _, s := range ss {
-			s.readOne(rb.bufs[:maxDatagram], &rb.pkt, now)
+			s.readOne(rb.bufs[:maxDatagram], &rb.pkt)
 		}
 		return
 	}
@@ -65,6 +67,7 @@ func (rb *readBatch) read(ss []*Session, now time.Time) {
 	}
 	res := rb.res[:len(rb.ops)]
 	err := rb.ring.submit(rb.ops, res)
+	now := time.Now()
 	for _, s := range ss {
 		s.sock.mu.RUnlock()
 	}

@@ -167,6 +167,7 @@ func (sh *shard) run(epoch time.Time) {
 		}
 		sh.delayq.flush(time.Now(), &sh.batch)
 		if sh.n == 0 && sh.delayq.Len() == 0 {
+			sh.batch.close() // a restart makes a new ring
 			sh.running = false
 			sh.mu.Unlock()
 			return

@@ -55,6 +55,10 @@ func (b *sendBatch) flush() {
 	b.pkts, b.buf = b.pkts[:0], b.buf[:0]
 }
 
+// close releases what the platform holds for batches (an io_uring): the
+// shard's goroutine is ending.
+func (b *sendBatch) close() { b.sys.close() }
+
 // sendEach is the one-call-per-packet way.
 func (b *sendBatch) sendEach(pkts []batched) {
 	for _, p := range pkts {

@@ -22,6 +22,14 @@ type batchSys struct {
 	held  []*udpSocket // sockets read-locked for the submit
 }
 
+// close releases the ring; the next batch makes a new one.
+func (bs *batchSys) close() {
+	if bs.ring != nil {
+		bs.ring.close()
+		bs.ring = nil
+	}
+}
+
 func (bs *batchSys) send(b *sendBatch) {
 	if bs.ring == nil && !bs.noRing {
 		r, err := newRing()

@@ -38,6 +38,7 @@ func TestSendBatchThroughRing(t *testing.T) {
 	}
 	closed := ss[7]
 	var b sendBatch
+	defer b.close()
 	for i, s := range ss {
 		for j := range per {
 			h := rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(j), Timestamp: uint32(i), SSRC: uint32(i)}
@@ -74,5 +75,15 @@ func TestSendBatchThroughRing(t *testing.T) {
 			assert.Equal(t, uint16(j), p.SequenceNumber, "a socket's packets leave in order")
 			assert.Equal(t, []byte{byte(i), byte(j)}, p.Payload)
 		}
+	}
+}
+
+func BenchmarkNewRing(b *testing.B) {
+	for b.Loop() {
+		r, err := newRing()
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.close()
 	}
 }
