@@ -2,6 +2,7 @@ package media
 
 import (
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,4 +79,35 @@ func TestCloseStopsCallbacks(t *testing.T) {
 	}
 	// Checked once the later rounds have given a stray call time to happen.
 	assert.Zero(t, after.Load(), "tap called after Close returned")
+}
+
+// A session bound to an IPv6 address receives, and the scheduler's batches
+// send from it, as on IPv4.
+func TestIPv6Session(t *testing.T) {
+	t.Parallel()
+	v6 := netip.IPv6Loopback()
+	far, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(v6, 0)))
+	if err != nil {
+		t.Skipf("no IPv6 loopback on this machine: %v", err)
+	}
+	defer far.Close()
+	ports, err := NewPorts(42900, 42999)
+	require.NoError(t, err)
+	s, err := ports.Open(v6)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.Equal(t, v6, s.LocalAddr().Addr())
+	require.NoError(t, s.Start(far.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU))
+
+	for seq := range uint16(3) {
+		send(t, far, s.LocalAddr(), PCMU.PayloadType, seq, make([]byte, FrameSamples))
+	}
+	require.Eventually(t, func() bool { return s.Stats().InMediaPackets == 3 }, 10*time.Second, time.Millisecond)
+
+	s.SetSource(&frames{n: 3})
+	got := readPackets(t, far, 3)
+	for i, p := range got {
+		assert.Equal(t, got[0].SequenceNumber+uint16(i), p.SequenceNumber)
+		assert.Len(t, p.Payload, FrameSamples)
+	}
 }

@@ -34,10 +34,12 @@ var errSocketClosed = errors.New("rtp socket closed")
 // listenUDP binds a non-blocking UDP socket to addr.
 func listenUDP(addr netip.AddrPort) (*udpSocket, error) {
 	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
-	family, v6 := syscall.AF_INET, false
-	var sa syscall.Sockaddr = &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
-	if !addr.Addr().Is4() {
-		family, v6 = syscall.AF_INET6, true
+	family, v6 := syscall.AF_INET6, true
+	var sa syscall.Sockaddr
+	if addr.Addr().Is4() {
+		family, v6 = syscall.AF_INET, false
+		sa = &syscall.SockaddrInet4{Port: int(addr.Port()), Addr: addr.Addr().As4()}
+	} else {
 		sa = &syscall.SockaddrInet6{Port: int(addr.Port()), Addr: addr.Addr().As16()}
 	}
 	fd, err := syscall.Socket(family, syscall.SOCK_DGRAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_UDP)
