@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // udpSocket is one session's RTP socket, held as a bare non-blocking file
@@ -64,28 +63,7 @@ func (u *udpSocket) writeTo(b []byte, to netip.AddrPort) error {
 	if len(b) == 0 {
 		return nil
 	}
-	var err syscall.Errno
-	port := to.Port()
-	if !u.v6 {
-		if !to.Addr().Is4() && !to.Addr().Is4In6() {
-			return fmt.Errorf("sending to %s from an IPv4 socket: %w", to, syscall.EAFNOSUPPORT)
-		}
-		sa := syscall.RawSockaddrInet4{Family: syscall.AF_INET, Addr: to.Addr().Unmap().As4()}
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
-		_, _, err = syscall.Syscall6(syscall.SYS_SENDTO, uintptr(u.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-			0, uintptr(unsafe.Pointer(&sa)), syscall.SizeofSockaddrInet4)
-	} else {
-		sa := syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Addr: to.Addr().As16()}
-		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
-		p[0], p[1] = byte(port>>8), byte(port)
-		_, _, err = syscall.Syscall6(syscall.SYS_SENDTO, uintptr(u.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-			0, uintptr(unsafe.Pointer(&sa)), syscall.SizeofSockaddrInet6)
-	}
-	if err != 0 {
-		return err
-	}
-	return nil
+	return sendto(u.fd, u.v6, b, to)
 }
 
 // read reads one datagram into b without waiting. ok=false: nothing to
