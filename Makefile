@@ -66,8 +66,9 @@ bench-agent: deps-e2e
 
 # The media engine's pacing (packets later than 5 / 10 ms at 250, 500 and
 # 1000 stream pairs) side by side with a reference commit, alternating the
-# two binaries (docs/performance.md). MEDIA_REF picks the reference.
-MEDIA_REF ?= cd544ed
+# two binaries (docs/performance.md). MEDIA_REF picks the reference (default:
+# the design before the batched system calls).
+MEDIA_REF ?=
 bench-media:
 	.ci/bench-media $(MEDIA_REF)
 
