@@ -15,7 +15,8 @@ import (
 // endless source to the other through the send scheduler for
 // CALLPLAN_STREAM_SECONDS (default 60), then reports the share of packets
 // sent more than 5 ms late, the loss the receivers measured and CPU per
-// stream. BenchmarkMediaCalls in package agent does the same with SIP, ESL
+// stream, and how long the process's threads waited for a CPU (Linux).
+// BenchmarkMediaCalls in package agent does the same with SIP, ESL
 // and the channel model on top.
 func BenchmarkStreams(b *testing.B) {
 	pairs := benchEnv("CALLPLAN_STREAM_PAIRS", 1000)
@@ -43,11 +44,11 @@ func BenchmarkStreams(b *testing.B) {
 	}
 	// Let every stream start, then measure a steady hold.
 	time.Sleep(time.Second)
-	s0, cpu0, in0 := ports.SchedulerStats(), processCPU(), received(sessions)
+	s0, cpu0, in0, wait0 := ports.SchedulerStats(), processCPU(), received(sessions), runQueueWait()
 	start := time.Now()
 	time.Sleep(hold)
 	held := time.Since(start)
-	s1, cpu, in1 := ports.SchedulerStats(), processCPU()-cpu0, received(sessions)
+	s1, cpu, in1, wait := ports.SchedulerStats(), processCPU()-cpu0, received(sessions), runQueueWait()-wait0
 	b.StopTimer()
 	var lost, expected uint64
 	for _, s := range sessions {
@@ -67,6 +68,9 @@ func BenchmarkStreams(b *testing.B) {
 	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
 	b.ReportMetric(100*float64(lost)/float64(max(expected, 1)), "%loss")
 	b.ReportMetric(100*cpu.Seconds()/held.Seconds()/float64(2*pairs), "%cpu/stream")
+	// Time the process's threads spent runnable but not running, per
+	// second held: the share of lateness the machine, not the engine, owns.
+	b.ReportMetric(float64(wait.Milliseconds())/held.Seconds(), "ms-runq-wait/s")
 }
 
 func received(ss []*Session) uint64 {
