@@ -300,13 +300,13 @@ func (c *eslConn) writeQueued(first *event) error {
 	f := c.state.Load().Format()
 	buf := c.wbuf[:0]
 	if first != nil {
-		buf = append(buf, first.frame(f)...)
+		buf = first.appendFrame(buf, f)
 	}
 	for {
 		for len(buf) < batch {
 			select {
 			case e := <-c.queue:
-				buf = append(buf, e.frame(f)...)
+				buf = e.appendFrame(buf, f)
 				continue
 			default:
 			}

@@ -80,6 +80,7 @@ func (h *hub) fireSized(name, subclass string, size int, build func(*event)) {
 	if build != nil {
 		build(e)
 	}
+	e.wire.shared = len(targets) > 1
 	for _, s := range targets {
 		s.deliver(e)
 	}

@@ -1,73 +1,60 @@
 package agent
 
 import (
-	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/callplan/callplan/esl"
 )
 
-// eventWire caches an event's encodings: every connection that wants the
-// event in the same format shares one encoded frame.
+// eventWire holds an event's encodings for the connections that share it.
+// An event the hub delivers to one subscriber (a load test's one
+// connection) is encoded straight into that connection's write buffer and
+// never kept: no buffer of its own, no copy. When several want it, the
+// first to write it in a format encodes it here and the others copy those
+// bytes.
 type eventWire struct {
-	once      sync.Once
-	ev        *esl.Event
+	shared    bool // more than one subscriber; set by the hub before delivery
 	plainOnce sync.Once
 	plain     []byte
 	jsonOnce  sync.Once
 	json      []byte
 }
 
-func (e *event) wireEvent() *esl.Event {
-	e.wire.once.Do(func() {
-		hs := make(esl.Headers, len(e.Headers))
-		for i, h := range e.Headers {
-			hs[i] = esl.Header{Name: h.Name, Value: h.Value}
-		}
-		e.wire.ev = esl.NewEvent(hs, e.Body)
-	})
-	return e.wire.ev
-}
-
-// frame returns the complete wire frame of the event in format f.
-func (e *event) frame(f esl.EventFormat) []byte {
+// appendFrame appends the complete wire frame of the event in format f.
+func (e *event) appendFrame(dst []byte, f esl.EventFormat) []byte {
 	if e.raw != nil {
-		return e.raw
+		return append(dst, e.raw...)
 	}
+	if !e.wire.shared {
+		return esl.AppendEventFrame(dst, eslHeaders(e.Headers), e.Body, f)
+	}
+	once, b := &e.wire.plainOnce, &e.wire.plain
 	if f == esl.FormatJSON {
-		e.wire.jsonOnce.Do(func() { e.wire.json = eventFrameBytes(e.wireEvent(), f) })
-		return e.wire.json
+		once, b = &e.wire.jsonOnce, &e.wire.json
 	}
-	e.wire.plainOnce.Do(func() { e.wire.plain = eventFrameBytes(e.wireEvent(), f) })
-	return e.wire.plain
-}
-
-// eventFrameBytes encodes the frame in one allocation: the body is built
-// after room for the two outer headers, which are then written in front.
-func eventFrameBytes(ev *esl.Event, f esl.EventFormat) []byte {
-	const room = 64
-	buf := make([]byte, room, room+4096)
-	ct := esl.ContentEventPlain
-	if f == esl.FormatJSON {
-		buf = esl.AppendEventJSON(buf, ev)
-		ct = esl.ContentEventJSON
-	} else {
-		buf = esl.AppendEventPlain(buf, ev)
-	}
-	body := len(buf) - room
-	head := "Content-Length: " + strconv.Itoa(body) + "\nContent-Type: " + ct + "\n\n"
-	start := room - len(head)
-	copy(buf[start:], head)
-	return buf[start:]
+	once.Do(func() { *b = esl.AppendEventFrame(nil, eslHeaders(e.Headers), e.Body, f) })
+	return append(dst, *b...)
 }
 
 // encodePlainHeaders is the header block of a text/event-plain body
 // (uuid_dump's txt format), ending with a blank line.
 func encodePlainHeaders(e *event) []byte {
-	return esl.AppendEventPlain(nil, e.wireEvent())
+	return esl.AppendHeadersPlain(nil, eslHeaders(e.Headers), e.Body)
 }
 
 // encodeJSONEvent is the event as one JSON object (uuid_dump json).
 func encodeJSONEvent(e *event) []byte {
-	return esl.AppendEventJSON(nil, e.wireEvent())
+	return esl.AppendHeadersJSON(nil, eslHeaders(e.Headers), e.Body)
 }
+
+// eslHeaders views an event's header list as esl.Headers, without the
+// copy a conversion header by header would make (150 headers for a
+// channel event, each event). header and esl.Header have identical
+// underlying types, struct{Name, Value string} (the conversion below
+// compiles only while they do), hence the same memory layout.
+func eslHeaders(hs []header) esl.Headers {
+	return unsafe.Slice((*esl.Header)(unsafe.Pointer(unsafe.SliceData(hs))), len(hs))
+}
+
+var _ = esl.Header(header{})

@@ -1,6 +1,7 @@
 package esl
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,37 @@ func EventFrame(e *Event, format EventFormat) *Frame {
 	}
 }
 
+// AppendEventFrame appends the whole frame of an event with headers hs and
+// body as FreeSWITCH sends it in the given format: Content-Length, then
+// Content-Type, then the encoded event (what EventFrame(e,
+// format).AppendTo writes). It is how a server sends events without
+// building an Event or a Frame first: the event is encoded once, straight
+// after room for the two outer headers, which are then written in front
+// of it and the encoded event moved down to close the gap (one move of
+// the bytes, instead of a second buffer).
+func AppendEventFrame(dst []byte, hs Headers, body string, format EventFormat) []byte {
+	// Room for "Content-Length: <10 digits>\nContent-Type: text/event-plain\n\n".
+	const room = 64
+	start := len(dst)
+	dst = slices.Grow(dst, room)[:start+room]
+	ct := ContentEventPlain
+	if format == FormatJSON {
+		dst = AppendHeadersJSON(dst, hs, body)
+		ct = ContentEventJSON
+	} else {
+		dst = AppendHeadersPlain(dst, hs, body)
+	}
+	n := len(dst) - start - room
+	head := dst[start:start]
+	head = append(head, "Content-Length: "...)
+	head = strconv.AppendInt(head, int64(n), 10)
+	head = append(head, "\nContent-Type: "...)
+	head = append(head, ct...)
+	head = append(head, "\n\n"...)
+	copy(dst[start+len(head):], dst[start+room:])
+	return dst[:start+len(head)+n]
+}
+
 // AppendEventPlain appends the text/event-plain body of e: one
 // "Name: value" line per header with values URL-encoded as FreeSWITCH does
 // (an empty value as "_undef_"), then, when e has a body, an inner
@@ -29,20 +61,37 @@ func EventFrame(e *Event, format EventFormat) *Frame {
 func AppendEventPlain(dst []byte, e *Event) []byte {
 	for i := range e.Len() {
 		h := e.Header(i)
-		dst = append(dst, h.Name...)
-		dst = append(dst, ": "...)
-		if h.Value == "" {
-			dst = append(dst, undef...)
-		} else {
-			dst = AppendURLEncoded(dst, h.Value)
-		}
-		dst = append(dst, '\n')
+		dst = appendPlainHeader(dst, h.Name, h.Value)
 	}
-	if e.Body != "" {
+	return appendPlainBody(dst, e.Body)
+}
+
+// AppendHeadersPlain is AppendEventPlain for an event given as its
+// headers and body, not built into an Event.
+func AppendHeadersPlain(dst []byte, hs Headers, body string) []byte {
+	for _, h := range hs {
+		dst = appendPlainHeader(dst, h.Name, h.Value)
+	}
+	return appendPlainBody(dst, body)
+}
+
+func appendPlainHeader(dst []byte, name, value string) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	if value == "" {
+		dst = append(dst, undef...)
+	} else {
+		dst = AppendURLEncoded(dst, value)
+	}
+	return append(dst, '\n')
+}
+
+func appendPlainBody(dst []byte, body string) []byte {
+	if body != "" {
 		dst = append(dst, "Content-Length: "...)
-		dst = strconv.AppendInt(dst, int64(len(e.Body)), 10)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
 		dst = append(dst, "\n\n"...)
-		return append(dst, e.Body...)
+		return append(dst, body...)
 	}
 	return append(dst, '\n')
 }
@@ -55,32 +104,56 @@ func AppendEventJSON(dst []byte, e *Event) []byte {
 	dst = append(dst, '{')
 	for i := range e.Len() {
 		h := e.Header(i)
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, h.Name)
-		dst = append(dst, ':')
-		if strings.HasPrefix(h.Value, arrayPrefix) {
-			dst = append(dst, '[')
-			for j, v := range SplitArray(h.Value) {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				dst = appendJSONString(dst, v)
-			}
-			dst = append(dst, ']')
-			continue
-		}
-		dst = appendJSONString(dst, h.Value)
+		dst = appendJSONHeader(dst, i > 0, h.Name, h.Value)
 	}
-	if e.Body != "" {
-		if e.Len() > 0 {
+	return appendJSONBody(dst, e.Len() > 0, e.Body)
+}
+
+// AppendHeadersJSON is AppendEventJSON for an event given as its headers
+// and body, not built into an Event.
+func AppendHeadersJSON(dst []byte, hs Headers, body string) []byte {
+	dst = append(dst, '{')
+	for i, h := range hs {
+		dst = appendJSONHeader(dst, i > 0, h.Name, h.Value)
+	}
+	return appendJSONBody(dst, len(hs) > 0, body)
+}
+
+// appendJSONHeader appends one "name":value member, a comma first unless
+// it is the first; an "ARRAY::a|:b" value becomes an array (split here,
+// without SplitArray's slice).
+func appendJSONHeader(dst []byte, comma bool, name, value string) []byte {
+	if comma {
+		dst = append(dst, ',')
+	}
+	dst = appendJSONString(dst, name)
+	dst = append(dst, ':')
+	rest, isArray := strings.CutPrefix(value, arrayPrefix)
+	if !isArray {
+		return appendJSONString(dst, value)
+	}
+	dst = append(dst, '[')
+	for {
+		elem, after, more := strings.Cut(rest, "|:")
+		dst = appendJSONString(dst, elem)
+		if !more {
+			break
+		}
+		dst = append(dst, ',')
+		rest = after
+	}
+	return append(dst, ']')
+}
+
+func appendJSONBody(dst []byte, comma bool, body string) []byte {
+	if body != "" {
+		if comma {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `"Content-Length":"`...)
-		dst = strconv.AppendInt(dst, int64(len(e.Body)), 10)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
 		dst = append(dst, `","_body":`...)
-		dst = appendJSONString(dst, e.Body)
+		dst = appendJSONString(dst, body)
 	}
 	return append(dst, '}')
 }

@@ -101,6 +101,10 @@ func TestReadFrameFixturesRoundTrip(t *testing.T) {
 				}
 				got := EventFrame(e, format).AppendTo(nil)
 				require.Equal(t, string(spans[i]), string(got), "frame %d (%s)", i, e.Name())
+				// So does the server's path from a header list, appended
+				// after what a write buffer already holds.
+				got = AppendEventFrame([]byte("before"), e.Headers(), e.Body, format)
+				require.Equal(t, "before"+string(spans[i]), string(got), "frame %d (%s)", i, e.Name())
 			}
 			if name != "10b-auth-wrong-password.txt" && name != "10c-command-before-auth.txt" {
 				assert.NotZero(t, events)
@@ -401,6 +405,8 @@ func TestEventEncodeDecodeEdgeCases(t *testing.T) {
 	plain := string(AppendEventPlain(nil, e))
 	assert.Contains(t, plain, "Empty: _undef_\n")
 	js := string(AppendEventJSON(nil, e))
+	assert.Equal(t, plain, string(AppendHeadersPlain(nil, hs, e.Body)))
+	assert.Equal(t, js, string(AppendHeadersJSON(nil, hs, e.Body)))
 	assert.Contains(t, js, `"variable_DP_MATCH":["a","b"]`)
 	assert.Contains(t, js, `"Quote":"say \"hi\"\\ \t\u0001 é /"`)
 	assert.True(t, strings.HasSuffix(js, `"Content-Length":"4","_body":"+OK\n"}`))
