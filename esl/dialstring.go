@@ -28,11 +28,16 @@ func unescapeChar(c byte) byte {
 
 // cleanupSeparated is cleanup_separated_string on a NUL-free Go string.
 func cleanupSeparated(str string, delim byte) string {
+	if strings.IndexByte(str, escapeMeta) < 0 && strings.IndexByte(str, '\'') < 0 {
+		// Nothing to unescape or unquote: only the blanks around go, and
+		// the part is a substring of the split buffer (no copy).
+		return strings.Trim(str, " ")
+	}
 	p := 0
 	for p < len(str) && str[p] == ' ' {
 		p++
 	}
-	var dest []byte
+	dest := make([]byte, 0, len(str))
 	end := -1
 	inside := false
 	for ; p < len(str); p++ {
@@ -128,8 +133,9 @@ func SeparateString(buf string, delim byte, arraylen int) []string {
 				}
 			}
 		}
+		split := string(b)
 		for _, s := range starts {
-			parts = append(parts, cleanupSeparated(cstr(b[s:]), 0))
+			parts = append(parts, cleanupSeparated(cstr(split[s:]), 0))
 		}
 		return parts
 	}
@@ -146,7 +152,7 @@ func SeparateString(buf string, delim byte, arraylen int) []string {
 		}
 		if b[p] == escapeMeta {
 			p++
-		} else if b[p] == '\'' && (inside || strings.IndexByte(cstr(b[p+1:]), '\'') >= 0) {
+		} else if b[p] == '\'' && (inside || quoteAhead(b[p+1:])) {
 			inside = !inside
 		} else if b[p] == delim && !inside {
 			b[p] = 0
@@ -154,18 +160,35 @@ func SeparateString(buf string, delim byte, arraylen int) []string {
 		}
 		p++
 	}
+	split := string(b)
 	for _, s := range starts {
-		parts = append(parts, cleanupSeparated(cstr(b[s:]), delim))
+		parts = append(parts, cleanupSeparated(cstr(split[s:]), delim))
 	}
 	return parts
 }
 
-// cstr cuts at the first NUL, as C would see the string.
-func cstr(b []byte) string {
-	if i := strings.IndexByte(string(b), 0); i >= 0 {
-		return string(b[:i])
+// cstr cuts at the first NUL, as C would see the string. The splitters
+// write NULs into one copy of their input, turn it into one string, and
+// take every part from it with cstr: one allocation for all the parts.
+func cstr(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
 	}
-	return string(b)
+	return s
+}
+
+// quoteAhead reports whether a quote comes before the first NUL of b
+// (separate_string_char_delim's strchr for a closing quote).
+func quoteAhead(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case 0:
+			return false
+		case '\'':
+			return true
+		}
+	}
+	return false
 }
 
 // FindEndParen is FreeSWITCH's switch_find_end_paren: after leading
