@@ -21,7 +21,8 @@ type event struct {
 	Body     string
 
 	wire eventWire
-	raw  []byte // a frame queued in event order (the linger notice), not an event
+	refs eventRefs // subscribers still holding it (eventpool.go)
+	raw  []byte    // a frame queued in event order (the linger notice), not an event
 }
 
 // Get returns the first header named name (case-insensitively), as the
@@ -90,7 +91,7 @@ type identity struct {
 // FreeSWITCH's order.
 func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time, size int) *event {
 	now = id.stamp(now)
-	e := &event{Name: name, Subclass: subclass, Headers: make([]header, 0, size)}
+	e := &event{Name: name, Subclass: subclass, Headers: newHeaders(size)}
 	// CUSTOM events put Event-Subclass first (captured: 06).
 	e.add("Event-Subclass", subclass)
 	e.Headers = append(e.Headers,

@@ -81,6 +81,7 @@ func (h *hub) fireSized(name, subclass string, size int, build func(*event)) {
 		build(e)
 	}
 	e.wire.shared = len(targets) > 1
+	e.hold(len(targets))
 	for _, s := range targets {
 		s.deliver(e)
 	}
