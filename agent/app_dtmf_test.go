@@ -106,27 +106,3 @@ func (s *silence) Read([]int16) bool {
 }
 
 var _ media.Source = (*silence)(nil)
-
-func TestUUIDAudioReplies(t *testing.T) {
-	t.Parallel()
-	agentKinds(t, func(t *testing.T, a *Agent, sipAddr string) {
-		c := dialTest(t, a.Addr())
-		c.auth()
-		c.send("event plain CHANNEL_PARK")
-		out, _ := originateLoop(t, c, "test", sipAddr, "")
-		in := inboundOf(c, out).UniqueID()
-		for cmd, want := range map[string]string{
-			in + " start write mute -4":       "+OK\n",
-			in + " start read level 2":        "+OK\n",
-			in + " stop":                      "+OK\n",
-			in:                                audioUsage,
-			in + " start write mute":          audioUsage,
-			in + " start both mute 1":         audioUsage,
-			in + " start write loud 1":        audioUsage,
-			"no-such-uuid stop":               "-ERR No Such Channel!\n+OK\n",
-			"no-such-uuid start write mute 1": "-ERR No Such Channel!\n+OK\n",
-		} {
-			assert.Equalf(t, want, c.api("uuid_audio "+cmd), "uuid_audio %s", cmd)
-		}
-	})
-}

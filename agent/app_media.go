@@ -58,6 +58,7 @@ func (c *channel) stopMedia() {
 	c.stopRecordings("", "no-input-timeout")
 	c.stopToneDetect()
 	c.stopDisplace()
+	c.stopAudioBug()
 }
 
 // fireAt fires a channel event whose Event-Calling-* FreeSWITCH sets from

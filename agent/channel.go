@@ -96,6 +96,7 @@ type channel struct {
 	eventLock int
 	held      []func()
 	dtmf      dtmfQueue     // received digits (app_dtmf.go); channel goroutine only
+	audio     audioBug      // uuid_audio's media bug (app_audio.go); channel goroutine only
 	hupCh     chan struct{} // closed when hangup starts
 	hupOnce   sync.Once
 	done      chan struct{} // closed after CHANNEL_DESTROY

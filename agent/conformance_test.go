@@ -593,6 +593,7 @@ func TestConformance(t *testing.T) {
 			}
 			return "", 0
 		}},
+		{name: "06-bert", sipOnly: true, await: awaitBERT06},
 		{name: "08-playback-record", sipOnly: true, rewrite: func(cmd string) string {
 			// The capture's fixed /tmp path would be shared by every test
 			// process on the machine (other worktrees run this test too).
@@ -610,4 +611,20 @@ func TestConformance(t *testing.T) {
 			})
 		}
 	}
+}
+
+// awaitBERT06 holds each step of fixture 06 until the mod_bert events the
+// capture had before it: both legs in sync before the first dumps and the
+// mute, the outbound leg's lost_sync before the unmute, in sync again
+// before the second dumps, the second call's timeout before its dump.
+func awaitBERT06(cmd string) (string, int) {
+	switch {
+	case strings.HasPrefix(cmd, "api uuid_audio") && strings.HasSuffix(cmd, " stop"):
+		return "CUSTOM", 3
+	case strings.HasPrefix(cmd, "api uuid_dump"), strings.HasPrefix(cmd, "api uuid_audio"):
+		return "CUSTOM", 2
+	case strings.HasPrefix(cmd, "api uuid_kill"), strings.HasPrefix(cmd, "bgapi originate"):
+		return "CUSTOM", 4
+	}
+	return "", 0
 }
