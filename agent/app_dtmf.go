@@ -2,6 +2,7 @@ package agent
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/callplan/callplan/agent/media"
 )
@@ -19,6 +20,12 @@ import (
 type dtmfQueue struct {
 	digits  []media.Digit
 	dequeue bool // the running app dequeues digits as they arrive
+	// onDigit is the running app's input callback (mod_dptools' on_dtmf
+	// for playback, record and sleep): it sees each digit after its DTMF
+	// event and returns true to end the app, which stops dequeuing and
+	// leaves the digits behind it queued, as FreeSWITCH's play loop
+	// dequeues one digit per pass and leaves the loop on a break.
+	onDigit func(media.Digit) bool
 }
 
 // ReceivedDTMF is called by the signalling adapter's RTP session for every
@@ -32,43 +39,75 @@ func (c *channel) ReceivedDTMF(d media.Digit) {
 	})
 }
 
-// dequeueDTMF fires a DTMF event for every queued digit. Channel goroutine.
+// dequeueDTMF fires a DTMF event for every queued digit, or up to the one
+// the app's callback ends it on. Channel goroutine.
 func (c *channel) dequeueDTMF() {
-	digits := c.dtmf.digits
-	c.dtmf.digits = nil
-	for _, d := range digits {
+	for len(c.dtmf.digits) > 0 && c.dtmf.dequeue {
+		d := c.dtmf.digits[0]
+		c.dtmf.digits = c.dtmf.digits[1:]
 		c.fireWith("DTMF", nil, func(e *event) {
 			e.add("DTMF-Digit", string(d.Digit))
 			e.add("DTMF-Duration", strconv.FormatUint(uint64(d.Duration), 10))
 			e.add("DTMF-Source", "RTP")
 		})
+		if c.dtmf.onDigit != nil && c.dtmf.onDigit(d) {
+			c.dtmf.dequeue, c.dtmf.onDigit = false, nil
+		}
+	}
+	if len(c.dtmf.digits) == 0 {
+		c.dtmf.digits = nil
 	}
 }
 
 // appDTMF is called as each app starts: an app dequeues no digit unless it
-// says so with whileDequeuingDTMF, even one nested in park (a sendmsg
-// execute of echo on a parked leg). The returned function, run when the
-// app returns, puts back the caller's mode and hands it what queued up.
+// says so with readDTMF, even one nested in park (a sendmsg execute of
+// echo on a parked leg). The returned function, run when the app returns,
+// puts back the caller's mode and hands it what queued up.
 func (c *channel) appDTMF() (restore func()) {
-	prev := c.dtmf.dequeue
-	c.dtmf.dequeue = false
+	prev, prevOn := c.dtmf.dequeue, c.dtmf.onDigit
+	c.dtmf.dequeue, c.dtmf.onDigit = false, nil
 	return func() {
-		c.dtmf.dequeue = prev
-		if prev {
-			c.dequeueDTMF()
-		}
+		c.dtmf.dequeue, c.dtmf.onDigit = prev, prevOn
+		c.dequeueDTMF()
 	}
 }
 
 // whileDequeuingDTMF runs wait with received digits turned into DTMF
-// events as they come, after those already queued: what an app that reads
-// DTMF (park, playback, record) does. Channel goroutine.
-func (c *channel) whileDequeuingDTMF(wait func()) {
-	prev := c.dtmf.dequeue
-	c.dtmf.dequeue = true
+// events as they come, after those already queued: what park does.
+// Channel goroutine.
+func (c *channel) whileDequeuingDTMF(wait func()) { c.readDTMF(nil, wait) }
+
+// readDTMF runs wait while dequeuing digits as they come, after those
+// already queued, each handed to onDigit (nil: none) once its DTMF event
+// fired: what an app that reads DTMF does. Channel goroutine.
+func (c *channel) readDTMF(onDigit func(media.Digit) bool, wait func()) {
+	prev, prevOn := c.dtmf.dequeue, c.dtmf.onDigit
+	c.dtmf.dequeue, c.dtmf.onDigit = true, onDigit
 	c.dequeueDTMF()
 	wait()
-	c.dtmf.dequeue = prev
+	c.dtmf.dequeue, c.dtmf.onDigit = prev, prevOn
+}
+
+// playbackTerminator is mod_dptools' on_dtmf, the input callback of
+// playback, record and sleep with sleep_eat_digits: a digit found in the
+// channel variable playback_terminators ("*" when unset, "any" for
+// 1234567890*#, "none" for no digit) ends the app and is kept in
+// playback_terminator_used. It reports whether d was one.
+func (c *channel) playbackTerminator(d media.Digit) bool {
+	t, ok := c.getVar("playback_terminators")
+	switch {
+	case !ok:
+		t = "*"
+	case strings.EqualFold(t, "any"):
+		t = "1234567890*#"
+	case strings.EqualFold(t, "none"):
+		return false
+	}
+	if strings.IndexByte(t, d.Digit) < 0 {
+		return false
+	}
+	c.setVar("playback_terminator_used", string(d.Digit))
+	return true
 }
 
 // sendDTMF sends a FreeSWITCH digit string toward the peer as RFC 4733

@@ -63,9 +63,15 @@ func hasPrefixFold(s, prefix string) bool {
 
 // playback plays arg to the leg and returns the Application-Response. A
 // file that cannot be opened gives no PLAYBACK events, only FILE NOT FOUND
-// (captured: 08).
+// (captured: 08). While it plays it dequeues received digits (DTMF
+// events, reference 5.3), and one of playback_terminators ends it:
+// playback_terminator_used is set, PLAYBACK_STOP says Playback-Status
+// break, the response is still FILE PLAYED and the digits after it stay
+// queued (mod_dptools' playback_function and on_dtmf, the play loop of
+// switch_ivr_play_file).
 func (c *channel) playback(arg string) string {
 	c.setVar("current_application_response", "")
+	c.setVar("playback_terminator_used", "")
 	src, fileType, err := c.openSource(arg)
 	if err != nil {
 		c.a.log.Debug("playback", "uuid", c.uuid, "err", err)
@@ -90,7 +96,13 @@ func (c *channel) playback(arg string) string {
 	c.apps.play = p
 	c.apps.mu.Unlock()
 	c.fireAt("PLAYBACK_START", "", sitePlaybackStart, nil, fileHeaders)
-	c.waitPlay(p)
+	c.readDTMF(func(d media.Digit) bool {
+		if !c.playbackTerminator(d) {
+			return false
+		}
+		p.Stop()
+		return true
+	}, func() { c.waitPlay(p) })
 	p.Stop() // a hangup ended the wait: the session may still read it
 	c.apps.mu.Lock()
 	if c.apps.play == p {

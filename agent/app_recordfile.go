@@ -21,8 +21,9 @@ import (
 // The silence test is FreeSWITCH's: a frame's score is its mean absolute
 // sample; silence_hits seconds of frames scoring under the threshold in a
 // row (3 s when a threshold is given without hits) stop the recording and
-// set silence_hits_exhausted=true. playback_terminators (a digit stopping
-// it) are not supported.
+// set silence_hits_exhausted=true. It dequeues received digits (DTMF
+// events) while it records, and one of playback_terminators stops it and
+// is kept in playback_terminator_used (mod_dptools' on_dtmf).
 
 var (
 	siteRecordFileStart = callingSite{"switch_ivr_play_say.c", "switch_ivr_record_file", 770}
@@ -82,6 +83,7 @@ func (c *channel) recordFile(arg string) {
 		return 0
 	}
 	limit, thresh, hitSecs := at(1), at(2), at(3)
+	c.setVar("playback_terminator_used", "")
 	if err := c.preAnswer(); err != nil {
 		return
 	}
@@ -129,14 +131,22 @@ func (c *channel) recordFile(arg string) {
 		case <-c.done:
 		}
 	}()
-	c.wait(func() bool {
-		select {
-		case <-done:
-			return true
-		default:
+	c.readDTMF(func(d media.Digit) bool {
+		if !c.playbackTerminator(d) {
 			return false
 		}
-	}, timer)
+		stop()
+		return true
+	}, func() {
+		c.wait(func() bool {
+			select {
+			case <-done:
+				return true
+			default:
+				return false
+			}
+		}, timer)
+	})
 	stop()
 	remove()
 	length, err := rec.Close()

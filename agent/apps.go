@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/callplan/callplan/internal/hangup"
 )
@@ -20,7 +19,6 @@ var errHungup = errors.New("channel hung up")
 // runApp runs one dialplan app on the channel goroutine and returns its
 // Application-Response ("" = FreeSWITCH's default for the app).
 func (c *channel) runApp(app, arg string) string {
-	defer c.appDTMF()()
 	switch app {
 	case "park":
 		c.fire("CHANNEL_PARK", nil)
@@ -61,17 +59,9 @@ func (c *channel) runApp(app, arg string) string {
 			}
 		}
 	case "sleep":
-		ms, err := strconv.Atoi(strings.TrimSpace(arg))
-		if err == nil && ms > 0 {
-			t := time.NewTimer(time.Duration(ms) * time.Millisecond)
-			c.wait(nil, t.C)
-			t.Stop()
-		}
+		c.sleep(arg)
 	case "playback":
-		// FreeSWITCH's playback reads DTMF (reference 5.3).
-		var resp string
-		c.whileDequeuingDTMF(func() { resp = c.playback(arg) })
-		return resp
+		return c.playback(arg)
 	case "record_session":
 		c.recordSessionApp(arg)
 	case "stop_record_session":

@@ -759,6 +759,10 @@ func (c *channel) execute(app, arg, appUUID, appUUIDName string) {
 		e.Headers = append(e.Headers, header{"Application-UUID", appUUID})
 		e.add("Application-UUID-Name", appUUIDName)
 	})
+	// The app's DTMF mode; the caller's comes back after
+	// CHANNEL_EXECUTE_COMPLETE, so digits the app left queued come out
+	// after it, as the calling app (park) dequeues them then.
+	restoreDTMF := c.appDTMF()
 	resp := c.runApp(app, arg)
 	c.mu.Lock()
 	if resp == "" {
@@ -776,6 +780,7 @@ func (c *channel) execute(app, arg, appUUID, appUUIDName string) {
 		e.Headers = append(e.Headers, header{"Application-UUID", appUUID})
 		e.add("Application-UUID-Name", appUUIDName)
 	})
+	restoreDTMF()
 }
 
 // showRow is the channel as a `show channels` row.
