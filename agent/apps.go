@@ -170,3 +170,49 @@ func (c *channel) respond(arg string) {
 		_ = c.preAnswer()
 	}
 }
+
+// execute runs one app on the channel goroutine with its EXECUTE events.
+func (c *channel) execute(app, arg, appUUID, appUUIDName string) {
+	c.mu.Lock()
+	prevApp, prevArg := c.app, c.appArg
+	c.app, c.appArg = app, arg
+	c.vars.set("current_application", app)
+	if arg != "" {
+		c.vars.set("current_application_data", arg)
+	}
+	c.mu.Unlock()
+	if appUUID == "" {
+		appUUID = c.a.newUUID()
+	}
+	appHeaders := func(e *event) {
+		e.Headers = append(e.Headers, header{"Application", app})
+		e.add("Application-Data", arg)
+	}
+	c.fireWith("CHANNEL_EXECUTE", nil, func(e *event) {
+		appHeaders(e)
+		e.Headers = append(e.Headers, header{"Application-UUID", appUUID})
+		e.add("Application-UUID-Name", appUUIDName)
+	})
+	// The app's DTMF mode; the caller's comes back after
+	// CHANNEL_EXECUTE_COMPLETE, so digits the app left queued come out
+	// after it, as the calling app (park) dequeues them then.
+	restoreDTMF := c.appDTMF()
+	resp := c.runApp(app, arg)
+	c.mu.Lock()
+	if resp == "" {
+		resp = c.lastAppResp
+		if resp == "" {
+			resp = "_none_"
+		}
+	}
+	c.lastAppResp = resp
+	c.app, c.appArg = prevApp, prevArg
+	c.mu.Unlock()
+	c.fireWith("CHANNEL_EXECUTE_COMPLETE", nil, func(e *event) {
+		appHeaders(e)
+		e.Headers = append(e.Headers, header{"Application-Response", resp})
+		e.Headers = append(e.Headers, header{"Application-UUID", appUUID})
+		e.add("Application-UUID-Name", appUUIDName)
+	})
+	restoreDTMF()
+}
