@@ -613,17 +613,28 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-// awaitBERT06 holds each step of fixture 06 until the mod_bert events the
-// capture had before it: both legs in sync before the first dumps and the
-// mute, the outbound leg's lost_sync before the unmute, in sync again
-// before the second dumps, the second call's timeout before its dump.
+// awaitBERT06 holds each step of fixture 06 until the events the capture
+// had before it: each call's two CHANNEL_PARKs (the outbound leg's comes
+// once its originate succeeded) before bert_test is sent to it, both legs
+// in sync before the first dumps and the mute, the outbound leg's
+// lost_sync before the unmute, in sync again before the second dumps, the
+// second call's timeout before its dump.
 func awaitBERT06(cmd string) (string, int) {
+	const secondCall = "4a26bd03-2084-4c1a-80a8-952bc7b198b5" // the capture's origination_uuid
 	switch {
+	case strings.HasPrefix(cmd, "sendmsg"), strings.HasPrefix(cmd, "api uuid_setvar"):
+		if strings.Contains(cmd, secondCall) {
+			return "CHANNEL_PARK", 4
+		}
+		return "CHANNEL_PARK", 2
 	case strings.HasPrefix(cmd, "api uuid_audio") && strings.HasSuffix(cmd, " stop"):
 		return "CUSTOM", 3
+	case strings.HasPrefix(cmd, "api uuid_dump") && strings.Contains(cmd, secondCall):
+		return "CUSTOM", 5
 	case strings.HasPrefix(cmd, "api uuid_dump"), strings.HasPrefix(cmd, "api uuid_audio"):
 		return "CUSTOM", 2
-	case strings.HasPrefix(cmd, "api uuid_kill"), strings.HasPrefix(cmd, "bgapi originate"):
+	case strings.HasPrefix(cmd, "api uuid_kill"),
+		strings.HasPrefix(cmd, "bgapi originate") && strings.Contains(cmd, secondCall):
 		return "CUSTOM", 4
 	}
 	return "", 0
