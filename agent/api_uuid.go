@@ -122,7 +122,7 @@ func apiUUIDBreak(a *Agent, args string) string {
 	if c == nil {
 		return reply
 	}
-	c.breakPlayback()
+	c.breakApp()
 	return "+OK\n"
 }
 

@@ -49,6 +49,11 @@ type mediaApps struct {
 	recs      []*recording
 	detectors map[string]*toneDetect // by key, case-insensitively
 	displace  *displacement
+	// brk stops the running record or sleep (uuid_break; a playback is
+	// play); breakPending is FreeSWITCH's CF_BREAK left set by a
+	// uuid_break that found none of them (app_break.go).
+	brk          func()
+	breakPending bool
 }
 
 // stopMedia ends what outlives an app at hangup: recordings (RECORD_STOP

@@ -94,8 +94,13 @@ func (c *channel) playback(arg string) string {
 	p := s.SetSource(counted)
 	c.apps.mu.Lock()
 	c.apps.play = p
+	broken := c.apps.breakPending // a uuid_break that found nothing to stop
+	c.apps.breakPending = false
 	c.apps.mu.Unlock()
 	c.fireAt("PLAYBACK_START", "", sitePlaybackStart, nil, fileHeaders)
+	if broken {
+		p.Stop()
+	}
 	c.readDTMF(func(d media.Digit) bool {
 		if !c.playbackTerminator(d) {
 			return false
@@ -139,19 +144,6 @@ func (c *channel) playback(arg string) string {
 func (c *channel) playbackResponse(resp string) string {
 	c.setVar("current_application_response", resp)
 	return resp
-}
-
-// breakPlayback stops the playback running on the leg (uuid_break); it
-// reports whether there was one.
-func (c *channel) breakPlayback() bool {
-	c.apps.mu.Lock()
-	p := c.apps.play
-	c.apps.mu.Unlock()
-	if p == nil {
-		return false
-	}
-	p.Stop()
-	return true
 }
 
 // countingSource is a playback's source as the session reads it: it

@@ -23,7 +23,8 @@ import (
 // row (3 s when a threshold is given without hits) stop the recording and
 // set silence_hits_exhausted=true. It dequeues received digits (DTMF
 // events) while it records, and one of playback_terminators stops it and
-// is kept in playback_terminator_used (mod_dptools' on_dtmf).
+// is kept in playback_terminator_used (mod_dptools' on_dtmf); uuid_break
+// stops it too.
 
 var (
 	siteRecordFileStart = callingSite{"switch_ivr_play_say.c", "switch_ivr_record_file", 770}
@@ -104,6 +105,10 @@ func (c *channel) recordFile(arg string) {
 		e.Headers = append(e.Headers, header{"Record-File-Path", path})
 	})
 	remove := s.AddSink(rec)
+	if c.takeBreak(stop) {
+		stop() // a uuid_break was pending (app_break.go)
+	}
+	defer c.endBreak()
 	if thresh > 0 {
 		if hitSecs == 0 {
 			hitSecs = 3
