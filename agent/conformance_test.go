@@ -157,6 +157,12 @@ type conformanceCase struct {
 	// come from media (bert_test, playback, recording), which the fake
 	// signalling has none of.
 	sipOnly bool
+	// headerOrder names event types whose header names (variables aside)
+	// must come in the fixture's order, per subclass and call direction.
+	headerOrder []string
+	// headerValues names headers whose values must match the fixture's on
+	// those same first events (values that do not depend on time).
+	headerValues []string
 	// await names, for a command, the events the capture had before it
 	// was sent: the replay waits (bounded) until the agent has sent as many,
 	// so a loaded machine does not cut a timed step short.
@@ -350,6 +356,45 @@ func runConformance(t *testing.T, cc conformanceCase, realSIP bool) {
 	compareDTMF(t, want.events, got.events, agentToFix)
 	compareJobs(t, want.events, got.events)
 	compareHeaderSets(t, want.events, got.events)
+	compareHeaderOrder(t, cc.headerOrder, cc.headerValues, want.events, got.events)
+}
+
+// compareHeaderOrder checks, for the named event types, that the first
+// event of each subclass and call direction lists its header names in the
+// fixture's order (variables aside), with the same values of the headers
+// named in values.
+func compareHeaderOrder(t *testing.T, names, values []string, want, got []*esl.Event) {
+	t.Helper()
+	firsts := func(evs []*esl.Event) map[string][]string {
+		m := map[string][]string{}
+		seen := map[string]bool{}
+		for _, e := range evs {
+			if !slices.Contains(names, e.Name()) {
+				continue
+			}
+			key := e.Name() + " " + e.Get("Event-Subclass") + " " + e.Get("Call-Direction")
+			if _, ok := m[key]; ok {
+				continue
+			}
+			var hs []string
+			for _, h := range e.Headers() {
+				switch {
+				case strings.HasPrefix(h.Name, "variable_"), seen[key+h.Name]:
+				case slices.Contains(values, h.Name):
+					hs = append(hs, h.Name+": "+h.Value)
+				default:
+					hs = append(hs, h.Name)
+				}
+				seen[key+h.Name] = true
+			}
+			m[key] = hs
+		}
+		return m
+	}
+	g := firsts(got)
+	for key, w := range firsts(want) {
+		assert.Equal(t, w, g[key], "header order (and values of %v) of %s", values, key)
+	}
 }
 
 func jobsSeen(c *testClient) int { return eventsSeen(c, "BACKGROUND_JOB") }
@@ -593,7 +638,9 @@ func TestConformance(t *testing.T) {
 			}
 			return "", 0
 		}},
-		{name: "06-bert", sipOnly: true, await: awaitBERT06},
+		{name: "06-bert", sipOnly: true, await: awaitBERT06,
+			headerOrder:  []string{"MEDIA_BUG_START", "MEDIA_BUG_STOP", "CUSTOM"},
+			headerValues: []string{"Media-Bug-Function", "Media-Bug-Target", "Event-Subclass", "Event-Calling-File", "Event-Calling-Function", "sync_lost_count"}},
 		{name: "08-playback-record", sipOnly: true, rewrite: func(cmd string) string {
 			// The capture's fixed /tmp path would be shared by every test
 			// process on the machine (other worktrees run this test too).
