@@ -123,8 +123,11 @@ func TestBERTUnderImpairment(t *testing.T) {
 				require.NoError(t, err)
 				assert.Positive(t, errSamples)
 				assert.Zero(t, errSamples%media.FrameSamples, "whole CNG frames: %d", errSamples)
-				assert.Equal(t, strconv.FormatFloat(float64(errSamples)/1600*100, 'f', 6, 64), lost.Get("sync_lost_percent"),
-					"err_samples of the 1600 of a 200 ms window, as %%f")
+				// mod_bert.c: float err = (float)((float)err_samples /
+				// (float)processed_samples) * 100.0, printed with %f.
+				pct := float32(float64(float32(errSamples)/float32(1600)) * 100.0)
+				assert.Equal(t, strconv.FormatFloat(float64(pct), 'f', 6, 64), lost.Get("sync_lost_percent"),
+					"err_samples of the 1600 of a 200 ms window, as mod_bert computes and prints it")
 				cng, err := strconv.Atoi(lost.Get("cng_count"))
 				require.NoError(t, err)
 				assert.GreaterOrEqual(t, cng, errSamples/media.FrameSamples, "each lost packet is a CNG frame, counted since the sync")
