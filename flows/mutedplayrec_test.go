@@ -158,3 +158,34 @@ func TestMutedPlayRecFailures(t *testing.T) {
 	callee.fail = errors.New("-ERR No Such Channel!")
 	assert.ErrorContains(t, f.On(ctx, c, Event{Kind: CallerAnswered}), "recording only what callee receives")
 }
+
+// Events after the last round (a late RECORD_STOP, a hangup) change
+// nothing: no new round starts and the verdict stands.
+func TestMutedPlayRecEventsAfterTheLastRound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, c, caller, callee, dir := mutedCall(t, map[string]string{"iterations": "1"})
+	mutedRoundDone(t, f, c, caller, dir, 1, 0, 8000)
+	assert.Equal(t, "hangup NORMAL_CLEARING", caller.did[len(caller.did)-1])
+	did := len(callee.did)
+	require.NoError(t, f.On(ctx, c, recStop(LegCallee, mutedPath(dir, 1, LegCallee), time.Second, "success")))
+	require.NoError(t, f.On(ctx, c, recStop(LegCaller, mutedPath(dir, 2, LegCaller), time.Second, "success")))
+	require.NoError(t, f.On(ctx, c, Event{Kind: LegHungUp, Leg: LegCallee}))
+	assert.Len(t, callee.did, did, "nothing more done to the callee")
+	assert.Equal(t, 1, caller.fireOnly(muteSettle+time.Second+recordGrace), "the watchdog fires and does nothing")
+	assert.Equal(t, 1, countOf(caller.did, "hangup NORMAL_CLEARING"))
+	r := answeredRecord()
+	f.Judge(&r)
+	assert.Equal(t, metrics.OutcomeOK, r.Outcome, r.Reason)
+	assert.Equal(t, map[string]int64{"recordings": 2}, r.Counts)
+}
+
+func countOf(ss []string, s string) int {
+	n := 0
+	for _, x := range ss {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

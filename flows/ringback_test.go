@@ -178,3 +178,28 @@ func TestRingbackParams(t *testing.T) {
 		assert.Contains(t, errs[0].Error(), tt.want)
 	}
 }
+
+// With then: caller_hangup, the caller's hangup at ring_for ends the
+// ringing phase: a detection reported after it (an event late on the
+// wire, or after the hangup) does not count.
+func TestRingbackToneAfterTheCallerHungUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := ForCall(build(t, "ringback", map[string]string{"hear_ringback": "true", "mode": "pre_answer", "then": "caller_hangup", "ring_for": "1s"}))
+	c, caller, _ := newCall(time.Second)
+	require.NoError(t, f.On(ctx, c, Event{Kind: CalleeArrived}))
+	require.NoError(t, f.On(ctx, c, Event{Kind: CallerProgress, Leg: LegCaller}))
+	assert.Equal(t, 1, caller.fireOnly(time.Second), "the caller's hangup at ring_for")
+	assert.Contains(t, caller.did, "hangup NORMAL_CLEARING")
+	require.NoError(t, f.On(ctx, c, ringbackTone(LegCaller)))
+	require.NoError(t, f.On(ctx, c, Event{Kind: LegHungUp, Leg: LegCaller}))
+	did := len(caller.did)
+	assert.Equal(t, 1, caller.fireOnly(rearmEvery), "the pending re-arm")
+	assert.Len(t, caller.did, did, "sends nothing once the ringing ended")
+	assert.Empty(t, caller.timer, "and schedules nothing")
+	r := metrics.Record{CallerCreate: at(0), CallerProgress: at(50), CalleeCreate: at(5),
+		CallerHangup: at(1000), CallerCause: "NORMAL_CLEARING", CalleeCause: "ORIGINATOR_CANCEL"}
+	f.Judge(&r)
+	assert.Equal(t, "ringback_not_heard", r.Reason)
+	assert.Equal(t, map[string]int64{"not_heard": 1}, r.Counts)
+}
