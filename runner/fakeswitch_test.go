@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/callplan/callplan/flows"
@@ -23,10 +24,11 @@ import (
 // ESL driver's own tests and the e2e tests against the agent cover the
 // wire.
 type fakeCluster struct {
-	mu    sync.Mutex
-	nodes map[string]*fakeNode
-	legs  map[string]*fakeLeg
-	delay time.Duration // SUT transit time for an INVITE
+	mu      sync.Mutex
+	drivers []*fakeDriver
+	nodes   map[string]*fakeNode
+	legs    map[string]*fakeLeg
+	delay   time.Duration // SUT transit time for an INVITE
 }
 
 type fakeLeg struct {
@@ -37,8 +39,18 @@ type fakeLeg struct {
 	timeout              *time.Timer
 }
 
-func newFakeCluster() *fakeCluster {
-	return &fakeCluster{nodes: map[string]*fakeNode{}, legs: map[string]*fakeLeg{}}
+// newFakeCluster makes a cluster whose connections t's cleanup closes.
+func newFakeCluster(t testing.TB) *fakeCluster {
+	cl := &fakeCluster{nodes: map[string]*fakeNode{}, legs: map[string]*fakeLeg{}}
+	t.Cleanup(func() {
+		cl.mu.Lock()
+		ds := cl.drivers
+		cl.mu.Unlock()
+		for _, d := range ds {
+			_ = d.Close()
+		}
+	})
+	return cl
 }
 
 type fakeNode struct {
@@ -79,6 +91,9 @@ func (n *fakeNode) spec() NodeSpec {
 	n.smu.Lock()
 	n.subs = append(n.subs, d)
 	n.smu.Unlock()
+	n.cl.mu.Lock()
+	n.cl.drivers = append(n.cl.drivers, d)
+	n.cl.mu.Unlock()
 	return NodeSpec{Name: n.name, Driver: d, Caller: true, Callee: true, SIPHost: n.name}
 }
 

@@ -12,7 +12,7 @@ import (
 // figure). docs/performance.md compares it with the commit before pacing
 // lag was accounted, where the step is arrive alone (arrivalStep).
 func BenchmarkArrivalAccounting(b *testing.B) {
-	cl := newFakeCluster()
+	cl := newFakeCluster(b)
 	cfg := baseConfig(&testing.T{}, "bench", cl.node("a").spec())
 	cfg.Stages = []Stage{{Name: "s", Duration: time.Hour, From: 1000, To: 1000, Hold: time.Second, Limit: 1}}
 	e, err := newEngine(cfg)

@@ -36,7 +36,7 @@ func stallingClock(n int64, d time.Duration) func() time.Time {
 // is judged runner-bound (the node refused nothing).
 func TestStageKeepsItsTime(t *testing.T) {
 	t.Parallel()
-	cl := newFakeCluster()
+	cl := newFakeCluster(t)
 	cfg := baseConfig(t, "lag", cl.node("a").spec())
 	// The collector reads its clock a few times per arrival; a stall at
 	// read 60 falls early in the stage, well before its end.
@@ -92,7 +92,7 @@ func TestStageKeepsItsTime(t *testing.T) {
 // the verdict rightly calls the runner's).
 func TestStageOnTime(t *testing.T) {
 	t.Parallel()
-	cl := newFakeCluster()
+	cl := newFakeCluster(t)
 	cfg := baseConfig(t, "ontime", cl.node("a").spec())
 	cfg.Stages = []Stage{{Name: "s", Duration: time.Second, From: 20, To: 20, Hold: 50 * time.Millisecond}}
 	res, err := Run(context.Background(), cfg)

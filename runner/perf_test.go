@@ -28,7 +28,7 @@ import (
 // in-memory cluster, so only the runner is measured).
 func TestPerfPacing500cps(t *testing.T) {
 	const rate, dur = 500.0, 60 * time.Second
-	cl := newFakeCluster()
+	cl := newFakeCluster(t)
 	n := cl.node("a")
 	cfg := baseConfig(t, "pace", n.spec())
 	cfg.Stages = []Stage{{Name: "s", Duration: dur, From: rate, To: rate, Hold: 10 * time.Millisecond}}
@@ -78,7 +78,7 @@ func TestPerfPacing500cps(t *testing.T) {
 // TestPerfMemoryManyShortCalls runs a million short calls through the
 // runner and metrics (in-memory cluster) and checks the heap stays flat.
 func TestPerfMemoryManyShortCalls(t *testing.T) {
-	cl := newFakeCluster()
+	cl := newFakeCluster(t)
 	n := cl.node("a")
 	heap := func() uint64 {
 		runtime.GC()
@@ -115,7 +115,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 // TestPerfMemoryPerLiveCall measures the runner's heap per call in
 // progress: 20 000 calls held open.
 func TestPerfMemoryPerLiveCall(t *testing.T) {
-	cl := newFakeCluster()
+	cl := newFakeCluster(t)
 	n := cl.node("a")
 	heap := func() uint64 {
 		runtime.GC()

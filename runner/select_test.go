@@ -136,20 +136,21 @@ func TestRandomFlowChoice(t *testing.T) {
 }
 
 func TestRunRandomFlowsBySeed(t *testing.T) {
-	t.Parallel()
-	run := func(seed uint64) map[string]int64 {
-		cl := newFakeCluster()
-		cfg := baseConfig(t, "r", cl.node("a").spec())
-		cfg.RandomFlows, cfg.Seed = true, seed
-		cfg.Flows = []FlowMix{{Name: "x", Flow: mustFlow(t, "park", nil), Weight: 1}, {Name: "y", Flow: mustFlow(t, "park", nil), Weight: 1}}
-		cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 40, To: 40, Hold: time.Millisecond}}
-		res, err := Run(context.Background(), cfg)
-		require.NoError(t, err)
-		return map[string]int64{"x": res.Summary.Flows["x"].Calls, "y": res.Summary.Flows["y"].Calls}
-	}
-	a, b := run(5), run(5)
-	assert.Equal(t, a, b, "same seed, same flows")
-	assert.Equal(t, int64(20), a["x"]+a["y"])
+	inBubble(t, func(t *testing.T) {
+		run := func(seed uint64) map[string]int64 {
+			cl := newFakeCluster(t)
+			cfg := baseConfig(t, "r", cl.node("a").spec())
+			cfg.RandomFlows, cfg.Seed = true, seed
+			cfg.Flows = []FlowMix{{Name: "x", Flow: mustFlow(t, "park", nil), Weight: 1}, {Name: "y", Flow: mustFlow(t, "park", nil), Weight: 1}}
+			cfg.Stages = []Stage{{Name: "s", Duration: 500 * time.Millisecond, From: 40, To: 40, Hold: time.Millisecond}}
+			res, err := Run(context.Background(), cfg)
+			require.NoError(t, err)
+			return map[string]int64{"x": res.Summary.Flows["x"].Calls, "y": res.Summary.Flows["y"].Calls}
+		}
+		a, b := run(5), run(5)
+		assert.Equal(t, a, b, "same seed, same flows")
+		assert.Equal(t, int64(20), a["x"]+a["y"])
+	})
 }
 
 // A heartbeat's Session-Count counts this run's own legs too, and it is
