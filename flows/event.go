@@ -34,7 +34,8 @@ const (
 	RecordStopped
 	// BERTInSync, BERTLostSync, BERTTimeout: bert_test on Leg reached
 	// sync, lost it (Event.BERT), or never reached it in time
-	// (mod_bert::in_sync, ::lost_sync, ::timeout; esl-reference 5.4).
+	// (mod_bert::in_sync, ::lost_sync, ::timeout; mod_bert.c, captured in
+	// esl/testdata/fixtures/06).
 	BERTInSync
 	BERTLostSync
 	BERTTimeout
@@ -132,7 +133,7 @@ type MediaResult struct {
 	Duration time.Duration
 }
 
-// BERTReport is mod_bert's lost_sync report (esl-reference 3.7).
+// BERTReport is mod_bert's lost_sync report (mod_bert.c; esl/testdata/fixtures/06).
 type BERTReport struct {
 	LostPercent float64 // sync_lost_percent: errors in the window, percent
 	LostCount   int     // sync_lost_count: losses so far on the leg
@@ -142,7 +143,8 @@ type BERTReport struct {
 
 // MediaStats are a leg's end-of-call RTP figures under FreeSWITCH's own
 // variable names (rtp_audio_in_mos, rtp_audio_in_jitter_loss_rate,
-// rtp_audio_out_packet_count, ...; esl-reference 3.9), the same on
+// rtp_audio_out_packet_count, ...; set at hangup by switch_core_media.c,
+// captured in esl/testdata/fixtures/06), the same on
 // FreeSWITCH and on the agent.
 type MediaStats map[string]string
 

@@ -274,7 +274,7 @@ func (p Param) CheckValue(v string) error {
 
 // hangupCauses lists the FreeSWITCH hangup causes a plan may refuse a
 // call with: those mod_sofia maps to a refusal code of its own
-// (esl-reference 5.5; internal/hangup has the mapping, and a test checks
+// (mod_sofia.c's hangup_cause_to_sip; internal/hangup has the mapping, and a test checks
 // each name is in its table).
 func hangupCauses() []string {
 	return []string{

@@ -15,7 +15,7 @@ import (
 //
 // Expected means: the caller leg was not answered, and it saw the code the
 // callee sent (sip_status) or ended with the cause that code maps to
-// (esl-reference 5.5) or with the configured cause itself. Counters:
+// (mod_sofia.c's mapping) or with the configured cause itself. Counters:
 // expected, unexpected (the callee leg arrived but the caller saw
 // something else — answered, or another code: the SUT rewrote or lost the
 // refusal).
@@ -37,7 +37,7 @@ func rejectSpec() Spec {
 		New: newReject,
 		Judges: "Success (the expected refusal): the caller leg was not answered, and it received the code (its `sip_term_status`), " +
 			"or ended with the cause that code maps to (`486` → `USER_BUSY`, `603` → `CALL_REJECTED`, `404` → `UNALLOCATED_NUMBER`, " +
-			"`503` → `NORMAL_TEMPORARY_FAILURE`; esl-reference 5.5), or with the configured cause. " +
+			"`503` → `NORMAL_TEMPORARY_FAILURE`, as FreeSWITCH maps them), or with the configured cause. " +
 			"Failure reasons: `unexpected_answer`, `unexpected_sip_<code>`, `unexpected_<CAUSE>`.",
 		Counters: []Measure{
 			{Name: "expected", Doc: "the caller saw the refusal the callee sent"},
@@ -83,7 +83,7 @@ func (f Reject) On(ctx context.Context, c *Call, ev Event) error {
 
 // expectation is the SIP code and caller causes a refusal should produce:
 // the code FreeSWITCH sends for the cause, and the cause a caller leg gets
-// for that code (internal/hangup's table, esl-reference 5.5).
+// for that code (internal/hangup's table, after mod_sofia.c).
 func (f Reject) expectation() (code int, causes []string) {
 	if f.Cause != "" {
 		c, _ := hangup.ByName(f.Cause) // an unknown name sends 480, as FreeSWITCH's default

@@ -142,7 +142,8 @@ func (e *engine) onJobResult(n *node, c *call, ev LegEvent) {
 		c.callerDone = true // the leg never existed
 		if cause, _ := hangup.ByName(ev.Cause); cause == hangup.DestinationOutOfOrder {
 			// The node would not even create the leg: over its sps or
-			// max_sessions (esl-reference 4.1). A generator limit, not
+			// max_sessions, which switch_core_session.c enforces as it creates a
+			// session). A generator limit, not
 			// the SUT's failure.
 			c.refused = true
 			n.refuse(e.cfg.Guard)

@@ -372,7 +372,7 @@ func TestRunOriginateErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, map[string]int64{"originate_error": 2}, res.Summary.Reasons)
 
-		// A connection that fails under the bgapi: the call's fate is unknown.
+		// A connection that fails under the originate: the call's fate is unknown.
 		m := cl.node("b")
 		m.kill()
 		spec := m.spec()

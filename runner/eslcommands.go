@@ -33,7 +33,8 @@ type ESLOriginate struct {
 	IgnoreEarlyMedia bool
 }
 
-// originateCommand is the bgapi argument for o (esl-reference 4.1): the
+// originateCommand is the bgapi argument for o (mod_commands.c; the form captured in
+// esl/testdata/fixtures/01): the
 // call's tracking variables first (callplan's own, which the plan cannot
 // override), then the settings, the plan's headers and variables, all
 // escaped by esl's builder.
@@ -75,7 +76,8 @@ func originateCommand(o Origination, s ESLOriginate) (string, error) {
 }
 
 // actionCommand is the api command that performs a on leg uuid
-// (esl-reference 4.2 and 5.1). ActExecute has none: it goes by sendmsg.
+// (mod_commands.c's uuid_* commands; respond runs as an app through
+// uuid_broadcast). ActExecute has none: it goes by sendmsg.
 func actionCommand(uuid string, a Action) (string, error) {
 	if err := safeArg(uuid); err != nil {
 		return "", err
@@ -167,7 +169,8 @@ func hupallCommand(cause, runID string) string {
 }
 
 // checkReply turns a reply whose first line starts with '-' (-ERR, -ERROR,
-// -USAGE) into an error (esl-reference 4.4).
+// -USAGE) into an error (the bodies captured in
+// esl/testdata/fixtures/10a).
 func checkReply(cmd, body string, err error) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", firstWord(cmd), err)

@@ -88,7 +88,7 @@ func TestTranslateOriginateFailures(t *testing.T) {
 	assert.Contains(t, causes, "UNALLOCATED_NUMBER")
 	assert.Contains(t, causes, "USER_BUSY")
 	// The caller leg that received 486 reports it; legs that sent their
-	// refusal or BYE report none (esl-reference 3.9).
+	// refusal or BYE report none.
 	statuses := map[string]map[int]bool{}
 	for _, h := range ofKind(evs, EventHungUp) {
 		if statuses[h.Cause] == nil {

@@ -18,11 +18,11 @@ import (
 // between them, at the Driver interface: an origination to
 // "user@<node name>" creates the caller leg on the originating node and a
 // parked callee leg on the named node; answer, ring_ready, pre_answer,
-// respond, hangup and EndRun produce the events a node would
-// (esl-reference sections 3-4 describe FreeSWITCH's). Destinations naming
-// no node are a black hole: the caller leg rings until its timeout. The
-// ESL driver's own tests and the e2e tests against the agent cover the
-// wire.
+// respond, hangup and EndRun produce the events a node would (as the
+// captures under esl/testdata/fixtures show FreeSWITCH doing).
+// Destinations naming no node are a black hole: the caller leg rings until
+// its timeout. The ESL driver's own tests and the e2e tests against the
+// agent cover the wire.
 type fakeCluster struct {
 	mu      sync.Mutex
 	drivers []*fakeDriver

@@ -19,7 +19,7 @@ type Progress struct {
 	Missed          int64    // arrivals not sent in time (metrics/pacing.go)
 	Saturated       []string // nodes the overdrive guard holds back
 	Down            []string // nodes whose connection is lost
-	FailingAsserts  []string // filled by the caller (assertions, issue 6)
+	FailingAsserts  []string // filled by the caller from the live assertions
 }
 
 // Line renders the progress as one status line.
