@@ -56,6 +56,11 @@ func (e *engine) runFlow(c *call) {
 		}
 		ev := c.pending[0]
 		c.pending = c.pending[1:]
+		if len(c.pending) == 0 {
+			// Events carry payloads now; a held call must not keep the
+			// drained queue's array for its whole hold.
+			c.pending = nil
+		}
 		e.mu.Unlock()
 		if err := c.flow.On(c.ctx, &c.fc, ev); err != nil && c.ctx.Err() == nil {
 			e.mu.Lock()
