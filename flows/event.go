@@ -41,8 +41,9 @@ const (
 	BERTTimeout
 	// ToneDetected: a tone detector on Leg heard its tone (Event.Tone).
 	ToneDetected
-	// LegHungUp: Leg ended; Event.Stats holds its end-of-call media
-	// figures.
+	// LegHungUp: Leg ended while the other leg is still up; Event.Stats
+	// holds its end-of-call media figures. The end of a call's last leg
+	// ends the call and is not delivered: the call is judged then.
 	LegHungUp
 )
 

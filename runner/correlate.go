@@ -174,6 +174,9 @@ func (e *engine) onCallee(c *call, ev LegEvent) []flows.Event {
 		r.CalleeCause = ev.Cause
 		r.CalleeMedia = ev.Stats.Received()
 		c.calleeNode.legs--
+		if !c.callerDone {
+			return flowEvent(flows.LegHungUp, flows.LegCallee, ev)
+		}
 	default:
 		return mediaEvent(flows.LegCallee, ev)
 	}
@@ -218,6 +221,9 @@ func (e *engine) onCaller(n *node, c *call, ev LegEvent) []flows.Event {
 		c.reserved = 0
 		if !c.jobDone || c.calleeID != "" && !c.calleeDone {
 			c.timers = append(c.timers, time.AfterFunc(e.cfg.Linger, func() { e.lingerOver(c) }))
+		}
+		if c.calleeID != "" && !c.calleeDone {
+			return flowEvent(flows.LegHungUp, flows.LegCaller, ev)
 		}
 	default:
 		return mediaEvent(flows.LegCaller, ev)

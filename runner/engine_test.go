@@ -416,3 +416,35 @@ func TestRunDrainIsBoundedAndRecordsStuckCalls(t *testing.T) {
 		assert.Equal(t, 0, cl.legsUp("r1"), "and they were hung up")
 	})
 }
+
+// TestFlowsGetMediaEventsWithPayloads: the driver's media events reach the
+// flow as flow events carrying what the node reported, and a leg's end
+// carries its media figures while the other leg is still up.
+func TestFlowsGetMediaEventsWithPayloads(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster(t)
+	e, err := newEngine(baseConfig(t, "r1", cl.node("a").spec()))
+	require.NoError(t, err)
+	e.ctx = context.Background()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.newCall(0, e.cfg.Flows[0], e.nodes[0], false)
+	c.calleeID, c.calleeNode = "in-1", e.nodes[0]
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+
+	got := e.onCallee(c, LegEvent{Kind: EventDTMF, LegID: "in-1", NodeTime: at, Payload: flows.Payload{Digit: "5", DigitDuration: 100 * time.Millisecond}})
+	assert.Equal(t, []flows.Event{{Kind: flows.DTMFReceived, Leg: flows.LegCallee, At: at, Payload: flows.Payload{Digit: "5", DigitDuration: 100 * time.Millisecond}}}, got)
+	lost := flows.BERTReport{LostPercent: 96, LostCount: 1}
+	got = e.onCaller(e.nodes[0], c, LegEvent{Kind: EventBERTLostSync, Payload: flows.Payload{BERT: lost}})
+	require.Len(t, got, 1)
+	assert.Equal(t, flows.BERTLostSync, got[0].Kind)
+	assert.Equal(t, flows.LegCaller, got[0].Leg)
+	assert.Equal(t, lost, got[0].BERT)
+
+	stats := flows.MediaStats{"rtp_audio_in_mos": "4.20"}
+	got = e.onCallee(c, LegEvent{Kind: EventHungUp, Cause: "NORMAL_CLEARING", Payload: flows.Payload{Stats: stats}})
+	require.Len(t, got, 1, "the caller is still up: the flow hears of the callee's end")
+	assert.Equal(t, flows.LegHungUp, got[0].Kind)
+	assert.Equal(t, stats, got[0].Stats)
+	assert.Empty(t, e.onCaller(e.nodes[0], c, LegEvent{Kind: EventHungUp}), "the last leg's end ends the call")
+}
