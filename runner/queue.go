@@ -1,46 +1,40 @@
 package runner
 
-import "sync"
+import (
+	"context"
+
+	"github.com/callplan/callplan/internal/queue"
+)
 
 // eventQueue hands a driver's events to the engine in order without ever
-// blocking the driver's reader: pushes append to an unbounded slice, and
-// one goroutine feeds the channel. Close stops it and closes the channel.
+// blocking the driver's reader: pushes go to an internal/queue (unbounded),
+// and one goroutine feeds the channel the engine reads. close stops it and
+// closes the channel.
 type eventQueue struct {
-	mu     sync.Mutex
-	queue  []LegEvent
-	wake   chan struct{}
+	q      queue.Queue[LegEvent]
 	out    chan LegEvent
-	closed chan struct{}
-	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 func newEventQueue() *eventQueue {
-	q := &eventQueue{
-		wake: make(chan struct{}, 1), out: make(chan LegEvent),
-		closed: make(chan struct{}), done: make(chan struct{}),
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	q := &eventQueue{out: make(chan LegEvent), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go q.deliver()
 	return q
 }
 
-// push queues ev.
-func (q *eventQueue) push(ev LegEvent) {
-	q.mu.Lock()
-	q.queue = append(q.queue, ev)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
+// push queues ev; it never blocks.
+func (q *eventQueue) push(ev LegEvent) { q.q.Push(ev) }
 
 // events is the receiving end.
 func (q *eventQueue) events() <-chan LegEvent { return q.out }
 
 // close stops delivery (what is queued is dropped) and waits for it.
 func (q *eventQueue) close() {
-	q.once.Do(func() { close(q.closed) })
+	q.cancel()
+	q.q.Close(nil)
 	<-q.done
 }
 
@@ -48,23 +42,13 @@ func (q *eventQueue) deliver() {
 	defer close(q.done)
 	defer close(q.out)
 	for {
-		q.mu.Lock()
-		if len(q.queue) == 0 {
-			q.mu.Unlock()
-			select {
-			case <-q.wake:
-				continue
-			case <-q.closed:
-				return
-			}
+		ev, err := q.q.Pop(q.ctx)
+		if err != nil {
+			return
 		}
-		ev := q.queue[0]
-		q.queue[0] = LegEvent{}
-		q.queue = q.queue[1:]
-		q.mu.Unlock()
 		select {
 		case q.out <- ev:
-		case <-q.closed:
+		case <-q.ctx.Done():
 			return
 		}
 	}
