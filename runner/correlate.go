@@ -56,29 +56,44 @@ func (e *engine) connDown(n *node, err error) {
 	}
 }
 
-// handle applies one event. Every update is keyed on the leg's id or, for
-// an originate's result, the call id; events of legs of other runs are
-// ignored.
+// handle applies one event: a node's own (connection, heartbeat) or a
+// leg's.
 func (e *engine) handle(n *node, ev LegEvent) {
 	e.observeClock(n, ev)
 	switch ev.Kind {
 	case EventNodeDown:
 		e.connDown(n, ev.Err)
-		return
 	case EventNodeUp:
-		e.mu.Lock()
-		n.up = true
-		n.note("connection re-established")
-		e.mu.Unlock()
-		return
+		e.connUp(n)
 	case EventHeartbeat:
-		e.mu.Lock()
-		n.heartbeat(ev.Health)
-		n.checkGuard(e.cfg.Guard)
-		e.col.Heartbeat(n.Name, n.heartbeatFigures())
-		e.mu.Unlock()
-		return
+		e.onHeartbeat(n, ev.Health)
+	default:
+		e.onLeg(n, ev)
 	}
+}
+
+// connUp marks a node whose connection is back.
+func (e *engine) connUp(n *node) {
+	e.mu.Lock()
+	n.up = true
+	n.note("connection re-established")
+	e.mu.Unlock()
+}
+
+// onHeartbeat takes a node's health figures: they feed the overdrive guard
+// and the time series.
+func (e *engine) onHeartbeat(n *node, h Health) {
+	e.mu.Lock()
+	n.heartbeat(h)
+	n.checkGuard(e.cfg.Guard)
+	e.col.Heartbeat(n.Name, n.heartbeatFigures())
+	e.mu.Unlock()
+}
+
+// onLeg applies an event of a call's leg or originate. Every update is
+// keyed on the leg's id or, for an originate's result, the call id;
+// events of legs of other runs are ignored.
+func (e *engine) onLeg(n *node, ev LegEvent) {
 	e.mu.Lock()
 	c, callee := e.lookup(n, ev)
 	if c == nil || c.finished {
@@ -86,13 +101,7 @@ func (e *engine) handle(n *node, ev LegEvent) {
 		return
 	}
 	if e.stopping && ev.Kind == EventCreated {
-		// A leg that appears after the stop's endRuns (its originate was
-		// already on its way) is hung up on sight.
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			_ = e.act(e.ctx, n, ev.LegID, Action{Kind: ActHangup, Cause: hangup.ManagerRequest.String()})
-		}()
+		e.hangUpLate(n, ev.LegID)
 	}
 	c.rec.Fields = mergeInto(c.rec.Fields, ev.Fields)
 	c.rec.Counts = mergeInto(c.rec.Counts, ev.Counts)
@@ -112,6 +121,17 @@ func (e *engine) handle(n *node, ev LegEvent) {
 	fin := e.maybeFinish(c)
 	e.mu.Unlock()
 	e.end(fin)
+}
+
+// hangUpLate hangs up a leg that appears after the stop's endRuns (its
+// originate was already on its way). Called with e.mu held; the hangup
+// runs outside it.
+func (e *engine) hangUpLate(n *node, legID string) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		_ = e.act(e.ctx, n, legID, Action{Kind: ActHangup, Cause: hangup.ManagerRequest.String()})
+	}()
 }
 
 // mergeInto adds a driver's per-call figures (LegEvent.Fields, Counts) to
@@ -142,8 +162,8 @@ func (e *engine) onJobResult(n *node, c *call, ev LegEvent) {
 		c.callerDone = true // the leg never existed
 		if cause, _ := hangup.ByName(ev.Cause); cause == hangup.DestinationOutOfOrder {
 			// The node would not even create the leg: over its sps or
-			// max_sessions, which switch_core_session.c enforces as it creates a
-			// session). A generator limit, not
+			// max_sessions, which FreeSWITCH's switch_core_session.c
+			// enforces as it creates a session. A generator limit, not
 			// the SUT's failure.
 			c.refused = true
 			n.refuse(e.cfg.Guard)
@@ -235,29 +255,24 @@ func flowEvent(k flows.EventKind, leg flows.Leg, ev LegEvent) []flows.Event {
 	return []flows.Event{{Kind: k, Leg: leg, At: ev.NodeTime, Payload: ev.Payload}}
 }
 
+// mediaKinds are the driver's media results and the flow events that
+// pass them on as they are.
+var mediaKinds = map[EventKind]flows.EventKind{
+	EventDTMF:          flows.DTMFReceived,
+	EventPlaybackStart: flows.PlaybackStarted,
+	EventPlaybackStop:  flows.PlaybackStopped,
+	EventRecordStart:   flows.RecordStarted,
+	EventRecordStop:    flows.RecordStopped,
+	EventBERTInSync:    flows.BERTInSync,
+	EventBERTLostSync:  flows.BERTLostSync,
+	EventBERTTimeout:   flows.BERTTimeout,
+	EventToneDetected:  flows.ToneDetected,
+}
+
 // mediaEvent passes the media results of a leg to the flow as they are.
 func mediaEvent(leg flows.Leg, ev LegEvent) []flows.Event {
-	var k flows.EventKind
-	switch ev.Kind {
-	case EventDTMF:
-		k = flows.DTMFReceived
-	case EventPlaybackStart:
-		k = flows.PlaybackStarted
-	case EventPlaybackStop:
-		k = flows.PlaybackStopped
-	case EventRecordStart:
-		k = flows.RecordStarted
-	case EventRecordStop:
-		k = flows.RecordStopped
-	case EventBERTInSync:
-		k = flows.BERTInSync
-	case EventBERTLostSync:
-		k = flows.BERTLostSync
-	case EventBERTTimeout:
-		k = flows.BERTTimeout
-	case EventToneDetected:
-		k = flows.ToneDetected
-	default:
+	k, ok := mediaKinds[ev.Kind]
+	if !ok {
 		return nil
 	}
 	return flowEvent(k, leg, ev)

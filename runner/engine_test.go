@@ -448,3 +448,32 @@ func TestFlowsGetMediaEventsWithPayloads(t *testing.T) {
 	assert.Equal(t, stats, got[0].Stats)
 	assert.Empty(t, e.onCaller(e.nodes[0], c, LegEvent{Kind: EventHungUp}), "the last leg's end ends the call")
 }
+
+// TestMediaEventKinds: each media result a driver reports reaches the flow
+// as its flow event on the leg it came from; a leg event that is no media
+// result tells the flow nothing through this path.
+func TestMediaEventKinds(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		driver EventKind
+		flow   flows.EventKind
+	}{
+		{EventDTMF, flows.DTMFReceived},
+		{EventPlaybackStart, flows.PlaybackStarted},
+		{EventPlaybackStop, flows.PlaybackStopped},
+		{EventRecordStart, flows.RecordStarted},
+		{EventRecordStop, flows.RecordStopped},
+		{EventBERTInSync, flows.BERTInSync},
+		{EventBERTLostSync, flows.BERTLostSync},
+		{EventBERTTimeout, flows.BERTTimeout},
+		{EventToneDetected, flows.ToneDetected},
+	} {
+		got := mediaEvent(flows.LegCallee, LegEvent{Kind: tc.driver})
+		require.Len(t, got, 1, "%v", tc.driver)
+		assert.Equal(t, tc.flow, got[0].Kind, "%v", tc.driver)
+		assert.Equal(t, flows.LegCallee, got[0].Leg, "%v", tc.driver)
+	}
+	for _, k := range []EventKind{EventCreated, EventAnswered, EventHungUp, EventJobResult, EventHeartbeat} {
+		assert.Empty(t, mediaEvent(flows.LegCaller, LegEvent{Kind: k}), "%v", k)
+	}
+}
