@@ -178,16 +178,27 @@ func (n *fakeNode) wait(ctx context.Context) error {
 	}
 }
 
-func (n *fakeNode) Originate(ctx context.Context, o Origination) error {
+// lockUp answers a command as a node would: after its reply delay, with
+// the cluster locked (the caller unlocks it), or an error when the
+// connection is down.
+func (n *fakeNode) lockUp(ctx context.Context) (*fakeCluster, error) {
 	if err := n.wait(ctx); err != nil {
+		return nil, err
+	}
+	n.cl.mu.Lock()
+	if n.down {
+		n.cl.mu.Unlock()
+		return nil, errFakeDown
+	}
+	return n.cl, nil
+}
+
+func (n *fakeNode) Originate(ctx context.Context, o Origination) error {
+	cl, err := n.lockUp(ctx)
+	if err != nil {
 		return err
 	}
-	cl := n.cl
-	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if n.down {
-		return errFakeDown
-	}
 	if n.refuse != "" {
 		n.job(o.CallID, "-ERR "+n.refuse)
 		return nil
@@ -277,15 +288,11 @@ func (cl *fakeCluster) hangup(l *fakeLeg, cause string, sip int, peerToo bool) {
 }
 
 func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
-	if err := n.wait(ctx); err != nil {
+	cl, err := n.lockUp(ctx)
+	if err != nil {
 		return err
 	}
-	cl := n.cl
-	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if n.down {
-		return errFakeDown
-	}
 	l := cl.legs[legID]
 	if l == nil || l.node != n || !l.up {
 		return fmt.Errorf("%s: %w: -ERR No such channel!", a.Kind, ErrRefused)
@@ -318,15 +325,11 @@ func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
 }
 
 func (n *fakeNode) EndRun(ctx context.Context, runID, cause string) (string, error) {
-	if err := n.wait(ctx); err != nil {
+	cl, err := n.lockUp(ctx)
+	if err != nil {
 		return "", err
 	}
-	cl := n.cl
-	cl.mu.Lock()
 	defer cl.mu.Unlock()
-	if n.down {
-		return "", errFakeDown
-	}
 	n.ends = append(n.ends, cause+" "+runID)
 	k := 0
 	for _, l := range cl.legs {

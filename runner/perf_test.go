@@ -80,12 +80,6 @@ func TestPerfPacing500cps(t *testing.T) {
 func TestPerfMemoryManyShortCalls(t *testing.T) {
 	cl := newFakeCluster(t)
 	n := cl.node("a")
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	cfg := baseConfig(t, "mem", n.spec())
 	cfg.Stages = []Stage{{Name: "s", Duration: 400 * time.Second, From: 2700, To: 2700, Hold: time.Millisecond, Limit: 100000}}
 	col := cfg.Collector
@@ -99,7 +93,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 				return
 			case <-tk.C:
 				s := col.Summary()
-				t.Logf("%s calls=%d active=%d heap=%dKiB", time.Now().Format("15:04:05"), s.Calls, s.Active, heap()/1024)
+				t.Logf("%s calls=%d active=%d heap=%dKiB", time.Now().Format("15:04:05"), s.Calls, s.Active, liveHeap()/1024)
 			}
 		}
 	}()
@@ -109,7 +103,7 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("summary: dropped %d reasons %v generators %+v", res.Summary.Dropped, res.Summary.Reasons, res.Summary.Generators)
 	t.Logf("%d calls (%d ok, %d throttled) in %v; heap after %d KiB",
-		res.Summary.Calls, res.Summary.OK, res.Summary.Throttled, time.Since(start).Round(time.Second), heap()/1024)
+		res.Summary.Calls, res.Summary.OK, res.Summary.Throttled, time.Since(start).Round(time.Second), liveHeap()/1024)
 }
 
 // TestPerfMemoryPerLiveCall measures the runner's heap per call in
@@ -117,23 +111,17 @@ func TestPerfMemoryManyShortCalls(t *testing.T) {
 func TestPerfMemoryPerLiveCall(t *testing.T) {
 	cl := newFakeCluster(t)
 	n := cl.node("a")
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
 	cfg := baseConfig(t, "live", n.spec())
 	const live = 20000
 	cfg.Stages = []Stage{{Name: "s", Duration: 4 * time.Second, From: live / 4, To: live / 4, Hold: time.Hour}}
 	ctx, cancel := context.WithCancel(context.Background())
-	before := heap()
+	before := liveHeap()
 	var during uint64
 	var active int64
 	go func() {
 		time.Sleep(6 * time.Second)
 		active = cfg.Collector.Summary().Active
-		during = heap()
+		during = liveHeap()
 		if f, err := os.Create(filepath.Join(os.TempDir(), "callplan-live.heap")); err == nil {
 			_ = pprof.Lookup("heap").WriteTo(f, 0)
 			f.Close()
@@ -147,4 +135,12 @@ func TestPerfMemoryPerLiveCall(t *testing.T) {
 	// upper bound for the runner.
 	t.Logf("%d live calls: heap grew %d KiB, %.0f bytes per live call (runner + metrics + in-memory switch)",
 		active, (during-before)/1024, float64(during-before)/float64(max(active, 1)))
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
