@@ -339,6 +339,9 @@ func (c *Collector) End(r *Record) error {
 	for _, g := range c.groups(r.Stage, r.Flow, r.CallerNode) {
 		g.ended(now, r)
 	}
+	if f := c.flows[r.Flow]; f != nil {
+		f.figures = f.figures.add(r)
+	}
 	c.dist.ended(r)
 	if c.cdr != nil && c.err == nil {
 		if err := c.cdr.Write(r); err != nil {

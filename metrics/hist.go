@@ -138,28 +138,12 @@ func mergeWindows(hs ...WindowHist) WindowHist {
 // Latency summarises the histogram. Percentiles use the nearest-rank
 // method: the smallest value with at least q of the values at or below it.
 func (h WindowHist) Latency() Latency {
-	var n int64
-	var sum float64
-	for _, b := range h.Bins {
-		n += int64(b.Count)
-		sum += float64(binValue(b.Index)) * float64(b.Count)
-	}
+	n, sum := h.totals()
 	if n == 0 {
 		return Latency{}
 	}
 	us := func(v int64) time.Duration { return time.Duration(v) * time.Microsecond }
-	at := func(q float64) time.Duration {
-		rank := int64(q*float64(n) + 0.999999999)
-		rank = min(max(rank, 1), n)
-		var seen int64
-		for _, b := range h.Bins {
-			seen += int64(b.Count)
-			if seen >= rank {
-				return us(binValue(b.Index))
-			}
-		}
-		return us(binValue(h.Bins[len(h.Bins)-1].Index))
-	}
+	at := func(q float64) time.Duration { return us(h.quantile(q, n)) }
 	return Latency{
 		Count: n,
 		Min:   us(binValue(h.Bins[0].Index)),
@@ -170,4 +154,29 @@ func (h WindowHist) Latency() Latency {
 		P99:   at(0.99),
 		Max:   us(binValue(h.Bins[len(h.Bins)-1].Index)),
 	}
+}
+
+// totals are the histogram's count and the sum of its values (each bin's
+// middle).
+func (h WindowHist) totals() (n int64, sum float64) {
+	for _, b := range h.Bins {
+		n += int64(b.Count)
+		sum += float64(binValue(b.Index)) * float64(b.Count)
+	}
+	return n, sum
+}
+
+// quantile is the nearest-rank q quantile (0..1) of a histogram of n
+// values, in its units.
+func (h WindowHist) quantile(q float64, n int64) int64 {
+	rank := int64(q*float64(n) + 0.999999999)
+	rank = min(max(rank, 1), n)
+	var seen int64
+	for _, b := range h.Bins {
+		seen += int64(b.Count)
+		if seen >= rank {
+			return binValue(b.Index)
+		}
+	}
+	return binValue(h.Bins[len(h.Bins)-1].Index)
 }

@@ -70,9 +70,10 @@ type Score struct {
 	Max   float64 `json:"max" expr:"max"`
 }
 
-// Jitter is the distribution of per-call jitter over the calls that had
-// media.
-type Jitter struct {
+// TimeScore is the distribution of a per-call duration with Score's
+// quantiles: jitter over the calls that had media, and a flow's duration
+// figures (figures.go).
+type TimeScore struct {
 	Count int64         `json:"count" expr:"count"`
 	Min   time.Duration `json:"min" expr:"min"`
 	P1    time.Duration `json:"p1" expr:"p1"`
@@ -114,6 +115,11 @@ func (s *scoreHist) score() Score {
 	}
 }
 
+// durationHist is a scoreHist of durations up to top, kept in µs.
+func durationHist(top time.Duration) scoreHist {
+	return scoreHist{scale: 1e-3, top: int64(top / time.Microsecond)} // ns -> µs
+}
+
 // qualityAcc accumulates a group's MOS, loss and jitter.
 type qualityAcc struct{ mos, loss, jitter scoreHist }
 
@@ -121,7 +127,7 @@ func newQualityAcc() qualityAcc {
 	return qualityAcc{
 		mos:    scoreHist{scale: 1000, top: 5000},
 		loss:   scoreHist{scale: 1e6, top: 1e6},
-		jitter: scoreHist{scale: 1e-3, top: int64(time.Minute / time.Microsecond)}, // ns -> µs
+		jitter: durationHist(time.Minute),
 	}
 }
 
@@ -137,8 +143,14 @@ func (q *qualityAcc) add(r *Record) {
 
 func (q *qualityAcc) fill(g *Group) {
 	g.MOS, g.Loss = q.mos.score(), q.loss.score()
-	j := q.jitter.score()
+	g.Jitter = q.jitter.timeScore()
+}
+
+// timeScore is score() of a histogram of durations (stored in µs at scale
+// 1e-3 per ns), in durations.
+func (s *scoreHist) timeScore() TimeScore {
+	j := s.score()
 	ns := func(v float64) time.Duration { return time.Duration(math.Round(v)) } // score() scaled back to ns
-	g.Jitter = Jitter{Count: j.Count, Min: ns(j.Min), P1: ns(j.P1), P5: ns(j.P5), P50: ns(j.P50),
+	return TimeScore{Count: j.Count, Min: ns(j.Min), P1: ns(j.P1), P5: ns(j.P5), P50: ns(j.P50),
 		Mean: ns(j.Mean), P95: ns(j.P95), P99: ns(j.P99), Max: ns(j.Max)}
 }

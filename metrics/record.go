@@ -74,6 +74,11 @@ type Record struct {
 	// into the summary's counters (e.g. reject's "unexpected").
 	Counts map[string]int64 `json:"counts,omitempty"`
 
+	// Timings and Values are the flow's own figures for this call
+	// (figures.go): kept as distributions per flow, e.g. bert's sync_time.
+	Timings map[string]time.Duration `json:"timings,omitempty"`
+	Values  map[string]float64       `json:"values,omitempty"`
+
 	// CallerMedia and CalleeMedia are what each leg measured of the audio
 	// it received (quality.go); zero when the leg had no media.
 	CallerMedia LegMedia `json:"caller_media,omitzero"`

@@ -44,6 +44,13 @@ type Second struct {
 	SetupLatency  WindowHist `json:"setup_latency"`
 	AnswerLatency WindowHist `json:"answer_latency"`
 	Duration      WindowHist `json:"duration"`
+	// MOS, Loss and Jitter are the audio quality of the calls that ended
+	// in this second with media, each by its worse direction, for MOS and
+	// loss over time and for windows: MOS kept in thousandths, loss in
+	// millionths, jitter in µs (quality_series.go).
+	MOS    WindowHist `json:"mos,omitzero"`
+	Loss   WindowHist `json:"loss,omitzero"`
+	Jitter WindowHist `json:"jitter,omitzero"`
 
 	// Flows and Nodes are the same second broken down by the flow and the
 	// caller node a call belongs to, so a window can be judged for one flow
@@ -96,6 +103,7 @@ func Window(secs []Second) Group {
 	setup := make([]WindowHist, 0, len(secs))
 	answer := make([]WindowHist, 0, len(secs))
 	dur := make([]WindowHist, 0, len(secs))
+	var quality windowQuality
 	for _, s := range secs {
 		g.Offered += s.Offered
 		g.Calls += s.Calls
@@ -114,6 +122,7 @@ func Window(secs []Second) Group {
 		addMap(g.Reasons, s.Reasons)
 		pdd, setup = append(pdd, s.PDD), append(setup, s.SetupLatency)
 		answer, dur = append(answer, s.AnswerLatency), append(dur, s.Duration)
+		quality.add(s)
 	}
 	g.Active = secs[len(secs)-1].Active
 	n := float64(len(secs))
@@ -127,6 +136,7 @@ func Window(secs []Second) Group {
 	g.SetupLatency = mergeWindows(setup...).Latency()
 	g.AnswerLatency = mergeWindows(answer...).Latency()
 	g.Duration = mergeWindows(dur...).Latency()
+	quality.fill(&g)
 	g.CalleeNodes, g.Imbalance = windowDistribution(secs)
 	return g
 }
@@ -143,6 +153,7 @@ func addMap(dst, src map[string]int64) {
 type openSecond struct {
 	s                            Second
 	pdd, setup, answer, duration binCounter
+	mos, loss, jitter            binCounter // made by the first call with media
 	flows, nodes                 map[string]*openSecond
 }
 
@@ -177,12 +188,14 @@ func (o *openSecond) ended(r *Record) {
 	}
 	foldEnd(r, tally{&o.s.OK, &o.s.Failed, &o.s.Unknown, &o.s.Reasons, &o.s.Causes, &o.s.SIP},
 		o.pdd, o.setup, o.answer, o.duration)
+	o.quality(r)
 }
 
 func (o *openSecond) seal() Second {
 	s := o.s
 	s.PDD, s.SetupLatency = o.pdd.seal(), o.setup.seal()
 	s.AnswerLatency, s.Duration = o.answer.seal(), o.duration.seal()
+	s.MOS, s.Loss, s.Jitter = o.mos.seal(), o.loss.seal(), o.jitter.seal()
 	s.Flows, s.Nodes = sealSubs(o.flows, o.s.Stage), sealSubs(o.nodes, o.s.Stage)
 	return s
 }

@@ -81,9 +81,15 @@ type Group struct {
 
 	// MOS, Loss and Jitter are the audio quality of the calls that had
 	// media, each call counted by its worse direction (Record.Quality).
-	MOS    Score  `json:"mos,omitzero" expr:"mos"`
-	Loss   Score  `json:"loss,omitzero" expr:"loss"`
-	Jitter Jitter `json:"jitter,omitzero" expr:"jitter"`
+	MOS    Score     `json:"mos,omitzero" expr:"mos"`
+	Loss   Score     `json:"loss,omitzero" expr:"loss"`
+	Jitter TimeScore `json:"jitter,omitzero" expr:"jitter"`
+
+	// Timings and Values are the distributions of a flow's own figures
+	// (figures.go), by name; only a flow's group has them. Assertions read
+	// them as flows.F.NAME.p95, typed by the flow's Spec.
+	Timings map[string]TimeScore `json:"timings,omitempty" expr:"-"`
+	Values  map[string]Score     `json:"values,omitempty" expr:"-"`
 
 	// Erlangs: Max is the most calls in progress at once; Mean is
 	// call-seconds divided by the group's span (first originate to last
@@ -152,7 +158,8 @@ type groupAcc struct {
 	pdd, setup, answer, duration durHist
 	lag                          durHist // pacing lag, recorded for the run and stages
 	quality                      qualityAcc
-	first, last                  time.Time // span of activity
+	figures                      *figureAcc // a flow's group only
+	first, last                  time.Time  // span of activity
 	active, maxActive            int64
 	callSeconds                  float64
 	areaAt                       time.Time // when callSeconds was last brought up to date
@@ -228,6 +235,7 @@ func (a *groupAcc) snapshot(now time.Time, live bool) Group {
 	g.AnswerLatency, g.Duration = a.answer.latency(), a.duration.latency()
 	g.PacingLag = a.lag.latency()
 	a.quality.fill(&g)
+	a.figures.fill(&g)
 	end, area := a.last, a.callSeconds
 	if live && now.After(a.areaAt) {
 		end = now
