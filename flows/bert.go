@@ -67,6 +67,10 @@ func bertSpec() Spec {
 			{Name: "worst_lost_percent", Doc: "the highest sync_lost_percent a lost_sync reported"},
 			{Name: "timed_out", Doc: "true when a leg reported mod_bert::timeout"},
 		},
+		Figures: []Figure{
+			{Name: "sync_time", Duration: true, Doc: "answer to the first mod_bert::in_sync (with two_sided the slower leg's), over the calls whose every bert leg synced: `flows.bert.sync_time.p95 < duration(\"2s\")`"},
+			{Name: "lost_percent", Doc: "the highest sync_lost_percent a call's lost_sync reported (0 when it never lost sync), over the answered calls"},
+		},
 	}
 }
 
@@ -255,7 +259,9 @@ func (f *Bert) Judge(r *metrics.Record) {
 	}
 	if allSynced {
 		field(r, "sync_time_ms", msText(syncTime))
+		r.SetTiming("sync_time", syncTime)
 	}
+	r.SetValue("lost_percent", worst)
 	field(r, "lost_sync", strconv.Itoa(lost))
 	field(r, "worst_lost_percent", strconv.FormatFloat(worst, 'f', 2, 64))
 	field(r, "timed_out", strconv.FormatBool(timedOut))

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -173,6 +174,11 @@ func TestBertEventOrders(t *testing.T) {
 			}
 			for name := range r.Fields {
 				assert.True(t, declared(spec.Fields, name), "undeclared field %q", name)
+			}
+			checkFigures(t, "bert", &r, map[string]string{"sync_time": "sync_time_ms"})
+			if r.Answered() {
+				wp, _ := strconv.ParseFloat(r.Fields["worst_lost_percent"], 64)
+				assert.InDelta(t, wp, r.Values["lost_percent"], 0.005, "lost_percent")
 			}
 			assert.Zero(t, f.(*Bert).calls.len(), "Judge releases the call's state")
 		})

@@ -93,6 +93,9 @@ func dtmfSpec() Spec {
 			{Name: "extra", Doc: "digits received that were not sent"},
 			{Name: "worst_latency_ms", Doc: "the longest time from sending a digit to the far leg's DTMF event for it, on the runner's clock, milliseconds"},
 		},
+		Figures: []Figure{
+			{Name: "digit_latency", Duration: true, Doc: "a call's worst digit latency (`worst_latency_ms`), over the calls that received a digit: `flows.dtmf.digit_latency.p95 < duration(\"200ms\")`"},
+		},
 	}
 }
 
@@ -262,6 +265,7 @@ func (f *DTMF) Judge(r *metrics.Record) {
 	field(r, "extra", strconv.Itoa(tally.extra))
 	if tally.matched > 0 {
 		field(r, "worst_latency_ms", msText(tally.worst))
+		r.SetTiming("digit_latency", tally.worst)
 	}
 	for name, n := range map[string]int{"missing": tally.missing, "wrong": tally.wrong, "extra": tally.extra} {
 		if n > 0 {

@@ -176,6 +176,7 @@ func TestDTMFEventOrders(t *testing.T) {
 			assert.Equal(t, want, r.Outcome, "outcome")
 			assert.Equal(t, tt.reason, r.Reason, "reason")
 			assert.Equal(t, tt.counts, r.Counts, "counts")
+			checkFigures(t, "dtmf", &r, map[string]string{"digit_latency": "worst_latency_ms"})
 			lat, hasLat := r.Fields["worst_latency_ms"]
 			assert.Equal(t, tt.latency, hasLat, "worst_latency_ms %q", lat)
 			if hasLat {

@@ -32,6 +32,16 @@ func Reference() string {
 		fmt.Fprintf(&b, "\n%s\n", s.Judges)
 		measures(&b, "counter", "Counters (assertions read `flows."+s.Name+".NAME`)", s.Counters)
 		measures(&b, "field", "CDR fields", s.Fields)
+		if len(s.Figures) > 0 {
+			fmt.Fprintf(&b, "\nFigures (distributions over the flow's calls; assertions read `flows.%s.NAME.p95`, with count, min, p1, p5, p50, mean, p95, p99, max):\n\n| figure | type | meaning |\n|---|---|---|\n", s.Name)
+			for _, f := range s.Figures {
+				typ := "number"
+				if f.Duration {
+					typ = "duration"
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, typ, cell(f.Doc))
+			}
+		}
 	}
 	return b.String()
 }

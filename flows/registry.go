@@ -71,6 +71,20 @@ type Spec struct {
 	// it may set.
 	Counters []Measure
 	Fields   []Measure
+	// Figures are per-call measurements the flow's Judge records
+	// (metrics.Record.SetTiming, SetValue) whose distribution the summary
+	// keeps for the flow: assertions read flows.NAME.FIGURE.p95 (count,
+	// min, p1, p5, p50, mean, p95, p99, max), typed by Figure.Duration.
+	Figures []Figure
+}
+
+// Figure is one of a flow's per-call figures, kept as a distribution.
+type Figure struct {
+	Name string
+	Doc  string
+	// Duration: the figure is a duration (Record.SetTiming; compared
+	// with duration("2s")); otherwise a number (Record.SetValue).
+	Duration bool
 }
 
 // Measure is one of a flow's own counters or CDR fields.
@@ -117,6 +131,16 @@ func (s Spec) Counter(name string) bool {
 		}
 	}
 	return false
+}
+
+// Figure returns the spec's figure named name.
+func (s Spec) Figure(name string) (Figure, bool) {
+	for _, f := range s.Figures {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Figure{}, false
 }
 
 // Lookup returns the flow named name.

@@ -26,6 +26,16 @@ func TestSpecsAreWellFormed(t *testing.T) {
 			assert.NotEmpty(t, m.Doc, "flow %s: measure %s has no doc", s.Name, m.Name)
 			assert.True(t, metricsName.MatchString(m.Name), "flow %s: measure %q is not a lower_snake name", s.Name, m.Name)
 		}
+		own := map[string]bool{}
+		for _, c := range s.Counters {
+			own[c.Name] = true
+		}
+		for _, f := range s.Figures {
+			assert.NotEmpty(t, f.Doc, "flow %s: figure %s has no doc", s.Name, f.Name)
+			assert.True(t, metricsName.MatchString(f.Name), "flow %s: figure %q is not a lower_snake name", s.Name, f.Name)
+			assert.False(t, own[f.Name], "flow %s: %s is both a counter and a figure (assertions read both as flows.%s.%s)", s.Name, f.Name, s.Name, f.Name)
+			own[f.Name] = true
+		}
 		seen := map[string]bool{}
 		for _, p := range s.Params {
 			assert.False(t, seen[p.Name], "flow %s: duplicate param %s", s.Name, p.Name)

@@ -63,6 +63,9 @@ func toneSpec() Spec {
 		Fields: []Measure{
 			{Name: "tone_ms", Doc: "caller's answer (the tone's start) to its detection on the caller leg, milliseconds (runner clock)"},
 		},
+		Figures: []Figure{
+			{Name: "tone_time", Duration: true, Doc: "`tone_ms` as a duration, over the calls whose caller heard the tone"},
+		},
 	}
 }
 
@@ -172,4 +175,5 @@ func (f *Tone) Judge(r *metrics.Record) {
 	}
 	count(r, "detected")
 	field(r, "tone_ms", msText(heard))
+	r.SetTiming("tone_time", heard)
 }

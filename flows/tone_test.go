@@ -102,6 +102,7 @@ func TestToneEventOrders(t *testing.T) {
 			assert.Equal(t, tt.counts, r.Counts)
 			_, has := r.Fields["tone_ms"]
 			assert.Equal(t, tt.hasField, has)
+			checkFigures(t, "tone", &r, map[string]string{"tone_time": "tone_ms"})
 
 			// The shared flow kept nothing of this call.
 			r = answeredRecord()
