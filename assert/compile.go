@@ -57,14 +57,20 @@ func (s *Set) Len() int {
 // Compile type-checks and compiles every assertion of p against the
 // environment its scope and window give it (docs/assertions.md). All
 // problems are returned at once as plan.Errors, each positioned in the plan
-// file: inside the expression for expression errors.
+// file: inside the expression for expression errors. Without Known the
+// flows' figures are not variables; CompileWith gives them.
 func Compile(p *plan.Plan) (*Set, error) { return compile(p, nil) }
+
+// CompileWith is Compile with what the layers above know: the flows'
+// figures as typed variables, and the key checks of keys.go.
+func CompileWith(p *plan.Plan, known Known) (*Set, error) { return compile(p, &known) }
 
 // compile is Compile with the keys checks of known (keys.go) when known is
 // not nil.
 func compile(p *plan.Plan, known *Known) (*Set, error) {
 	var errs plan.Errors
 	s := &Set{names: planNames(p)}
+	s.names.figures = figuresOf(p, known)
 	for i, a := range p.Assertions {
 		c, ok := compileOne(i, a, s.names, known, &errs)
 		if ok {
@@ -170,11 +176,14 @@ func compileOne(i int, a plan.Assertion, n names, known *Known, errs *plan.Error
 		c.kind = kindFlow
 	}
 	c.window = int(a.Window.D() / time.Second)
-	env := envType(c.kind, n)
+	env := envType(c.kind, n, a.Flow)
 	exprPath := base + ".expr"
 	exprErr := func(loc file.Location, msg string) {
 		fe := (&file.Error{Location: loc, Message: msg}).Bind(file.NewSource(a.Expr))
 		errs.Add(a.ExprSource.At(fe.Line, fe.Column), exprPath, "invalid expression: %s", msg)
+	}
+	if tree, err := parser.Parse(a.Expr); err == nil && !checkFigures(collectPaths(tree.Node, a.Expr, nil), c.kind, a.Flow, n, exprErr) {
+		return nil, false
 	}
 	prog, err := expr.Compile(a.Expr, append(exprOptions(env), expr.AsBool())...)
 	if err != nil {
@@ -203,7 +212,7 @@ func compileOne(i int, a plan.Assertion, n names, known *Known, errs *plan.Error
 			ok = false
 		}
 		counter, isCounter := r.counter(c.kind)
-		if !isCounter {
+		if !isCounter || n.isFigure(kc.flowOf(r), counter) {
 			continue
 		}
 		if s := plan.Suggest(counter, fields); s != "" {

@@ -120,25 +120,32 @@ const (
 type names struct {
 	stages, flows, nodes []string
 	callees              []string // nodes that receive calls (callees.go)
+	// figures are each plan flow's declared figures (figures.go), from
+	// Known; none without it.
+	figures map[string][]Var
 }
 
-// flowType is a flow group: its fields, and any other name is one of the
-// flow's own counters (int64). Counter names are not declared by flows, so
-// a name that is close to a field is reported as a typo at compile time
-// (see checkCounters).
-func flowType() types.Map {
+// flowType is a flow group: its fields, its figures, and any other name
+// is one of the flow's own counters (int64). A counter name that is close
+// to a field is reported as a typo at compile time, and with Known one
+// the flow does not declare (keys.go).
+func flowType(figs []Var) types.Map {
 	m := groupType()
 	m[types.Extra] = types.Int64
+	for _, f := range figs {
+		m[f.Name] = figureType(f)
+	}
 	return m
 }
 
-// envType builds the expr type of an assertion's environment.
-func envType(k kind, n names) types.Map {
+// envType builds the expr type of an assertion's environment; scope is
+// the flow of a flow-scoped one.
+func envType(k kind, n names, scope string) types.Map {
 	group := func() types.Map { return withCallees(groupType(), n.callees) }
-	flow := func() types.Map { return withCallees(flowType(), n.callees) }
+	flow := func(name string) types.Map { return withCallees(flowType(n.figures[name]), n.callees) }
 	switch k {
 	case kindFlow:
-		return flow()
+		return flow(scope)
 	case kindGroup:
 		return group()
 	}
@@ -152,18 +159,23 @@ func envType(k kind, n names) types.Map {
 		return m
 	}
 	env[varStages] = of(n.stages, group())
-	env[varFlows] = of(n.flows, flow())
+	flows := types.Map{}
+	for _, name := range n.flows {
+		flows[name] = flow(name)
+	}
+	env[varFlows] = flows
 	env[varNodes] = of(n.nodes, group())
 	env[varGenerators] = of(n.nodes, typeOf(reflect.TypeOf(metrics.Generator{})))
 	return env
 }
 
-// flowValue is a flow group's value: its fields, its counters under their
-// own names, and 0 for every counter the expressions name but the flow
-// never counted (so flows.reject.unexpected == 0 holds when nothing
-// unexpected happened, rather than comparing nil).
-func flowValue(g metrics.Group, counters []string) map[string]any {
+// flowValue is a flow group's value: its fields, its figures, its
+// counters under their own names, and 0 for every counter the expressions
+// name but the flow never counted (so flows.reject.unexpected == 0 holds
+// when nothing unexpected happened, rather than comparing nil).
+func flowValue(g metrics.Group, counters []string, figs []Var) map[string]any {
 	m := groupValue(g)
+	figureValues(m, g, figs)
 	for _, c := range counters {
 		m[c] = int64(0)
 	}
@@ -186,7 +198,7 @@ func runValue(s *metrics.Summary, n names, counters []string) map[string]any {
 	}
 	flows := map[string]any{}
 	for _, name := range n.flows {
-		flows[name] = flowValue(s.Flows[name], counters)
+		flows[name] = flowValue(s.Flows[name], counters, n.figures[name])
 	}
 	nodes, gens := map[string]any{}, map[string]any{}
 	for _, name := range n.nodes {

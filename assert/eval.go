@@ -195,7 +195,7 @@ func (c *compiled) envFor(sum *metrics.Summary, n names) map[string]any {
 	case c.a.Node != "":
 		return groupValue(sum.Nodes[c.a.Node])
 	case c.a.Flow != "":
-		return flowValue(sum.Flows[c.a.Flow], c.counters)
+		return flowValue(sum.Flows[c.a.Flow], c.counters, n.figures[c.a.Flow])
 	}
 	return runValue(sum, n, c.counters)
 }

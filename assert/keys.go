@@ -32,6 +32,10 @@ type Known struct {
 	Cause func(name string) bool
 	// Causes are the cause names offered as did-you-mean candidates.
 	Causes []string
+	// Figures returns the figures the plan's flow named flow declares
+	// (its Spec's), which type flows.F.NAME; ok is false when the flow is
+	// not known.
+	Figures func(flow string) (figures []Var, ok bool)
 }
 
 // CheckWith is Check that also checks each expression's constant keys and

@@ -72,7 +72,11 @@ var gaugeDocs = map[string]string{
 // Reference is docs/assertions.md: the hand-written guide around tables
 // generated from the Go types the environment is built from. A test keeps
 // the file equal to it (go test ./assert -update rewrites it).
-func Reference() string {
+//
+// flows are the flows' own variables, from their Specs (the flows
+// registry, which assert may not import: the reference test and the CLI
+// pass them in).
+func Reference(flows []FlowVars) string {
 	var b strings.Builder
 	b.WriteString(refIntro)
 	b.WriteString("\n## Variables of a group\n\n")
@@ -120,8 +124,49 @@ func Reference() string {
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", name, describeType(gen.Field(i).Type), fieldDocs[name])
 		}
 	}
+	b.WriteString(refUnreached)
+	b.WriteString(refFlows(flows))
 	b.WriteString(refRest)
 	return b.String()
+}
+
+// FlowVars are one flow's own variables, as its Spec declares them.
+type FlowVars struct {
+	Flow     string
+	Counters []Var
+	Figures  []Var
+}
+
+// refFlows lists each flow's counters and figures with their types.
+func refFlows(flows []FlowVars) string {
+	var b strings.Builder
+	b.WriteString(refFlowsIntro)
+	for _, f := range flows {
+		if len(f.Counters)+len(f.Figures) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n| variable | type | meaning |\n|---|---|---|\n", f.Flow)
+		for _, c := range f.Counters {
+			fmt.Fprintf(&b, "| `flows.%s.%s` | int64 | %s |\n", f.Flow, c.Name, cell(c.Doc))
+		}
+		for _, g := range f.Figures {
+			fmt.Fprintf(&b, "| `flows.%s.%s` | %s | %s |\n", f.Flow, g.Name, describeType(reflect.TypeOf(figureZero(g))), cell(g.Doc))
+		}
+	}
+	return b.String()
+}
+
+// figureZero is a figure's Go value type, for its name in the reference.
+func figureZero(f Var) any {
+	if f.Duration {
+		return metrics.TimeScore{}
+	}
+	return metrics.Score{}
+}
+
+// cell keeps a table cell on one line and its pipes literal.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "|", `\|`)
 }
 
 func firstField(t reflect.Type) string {
@@ -237,7 +282,7 @@ What the top-level names mean depends on the assertion's scope:
 |---|---|---|
 | none (the run) | the whole run | ` + "`elapsed`" + `, ` + "`stages`" + `, ` + "`flows`" + `, ` + "`nodes`" + `, ` + "`generators`" + ` (below) |
 | ` + "`stage: S`" + ` | the calls originated in stage S | — |
-| ` + "`flow: F`" + ` | the calls of flow F | F's own counters by name: ` + "`unexpected == 0`" + ` |
+| ` + "`flow: F`" + ` | the calls of flow F | F's own counters and figures by name: ` + "`unexpected == 0`" + `, ` + "`sync_time.p95 < duration(\"2s\")`" + ` |
 | ` + "`node: N`" + ` | the calls originated by node N | — |
 | ` + "`window: W`" + ` | each window of W seconds (of the run, or of stage S, flow F or node N) | — |
 
@@ -252,16 +297,37 @@ At run scope:
 |---|---|---|
 | ` + "`elapsed`" + ` | duration | how long the run took |
 | ` + "`stages.S`" + ` | group | stage S, e.g. ` + "`stages.ramp.pdd.p95`" + ` (` + "`stages[\"ramp-up\"]`" + ` for names that are not identifiers) |
-| ` + "`flows.F`" + ` | group + counters | flow F; a name that is not a group field is one of the flow's counters: ` + "`flows.reject.unexpected`" + ` (0 when never counted; see docs/flows.md for each flow's counters). A counter name within two edits of a field name is reported as a typo; at validate, a counter the flow does not declare is an error with a did-you-mean. |
+| ` + "`flows.F`" + ` | group + counters + figures | flow F; a name that is not a group field is one of the flow's own counters or figures (below): ` + "`flows.reject.unexpected`" + ` (0 when never counted), ` + "`flows.bert.sync_time.p95`" + ` (zeros when no call recorded it). A counter name within two edits of a field name is reported as a typo; at validate, a counter or figure the flow does not declare is an error with a did-you-mean. |
 | ` + "`nodes.N`" + ` | group | calls originated by node N (` + "`offered`" + `, ` + "`dropped`" + ` and ` + "`throttled`" + ` have no node) |
 | ` + "`generators.N`" + ` | Generator | generator node N's health: |
 
 `
 
-const refRest = `
+const refFlowsIntro = `
+## Each flow's own variables
+
+A flow's own **counters** (int64, summed over its calls) and **figures**
+(distributions over its calls of a per-call measurement, with the fields of
+` + "`Score`" + ` or ` + "`TimeScore`" + ` above: ` + "`count min p1 p5 p50 mean p95 p99 max`" + `) are read
+under ` + "`flows.F`" + ` at run scope, where F is the plan's name for the flow (its
+` + "`use`" + ` unless it is named), or by bare name under ` + "`flow: F`" + `. A figure counts
+only the calls that recorded it (` + "`sync_time`" + ` only calls that synced); with
+none its fields read 0. docs/flows.md says how each flow measures them.
+
+` + "```yaml" + `
+assertions:
+  - expr: flows.bert.lost_sync == 0 && flows.bert.sync_time.p95 < duration("2s")
+  - expr: flows.dtmf.missing == 0
+  - {expr: 'digit_latency.p99 < duration("300ms")', flow: dtmf}
+` + "```" + `
+`
+
+const refUnreached = `
 A stage, flow or node the plan declares but no call reached reads as zero
 figures.
+`
 
+const refRest = `
 ## Windows
 
 ` + "`window: 30s`" + ` judges the expression over every sliding window of 30 one-second
@@ -277,7 +343,9 @@ as failing. Its figures are merged from the per-second series
 over them; other counts and breakdowns are summed, percentiles come from the
 merged histograms (within 0.8%) of the calls that ended in it,
 ` + "`erlangs.max`" + ` is the busiest instant and ` + "`cps.max`" + ` the busiest second. The
-flows' counters are not kept per second, so ` + "`counters`" + ` is empty in a window.
+flows' counters and figures are not kept per second, so ` + "`counters`" + ` is empty in a
+window and a figure cannot be read in one; ` + "`mos`" + `, ` + "`loss`" + ` and ` + "`jitter`" + ` are
+kept per second (of the calls that ended in it) and can.
 
 - A window in which no call ended is not judged (it says nothing about asr).
 - A run (or stage) shorter than the window is judged as one window.

@@ -112,7 +112,7 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
 	// Assertions were checked when the plan loaded; abort: true ones are
 	// judged each second and stop the run through runCtx.
-	set, err := assert.Compile(p)
+	set, err := assert.CompileWith(p, known(p))
 	if err != nil {
 		printPlanError(env.Stderr, "run", err)
 		return withCode(ExitInvalid, errReported)
