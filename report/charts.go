@@ -83,6 +83,7 @@ func charts(r *Results) []chart {
 		failureChart(by, evs),
 	}
 	out = append(out, latencyCharts(r, n, val, evs)...)
+	out = append(out, qualityCharts(r, val, n, evs)...)
 	out = append(out, nodeCharts(r, by, evs)...)
 	out = append(out, heartbeatCharts(by, evs)...)
 	return out
@@ -255,4 +256,37 @@ func chartEvents(r *Results, by []*metrics.Second) []chartEvent {
 		out = append(out, chartEvent{sec: e.Second, label: label})
 	}
 	return out
+}
+
+// qualityCharts draw the audio quality of each second's calls: MOS (median
+// and lowest) and loss (mean and highest, percent), over the calls that
+// ended in the second, since a call's figures are known at its hangup. A
+// second in which no call with media ended leaves a gap. A run without
+// media has neither chart.
+func qualityCharts(r *Results, val func(func(*metrics.Second) float64) []float64, n int, evs []chartEvent) []chart {
+	if r.Summary.MOS.Count == 0 {
+		return nil
+	}
+	score := func(s metrics.Score, f func(metrics.Score) float64) float64 {
+		if s.Count == 0 {
+			return math.NaN()
+		}
+		return f(s)
+	}
+	mos := func(f func(metrics.Score) float64) []float64 {
+		return val(func(s *metrics.Second) float64 { return score(s.MOSScore(), f) })
+	}
+	loss := func(f func(metrics.Score) float64) []float64 {
+		return val(func(s *metrics.Second) float64 { return score(s.LossScore(), func(x metrics.Score) float64 { return 100 * f(x) }) })
+	}
+	return []chart{
+		{"MOS over time (calls ending each second, worse direction)", template.HTML(lineChart("MOS", "MOS", n, []series{
+			{name: "median", values: mos(func(s metrics.Score) float64 { return s.P50 }), marker: markerCircle},
+			{name: "lowest", values: mos(func(s metrics.Score) float64 { return s.Min }), dash: dashLong, marker: markerTriangle},
+		}, evs))},
+		{"Packet loss over time (calls ending each second, worse direction)", template.HTML(lineChart("packet loss", "%", n, []series{
+			{name: "mean", values: loss(func(s metrics.Score) float64 { return s.Mean }), marker: markerCircle},
+			{name: "highest", values: loss(func(s metrics.Score) float64 { return s.Max }), dash: dashLong, marker: markerTriangle},
+		}, evs))},
+	}
 }

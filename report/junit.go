@@ -7,6 +7,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/callplan/callplan/assert"
+	"github.com/callplan/callplan/metrics"
 )
 
 // The JUnit XML shape Jenkins (junit plugin) and GitLab read: a
@@ -106,16 +109,8 @@ func JUnit(r *Results) Reporter {
 
 		flows := junitSuite{Name: r.Plan.Name + " flows", Time: secs, Timestamp: plan.Timestamp, Cases: []junitCase{}}
 		for _, name := range slices.Sorted(maps.Keys(r.Summary.Flows)) {
-			g := r.Summary.Flows[name]
-			c := junitCase{Name: "flow " + name, Classname: classname + ".flows", Time: secs,
-				SystemOut: fmt.Sprintf("calls %d, ok %d, failed %d, unknown %d\n", g.Calls, g.OK, g.Failed, g.Unknown)}
-			if g.Failed > 0 {
-				var reasons []string
-				for _, k := range byCount(g.Reasons) {
-					reasons = append(reasons, fmt.Sprintf("%s: %d", k, g.Reasons[k]))
-				}
-				msg := fmt.Sprintf("%d of %d calls did not end as flow %s expects", g.Failed, g.Calls, name)
-				c.Failure = &junitFailure{Message: msg, Type: "FlowCheckFailed", Text: msg + "\n" + strings.Join(reasons, "\n") + "\n"}
+			c := flowCase(r, name, classname+".flows", secs)
+			if c.Failure != nil {
 				flows.Failures++
 			}
 			flows.Cases = append(flows.Cases, c)
@@ -156,4 +151,83 @@ func untrusted(r *Results) string {
 		return "generator node(s) unhealthy, the measurement cannot be trusted: " + strings.Join(bad, ", ")
 	}
 	return ""
+}
+
+// flowCase is one flow's test case: its calls, its quality and figures,
+// and the verdicts of the assertions about it (scoped to it, or reading
+// flows.NAME). It fails when the flow judged a call failed (its own
+// checks: the reasons are in the failure) or one of those verdicts failed.
+func flowCase(r *Results, name, classname, secs string) junitCase {
+	g := r.Summary.Flows[name]
+	var out strings.Builder
+	fmt.Fprintf(&out, "calls %d, ok %d, failed %d, unknown %d\n", g.Calls, g.OK, g.Failed, g.Unknown)
+	for _, line := range flowFigureLines(g) {
+		out.WriteString(line + "\n")
+	}
+	var problems, failedVerdicts []string
+	if g.Failed > 0 {
+		problems = append(problems, fmt.Sprintf("%d of %d calls did not end as flow %s expects", g.Failed, g.Calls, name))
+	}
+	for _, v := range r.Verdicts {
+		if !aboutFlow(v, name) {
+			continue
+		}
+		status := "PASS"
+		if !v.Pass {
+			status = "FAIL"
+			failedVerdicts = append(failedVerdicts, v.Name)
+		}
+		fmt.Fprintf(&out, "%s %s: %s\n", status, v.Name, v.ObservedText())
+	}
+	if len(failedVerdicts) > 0 {
+		problems = append(problems, "assertion(s) failed: "+strings.Join(failedVerdicts, ", "))
+	}
+	c := junitCase{Name: "flow " + name, Classname: classname, Time: secs, SystemOut: out.String()}
+	if len(problems) == 0 {
+		return c
+	}
+	msg := strings.Join(problems, "; ")
+	kind := "FlowCheckFailed"
+	if g.Failed == 0 {
+		kind = "AssertionFailed"
+	}
+	text := msg + "\n"
+	for _, k := range byCount(g.Reasons) {
+		text += fmt.Sprintf("%s: %d\n", k, g.Reasons[k])
+	}
+	c.Failure = &junitFailure{Message: msg, Type: kind, Text: text}
+	return c
+}
+
+// aboutFlow reports whether a verdict judges flow name: it is scoped to
+// the flow, or reads one of its variables (flows.NAME.…).
+func aboutFlow(v assert.Verdict, name string) bool {
+	if v.Flow == name {
+		return true
+	}
+	for _, o := range v.Observed {
+		if strings.HasPrefix(o.Name, "flows."+name+".") || strings.HasPrefix(o.Name, `flows["`+name+`"]`) {
+			return true
+		}
+	}
+	return false
+}
+
+// flowFigureLines are a flow's quality and figures in words, for its
+// JUnit case: "mos p50 4.41, p5 4.39, min 4.38 over 12 calls".
+func flowFigureLines(g metrics.Group) []string {
+	var out []string
+	if g.MOS.Count > 0 {
+		out = append(out, fmt.Sprintf("mos p50 %s, p5 %s, min %s over %d calls", f2(g.MOS.P50), f2(g.MOS.P5), f2(g.MOS.Min), g.MOS.Count),
+			fmt.Sprintf("loss %% p50 %s, p95 %s, max %s", pct2(g.Loss.P50), pct2(g.Loss.P95), pct2(g.Loss.Max)))
+	}
+	for _, f := range slices.Sorted(maps.Keys(g.Timings)) {
+		s := g.Timings[f]
+		out = append(out, fmt.Sprintf("%s p50 %s, p95 %s, max %s over %d calls", f, s.P50, s.P95, s.Max, s.Count))
+	}
+	for _, f := range slices.Sorted(maps.Keys(g.Values)) {
+		s := g.Values[f]
+		out = append(out, fmt.Sprintf("%s p50 %s, p95 %s, max %s over %d calls", f, f2(s.P50), f2(s.P95), f2(s.Max), s.Count))
+	}
+	return out
 }

@@ -39,6 +39,7 @@ func TableWidth(r *Results, width int) Reporter {
 		tw.faults(r)
 		tw.latency(r)
 		tw.quality(r)
+		tw.flowFigures(r)
 		tw.causes(r)
 		tw.generators(r)
 		tw.clocks(r)
