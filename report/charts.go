@@ -277,7 +277,9 @@ func qualityCharts(r *Results, val func(func(*metrics.Second) float64) []float64
 		return val(func(s *metrics.Second) float64 { return score(s.MOSScore(), f) })
 	}
 	loss := func(f func(metrics.Score) float64) []float64 {
-		return val(func(s *metrics.Second) float64 { return score(s.LossScore(), func(x metrics.Score) float64 { return 100 * f(x) }) })
+		return val(func(s *metrics.Second) float64 {
+			return score(s.LossScore(), func(x metrics.Score) float64 { return 100 * f(x) })
+		})
 	}
 	return []chart{
 		{"MOS over time (calls ending each second, worse direction)", template.HTML(lineChart("MOS", "MOS", n, []series{

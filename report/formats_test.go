@@ -75,6 +75,7 @@ func TestJUnitStructure(t *testing.T) {
 		{"aborted", 3, 2, 0, 2, 1},     // the aborting assertion, and park's 503s
 		{"unhealthy", 8, 1, 1, 5, 0},   // + "run is trustworthy" errored
 		{"interrupted", 8, 1, 1, 5, 0}, // windows judge finished calls: the stop fails none; + errored case
+		{"media", 9, 7, 0, 7, 5},       // mos, loss, bert sync, dtmf digits, mos window; both flow cases
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

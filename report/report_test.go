@@ -63,7 +63,7 @@ func TestGoldenNamesCarryExitCodes(t *testing.T) {
 	files, err := filepath.Glob("testdata/out_*")
 	require.NoError(t, err)
 	require.Len(t, files, len(scenarios)*len(Formats))
-	want := map[string]int{"pass": 0, "fail": 1, "aborted": 1, "unhealthy": 3, "interrupted": 4}
+	want := map[string]int{"pass": 0, "fail": 1, "aborted": 1, "unhealthy": 3, "interrupted": 4, "media": 1}
 	for _, f := range files {
 		m := goldenRe.FindStringSubmatch(filepath.Base(f))
 		require.NotNil(t, m, "bad golden name %s", f)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/callplan/callplan/assert"
+	"github.com/callplan/callplan/flows"
 	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/plan"
 )
@@ -35,6 +36,9 @@ type scenario struct {
 	interrupted bool
 	// live evaluates abort assertions each second and stops originating.
 	live bool
+	// media gives answered call i (ending at second sec) its audio
+	// quality and its flow's counters and figures.
+	media func(r *metrics.Record, i, sec int)
 }
 
 // event is one thing that happens to a call at a time.
@@ -49,10 +53,10 @@ func h(i int) int { return int((uint32(i)*2654435761)>>8) % 1000 }
 
 func simulate(t *testing.T, name string, sc scenario) *Results {
 	t.Helper()
-	p, err := plan.Load(filepath.Join("testdata", name, "plan.yaml"), plan.Options{Check: assert.Check})
+	p, err := plan.Load(filepath.Join("testdata", name, "plan.yaml"), plan.Options{Check: assert.CheckWith(simKnown)})
 	require.NoError(t, err)
 	p.File = "plan.yaml" // as the run would record it, relative
-	set, err := assert.Compile(p)
+	set, err := assert.CompileWith(p, simKnown)
 	require.NoError(t, err)
 
 	now := t0
@@ -128,6 +132,9 @@ func simulate(t *testing.T, name string, sc scenario) *Results {
 					r.Outcome = metrics.OutcomeOK
 					c.answered, c.answer = true, r.CallerAnswer
 					c.end = r.CallerAnswer.Add(hold)
+					if sc.media != nil {
+						sc.media(r, n, int(c.end.Sub(t0)/time.Second))
+					}
 				}
 				r.CallerHangup = c.end
 				r.OriginateResult = "+OK " + r.Call
@@ -259,6 +266,7 @@ var scenarios = map[string]scenario{
 		},
 	},
 	"unhealthy":   {unhealthy: true},
+	"media":       {media: simMedia},
 	"interrupted": {interrupted: true},
 }
 
@@ -287,5 +295,59 @@ func TestRecordFixtures(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(want), string(b), "fixture %s is stale (go test ./report -update)", path)
 		})
+	}
+}
+
+// simKnown is the flows' counters and figures as the CLI passes them
+// (cmd/callplan's known): from the flows registry.
+var simKnown = assert.Known{
+	Counters: func(flow string) ([]string, bool) {
+		s, ok := flows.Lookup(flow)
+		var names []string
+		for _, c := range s.Counters {
+			names = append(names, c.Name)
+		}
+		return names, ok
+	},
+	Figures: func(flow string) ([]assert.Var, bool) {
+		s, ok := flows.Lookup(flow)
+		var figs []assert.Var
+		for _, f := range s.Figures {
+			figs = append(figs, assert.Var{Name: f.Name, Doc: f.Doc, Duration: f.Duration})
+		}
+		return figs, ok
+	},
+}
+
+// simMedia is a media run whose path degrades in seconds 9 to 11: until
+// then every call sounds clean (MOS 4.41, no loss); the calls ending in
+// those seconds lose 3-8 % of their packets one way, their MOS falls to
+// 3.6-4.0, bert loses sync on some and dtmf misses a digit now and then.
+func simMedia(r *metrics.Record, i, sec int) {
+	const packets = 200
+	lost := int64(0)
+	if sec >= 9 && sec <= 11 {
+		lost = int64(6 + h(i)%11)
+	}
+	loss := float64(lost) / packets
+	mos := 4.41 - 8*loss
+	r.CallerMedia = metrics.LegMedia{Packets: packets - lost, Lost: lost, MOS: mos, Jitter: time.Duration(500+h(i)%1500) * time.Microsecond}
+	r.CalleeMedia = metrics.LegMedia{Packets: packets, MOS: 4.41, Jitter: 400 * time.Microsecond}
+	switch r.Flow {
+	case "bert":
+		r.SetTiming("sync_time", time.Duration(1000+h(i)%60)*time.Millisecond)
+		pct := 0.0
+		if lost > 10 {
+			pct = 20
+			r.Counts = map[string]int64{"lost_sync": 1}
+			r.Outcome, r.Reason = metrics.OutcomeFailed, "bert_lost_sync"
+		}
+		r.SetValue("lost_percent", pct)
+	case "dtmf":
+		r.SetTiming("digit_latency", time.Duration(60+h(i)%90)*time.Millisecond)
+		if lost > 12 {
+			r.Counts = map[string]int64{"missing": 1}
+			r.Outcome, r.Reason = metrics.OutcomeFailed, "dtmf_missing"
+		}
 	}
 }
