@@ -125,10 +125,14 @@ answer. The hold time is drawn per call from the stage's
 
 A new flow is one file in package ` + "`flows`" + ` plus its test: a function
 returning its Spec (name, doc, parameters, constructor, how it judges, its
-counters and CDR fields), listed in ` + "`registered()`" + `, and the type that
+counters, CDR fields and figures), listed in ` + "`registered()`" + `, and the type that
 implements ` + "`Flow`" + ` (` + "`On`" + ` for events, ` + "`Judge`" + ` for the finished call).
-This page, the plan's JSON Schema and ` + "`callplan validate`" + ` follow from the Spec.
+This page, the plan's JSON Schema, docs/assertions.md (` + "`go test ./assert -run TestReferenceInSync -update`" + `)
+and ` + "`callplan validate`" + ` follow from the Spec.
 
 A flow's counters are summed per flow; assertions read them as
 ` + "`flows.NAME.COUNTER` (0 when never counted) or `flows.NAME.counters[\"COUNTER\"]`" + `.
+Its figures (per-call measurements its Judge records with ` + "`Record.SetTiming`" + ` or
+` + "`SetValue`" + `) are kept per flow as distributions; assertions read them as
+` + "`flows.NAME.FIGURE.p95`" + ` (docs/metrics.md, "A flow's own figures").
 `
