@@ -32,7 +32,7 @@ type Delta struct {
 	NewText    string  `json:"new_text"`
 	Regressed  bool    `json:"regressed"`
 	// Floor is the smallest absolute change, in the metric's unit (ms,
-	// or a ratio), that can count as a regression.
+	// a ratio, or MOS points), that can count as a regression.
 	Floor float64 `json:"floor"`
 }
 
@@ -56,6 +56,11 @@ type compared struct {
 	get         func(metrics.Group) float64
 	higherWorse bool
 	latency     bool
+	// media: an audio-quality figure, shown only when a run had media and
+	// judged only when both did (a run without media reads 0).
+	media bool
+	// format writes a value; nil: a latency in ms, else a percentage.
+	format func(float64) string
 	// floor is the default absolute floor (DefaultFloors).
 	floor float64
 }
@@ -71,18 +76,21 @@ func latencyMs(d time.Duration) float64 { return float64(d) / float64(time.Milli
 // latency floors are 20 ms, the step real FreeSWITCH stamps events in with
 // its default timer (docs/freeswitch.md): a smaller change cannot be
 // told from clock granularity. ASR and success allow half a percentage
-// point, one call in two hundred.
+// point, one call in two hundred. MOS allows 0.1 (the E-model moves that
+// much between 0 and 0.5 % loss on G.711), loss half a percentage point.
 var comparedMetrics = []compared{
-	{"asr", func(g metrics.Group) float64 { return g.ASR }, false, false, 0.005},
-	{"success", func(g metrics.Group) float64 { return g.Success }, false, false, 0.005},
-	{"pdd.p95", func(g metrics.Group) float64 { return latencyMs(g.PDD.P95) }, true, true, 20},
-	{"pdd.p99", func(g metrics.Group) float64 { return latencyMs(g.PDD.P99) }, true, true, 20},
-	{"setup_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.SetupLatency.P95) }, true, true, 20},
-	{"answer_latency.p95", func(g metrics.Group) float64 { return latencyMs(g.AnswerLatency.P95) }, true, true, 20},
+	{name: "asr", get: func(g metrics.Group) float64 { return g.ASR }, floor: 0.005},
+	{name: "success", get: func(g metrics.Group) float64 { return g.Success }, floor: 0.005},
+	{name: "pdd.p95", get: func(g metrics.Group) float64 { return latencyMs(g.PDD.P95) }, higherWorse: true, latency: true, floor: 20},
+	{name: "pdd.p99", get: func(g metrics.Group) float64 { return latencyMs(g.PDD.P99) }, higherWorse: true, latency: true, floor: 20},
+	{name: "setup_latency.p95", get: func(g metrics.Group) float64 { return latencyMs(g.SetupLatency.P95) }, higherWorse: true, latency: true, floor: 20},
+	{name: "answer_latency.p95", get: func(g metrics.Group) float64 { return latencyMs(g.AnswerLatency.P95) }, higherWorse: true, latency: true, floor: 20},
+	{name: "mos.p5", get: func(g metrics.Group) float64 { return g.MOS.P5 }, media: true, format: f2, floor: 0.1},
+	{name: "loss.p95", get: func(g metrics.Group) float64 { return g.Loss.P95 }, higherWorse: true, media: true, format: func(v float64) string { return pct2(v) + "%" }, floor: 0.005},
 }
 
 // DefaultFloors are the absolute floors by metric name: ms for latencies,
-// a ratio for asr and success.
+// a ratio for asr, success and loss, MOS points for mos.
 func DefaultFloors() map[string]float64 {
 	out := make(map[string]float64, len(comparedMetrics))
 	for _, m := range comparedMetrics {
@@ -114,6 +122,10 @@ func Compare(base, r *Results, tolerance float64) *Comparison {
 func CompareFloors(base, r *Results, tolerance float64, floors map[string]float64) *Comparison {
 	c := &Comparison{Run: base.Summary.Run, Tolerance: tolerance, Warnings: planWarnings(base, r)}
 	for _, m := range comparedMetrics {
+		baseMedia, curMedia := base.Summary.MOS.Count > 0, r.Summary.MOS.Count > 0
+		if m.media && !baseMedia && !curMedia {
+			continue
+		}
 		floor := m.floor
 		if f, ok := floors[m.name]; ok {
 			floor = f
@@ -132,7 +144,10 @@ func CompareFloors(base, r *Results, tolerance float64, floors map[string]float6
 			d.Change = (cur - old) / old
 		}
 		text := func(v float64) string {
-			if m.latency {
+			switch {
+			case m.format != nil:
+				return m.format(v)
+			case m.latency:
 				return fmt.Sprintf("%.1fms", v)
 			}
 			return pct(v)
@@ -140,6 +155,9 @@ func CompareFloors(base, r *Results, tolerance float64, floors map[string]float6
 		d.OldText, d.NewText = text(old), text(cur)
 		d.ChangeText = changeText(d.Change)
 		judged := !m.latency || (old > 0 && cur > 0)
+		if m.media {
+			judged = baseMedia && curMedia
+		}
 		if judged {
 			if m.higherWorse {
 				d.Regressed = cur > old*(1+tolerance) && cur-old > floor

@@ -64,3 +64,37 @@ func TestComparePlanWarning(t *testing.T) {
 	assert.Contains(t, render(t, Table(cur)), "warning: the runs come from different plans")
 	assert.Contains(t, render(t, HTML(cur)), `<p class="reason">warning: the runs come from different plans: baseline &#34;smoke-pass&#34;`)
 }
+
+// TestCompareQuality: MOS and loss are compared when both runs had media,
+// shown but not judged when one had none, and left out when neither did.
+func TestCompareQuality(t *testing.T) {
+	t.Parallel()
+	base, cur := fixture(t, "media"), fixture(t, "media")
+	c := Compare(base, cur, 0.10)
+	assert.False(t, c.Regressed())
+	assert.Equal(t, "3.81", deltaOf(t, c, "mos.p5").NewText)
+
+	// MOS p5 4.41 → 3.92 is -11 %, past 0.1: a regression; 4.41 → 4.35
+	// is within the floor.
+	base.Summary.MOS.P5, cur.Summary.MOS.P5 = 4.41, 3.92
+	assert.True(t, deltaOf(t, Compare(base, cur, 0.10), "mos.p5").Regressed)
+	cur.Summary.MOS.P5 = 4.35
+	assert.False(t, deltaOf(t, Compare(base, cur, 0), "mos.p5").Regressed)
+
+	// Loss appearing where there was none regresses past half a point.
+	base.Summary.Loss.P95, cur.Summary.Loss.P95 = 0, 0.004
+	assert.False(t, deltaOf(t, Compare(base, cur, 0.10), "loss.p95").Regressed)
+	cur.Summary.Loss.P95 = 0.05
+	d := deltaOf(t, Compare(base, cur, 0.10), "loss.p95")
+	assert.True(t, d.Regressed)
+	assert.Equal(t, "5.00%", d.NewText)
+
+	// One run without media: shown, not judged.
+	quiet := fixture(t, "pass")
+	d = deltaOf(t, Compare(quiet, cur, 0.10), "mos.p5")
+	assert.False(t, d.Regressed)
+	// Neither: not compared at all.
+	for _, d := range Compare(quiet, fixture(t, "pass"), 0.10).Deltas {
+		assert.NotContains(t, []string{"mos.p5", "loss.p95"}, d.Metric)
+	}
+}

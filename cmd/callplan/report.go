@@ -33,7 +33,7 @@ func runReport(_ context.Context, env Env, args []string) error {
 	baseline := fs.String("baseline", "", "compare with the results in `dir` and fail (exit 1) on a regression")
 	tolerance := fs.Float64("tolerance", plan.DefaultReportTolerance, "with --baseline: relative change allowed before a metric regresses (`ratio`, 0.1 = 10%; default: the plan's report.tolerance)")
 	floors := floorFlags{}
-	fs.Var(floors, "floor", "with --baseline: smallest absolute change that can regress, `metric=value` (pdd.p95=5ms, asr=0.01; repeatable)")
+	fs.Var(floors, "floor", "with --baseline: smallest absolute change that can regress, `metric=value` (pdd.p95=5ms, asr=0.01, mos.p5=0.2; repeatable)")
 	if err := parseFlags(fs, reorderFlags(fs, args)); err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func linkBase(out, resultsDir string) string {
 }
 
 // floorFlags collects --floor metric=value: a duration for the latencies
-// (5ms), a ratio for asr and success (0.01).
+// (5ms), a ratio for asr, success and loss (0.01), MOS points for mos.
 type floorFlags map[string]float64
 
 func (f floorFlags) String() string { return "" }
