@@ -12,11 +12,12 @@ import (
 
 // csvHeader is summary.csv's header. Latencies are milliseconds with
 // microsecond precision, empty when no call had the interval; ratios are
-// 0..1.
+// 0..1; the audio quality columns are empty when no call had media.
 var csvHeader = []string{
 	"scope", "name", "offered", "calls", "answered", "ok", "failed", "unknown", "dropped", "throttled",
 	"asr", "success", "cps_mean", "cps_max", "erlangs_mean", "erlangs_max",
 	"pdd_p50_ms", "pdd_p95_ms", "pdd_p99_ms", "setup_latency_p95_ms", "answer_latency_p95_ms", "duration_p50_ms",
+	"mos_p5", "mos_p50", "loss_p95", "loss_max", "jitter_p95_ms",
 }
 
 // CSV writes summary.csv: one row for the run, then one per stage (in the
@@ -53,10 +54,24 @@ func csvRow(gr group) []string {
 		}
 		return strconv.FormatFloat(float64(v)/float64(time.Millisecond), 'f', 3, 64)
 	}
+	media := g.MOS.Count > 0
+	q := func(v float64) string {
+		if !media {
+			return ""
+		}
+		return f(v)
+	}
+	qms := func(v time.Duration) string {
+		if !media {
+			return ""
+		}
+		return strconv.FormatFloat(float64(v)/float64(time.Millisecond), 'f', 3, 64)
+	}
 	return []string{
 		gr.kind, gr.name, i(g.Offered), i(g.Calls), i(g.Answered), i(g.OK), i(g.Failed), i(g.Unknown), i(g.Dropped), i(g.Throttled),
 		f(g.ASR), f(g.Success), f(g.CPS.Mean), f(g.CPS.Max), f(g.Erlangs.Mean), f(g.Erlangs.Max),
 		d(g.PDD.P50, g.PDD), d(g.PDD.P95, g.PDD), d(g.PDD.P99, g.PDD), d(g.SetupLatency.P95, g.SetupLatency),
 		d(g.AnswerLatency.P95, g.AnswerLatency), d(g.Duration.P50, g.Duration),
+		q(g.MOS.P5), q(g.MOS.P50), q(g.Loss.P95), q(g.Loss.Max), qms(g.Jitter.P95),
 	}
 }
