@@ -185,6 +185,7 @@ func TestJudge(t *testing.T) {
 			for name := range r.Fields {
 				assert.True(t, declared(spec.Fields, name), "%s sets field %q, which its Spec does not declare", tt.use, name)
 			}
+			checkFigures(t, tt.use, &r, map[string]string{"ringback_time": "ringback_ms"})
 		})
 	}
 }

@@ -97,6 +97,9 @@ func ringbackSpec() Spec {
 			{Name: "ringback_ms", Doc: "caller progress to caller answer, milliseconds"},
 			{Name: "ringback_heard_ms", Doc: "hear_ringback: caller progress to the tone's detection on the caller leg, milliseconds (runner clock)"},
 		},
+		Figures: []Figure{
+			{Name: "ringback_time", Duration: true, Doc: "`ringback_ms` as a duration (caller progress to caller answer), over the calls that rang and were answered: `flows.ringback.ringback_time.p95 < duration(\"5s\")`"},
+		},
 	}
 }
 
@@ -222,6 +225,7 @@ func (f *Ringback) Judge(r *metrics.Record) {
 		count(r, "no_ringback")
 	} else if d, ok := since(r.CallerProgress, r.CallerAnswer); ok {
 		field(r, "ringback_ms", msText(d))
+		r.SetTiming("ringback_time", d)
 	}
 	if !f.CallerHangup {
 		judgeAnswered(r)
