@@ -86,9 +86,7 @@ func (c *channel) addChannelData(e *event, name string) {
 		c.addCallerProfile(e)
 	}
 	if eventsWithVariables[name] {
-		for _, v := range c.vars.list {
-			e.Headers = append(e.Headers, header{"variable_" + v.Name, v.Value})
-		}
+		e.Headers = c.vars.appendHeaders(e.Headers)
 	}
 }
 

@@ -5,7 +5,17 @@ package agent
 // park starts, 01).
 type varList struct {
 	list []header
+	// wire[i] is list[i]'s name as an event header, "variable_<name>":
+	// made once when the variable is first set, not for every event
+	// (every channel event carries every variable: about 150 names, 20
+	// events a call).
+	wire []string
 }
+
+// varsRoom is the room a channel's first variable makes: a loop call's
+// legs end with about 100-150 variables, and growing the list from
+// nothing cost about as much again in copies.
+const varsRoom = 128
 
 func (v *varList) get(name string) (string, bool) {
 	for _, h := range v.list {
@@ -17,25 +27,48 @@ func (v *varList) get(name string) (string, bool) {
 }
 
 func (v *varList) set(name, value string) {
-	v.unset(name)
+	wire, _ := v.remove(name)
 	if value == "" {
 		return
 	}
-	v.list = append(v.list, header{name, value})
+	if wire == "" {
+		wire = "variable_" + name
+	}
+	v.add(name, value, wire)
 }
 
 // setIfAbsent sets name only when it has no value yet, keeping its place.
 func (v *varList) setIfAbsent(name, value string) {
 	if _, ok := v.get(name); !ok && value != "" {
-		v.list = append(v.list, header{name, value})
+		v.add(name, value, "variable_"+name)
 	}
 }
 
-func (v *varList) unset(name string) {
+func (v *varList) add(name, value, wire string) {
+	if v.list == nil {
+		v.list, v.wire = make([]header, 0, varsRoom), make([]string, 0, varsRoom)
+	}
+	v.list = append(v.list, header{name, value})
+	v.wire = append(v.wire, wire)
+}
+
+// remove deletes name and returns its header name, "" when it was not set.
+func (v *varList) remove(name string) (string, bool) {
 	for i, h := range v.list {
 		if h.Name == name {
+			wire := v.wire[i]
 			v.list = append(v.list[:i], v.list[i+1:]...)
-			return
+			v.wire = append(v.wire[:i], v.wire[i+1:]...)
+			return wire, true
 		}
 	}
+	return "", false
+}
+
+// appendHeaders appends every variable as an event header, in order.
+func (v *varList) appendHeaders(hs []header) []header {
+	for i, h := range v.list {
+		hs = append(hs, header{v.wire[i], h.Value})
+	}
+	return hs
 }
