@@ -45,6 +45,10 @@ type call struct {
 
 	pending []flows.Event
 	acting  bool
+	// ready is closed when the caller leg takes actions (ready.go); nil
+	// when its node needs no wait.
+	ready   chan struct{}
+	isReady bool
 	timers  []*time.Timer
 	done    chan struct{} // closed when the call has ended (smoke call)
 }
@@ -72,6 +76,9 @@ func (l *leg) target() (*node, string, error) {
 }
 
 func (l *leg) do(ctx context.Context, a Action) error {
+	if err := l.waitCallerReady(ctx, a); err != nil {
+		return err
+	}
 	n, id, err := l.target()
 	if err != nil {
 		return err

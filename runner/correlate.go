@@ -227,9 +227,13 @@ func (e *engine) onCaller(n *node, c *call, ev LegEvent) []flows.Event {
 			if !c.smoke {
 				e.col.AnsweredIn(r.Flow, r.CallerNode)
 			}
+			e.awaitCallerBound(c)
 			return flowEvent(flows.CallerAnswered, flows.LegCaller, ev)
 		}
+	case EventParked:
+		c.callerReady()
 	case EventHungUp:
+		c.callerReady() // what is held fails now: the leg is gone
 		c.callerDone = true
 		r.CallerHangup = ev.NodeTime
 		r.CallerCause = ev.Cause

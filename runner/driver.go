@@ -30,7 +30,9 @@ import (
 //     EventAnswered, and EventHungUp with its Cause (and the SIPStatus it
 //     received, if any); the callee leg's EventCreated, EventParked (it is
 //     waiting for the flow; flows act from here), EventAnswered and
-//     EventHungUp; and the originate's EventJobResult, Failed with a Cause
+//     EventHungUp (a caller leg reports EventParked too when its driver is
+//     a CallerParker: its actions wait for it, ready.go); and the
+//     originate's EventJobResult, Failed with a Cause
 //     when no call was set up (the node's own limits refusing the leg are
 //     reported as DESTINATION_OUT_OF_ORDER). A call ends when its caller
 //     leg, its callee leg (if one arrived) and its job result have all
@@ -172,7 +174,7 @@ const (
 	EventProgress                           // ringing (180)
 	EventEarlyMedia                         // early media (183)
 	EventAnswered                           // answered
-	EventParked                             // parked, waiting for the runner (a callee leg that arrived)
+	EventParked                             // parked, waiting for the runner (a callee leg that arrived; a caller leg ready for actions)
 	EventHungUp                             // ended: Cause, SIPStatus, Stats
 	EventJobResult                          // the originate of CallID finished: Result, Failed, Cause
 	EventDTMF                               // a digit received: Digit, DigitDuration

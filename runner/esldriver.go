@@ -96,6 +96,14 @@ func (d *ESLDriver) Originate(ctx context.Context, o Origination) error {
 	return err
 }
 
+// CallerParks implements CallerParker: a caller leg originated with
+// &park() (the default) takes commands once its park starts, which it
+// reports as CHANNEL_PARK (EventParked; the CHANNEL_EXECUTE of park comes
+// just before it, in the same tick in esl/testdata/fixtures/01, so the
+// driver does not subscribe to every leg's CHANNEL_EXECUTE for it). A
+// plan's other originate app never parks the leg: no wait then.
+func (d *ESLDriver) CallerParks() bool { return d.orig.App == "" || d.orig.App == "park" }
+
 // Act implements Driver: an api command per action (uuid_answer,
 // uuid_kill, uuid_broadcast, ...), or sendmsg execute for ActExecute.
 func (d *ESLDriver) Act(ctx context.Context, legID string, a Action) error {

@@ -67,13 +67,38 @@ func TestTranslateLoopCall(t *testing.T) {
 		assert.Equal(t, "NORMAL_CLEARING", e.Cause)
 	}
 	assert.Len(t, ofKind(evs, EventAnswered), 2)
-	assert.NotEmpty(t, ofKind(evs, EventParked))
+	// Both legs park; the caller's park is what releases its held actions
+	// (ready.go).
+	assert.Equal(t, []flows.Leg{flows.LegCallee, flows.LegCaller}, legsOf(ofKind(evs, EventParked)))
 	jobs := ofKind(evs, EventJobResult)
 	require.Len(t, jobs, 1)
 	assert.False(t, jobs[0].Failed)
 	assert.Regexp(t, `^\+OK [0-9a-f-]+$`, jobs[0].Result)
 	assert.NotEmpty(t, jobs[0].CallID, "the Job-UUID names the call")
 	assert.NotEmpty(t, ofKind(evs, EventHeartbeat))
+}
+
+func legsOf(evs []LegEvent) []flows.Leg {
+	var out []flows.Leg
+	for _, e := range evs {
+		out = append(out, e.Leg)
+	}
+	return out
+}
+
+// With early media the originate returns at the 183 and the caller leg
+// parks while still early, before either answer (fixture 09): a flow's
+// actions on it are released before the answer.
+func TestTranslateCallerParksAtEarlyMedia(t *testing.T) {
+	t.Parallel()
+	evs := fixtureEvents(t, "09-ringback-early-media.txt")
+	var seq []string
+	for _, e := range evs {
+		if e.Leg == flows.LegCaller && (e.Kind == EventParked || e.Kind == EventAnswered || e.Kind == EventEarlyMedia) {
+			seq = append(seq, e.Kind.String())
+		}
+	}
+	assert.Equal(t, []string{"early_media", "parked", "answered"}, seq)
 }
 
 func TestTranslateOriginateFailures(t *testing.T) {

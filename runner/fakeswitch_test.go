@@ -35,7 +35,7 @@ type fakeLeg struct {
 	id, other, call, run string
 	node                 *fakeNode
 	outbound             bool
-	answered, up         bool
+	answered, up, parked bool
 	timeout              *time.Timer
 }
 
@@ -62,6 +62,17 @@ type fakeNode struct {
 	refuse string
 	down   bool
 	ends   []string // EndRun calls, "CAUSE RUN"
+	// loseUnparked makes the node lose every action but a hangup sent to
+	// a caller leg that has not parked, as FreeSWITCH loses an execute
+	// sent to a leg still originating (ready.go); acts logs each action
+	// on a caller leg, "kind" or "kind lost".
+	loseUnparked bool
+	acts         []string
+	// parkAfter delays a caller leg's park past its answer or 183, as on
+	// a loaded node; neverPark leaves it unparked (an originate app other
+	// than park).
+	parkAfter time.Duration
+	neverPark bool
 
 	smu    sync.Mutex
 	subs   []*fakeDriver
@@ -76,6 +87,10 @@ type fakeDriver struct {
 }
 
 var _ Driver = (*fakeDriver)(nil)
+
+// CallerParks: the fake's caller legs park once their originate returns,
+// as FreeSWITCH's do with &park().
+func (d *fakeDriver) CallerParks() bool { return true }
 
 func (cl *fakeCluster) node(name string) *fakeNode {
 	n := &fakeNode{cl: cl, name: name, health: UnknownHealth()}
@@ -242,6 +257,28 @@ func (n *fakeNode) Originate(ctx context.Context, o Origination) error {
 	return nil
 }
 
+// park parks caller leg l once, at once or after its node's parkAfter.
+// Called with cl.mu held.
+func (cl *fakeCluster) park(l *fakeLeg) {
+	n := l.node
+	if l.parked || n.neverPark {
+		return
+	}
+	if n.parkAfter <= 0 {
+		l.parked = true
+		n.emit(EventParked, l)
+		return
+	}
+	time.AfterFunc(n.parkAfter, func() {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		if l.up && !l.parked {
+			l.parked = true
+			n.emit(EventParked, l)
+		}
+	})
+}
+
 // answeredLegStats are the end-of-call media figures every answered fake
 // leg reports: 50 packets received, 1 lost, MOS 4.40, jitter 2.5 ms.
 var answeredLegStats = flows.MediaStats{"rtp_audio_in_media_packet_count": "50", "rtp_audio_in_flaw_total": "1",
@@ -297,6 +334,13 @@ func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
 	if l == nil || l.node != n || !l.up {
 		return fmt.Errorf("%s: %w: -ERR No such channel!", a.Kind, ErrRefused)
 	}
+	if l.outbound {
+		lost := n.loseUnparked && !l.parked && a.Kind != ActHangup
+		n.acts = append(n.acts, a.Kind.String()+map[bool]string{true: " lost"}[lost])
+		if lost {
+			return nil
+		}
+	}
 	switch a.Kind {
 	case ActAnswer, ActRingReady, ActPreAnswer:
 		kind := map[ActionKind]EventKind{ActAnswer: EventAnswered, ActRingReady: EventProgress, ActPreAnswer: EventEarlyMedia}[a.Kind]
@@ -307,6 +351,11 @@ func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
 			peer.node.emit(kind, peer)
 			if kind == EventAnswered && peer.outbound {
 				peer.node.job(peer.call, "+OK "+peer.id)
+			}
+			if peer.outbound && kind != EventProgress {
+				// The caller leg parks at the answer, or at the 183 with
+				// early media (fixtures 01, 09).
+				cl.park(peer)
 			}
 		}
 	case ActHangup:

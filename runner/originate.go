@@ -24,6 +24,9 @@ func (e *engine) newCall(si int, fm FlowMix, n *node, smoke bool) *call {
 		id: id, stage: si, flowName: fm.Name, flow: flows.ForCall(fm.Flow), node: n,
 		smoke: smoke, ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}
+	if callerParks(n.Driver) {
+		c.ready = make(chan struct{})
+	}
 	c.fc = flows.Call{ID: id, Caller: &leg{e: e, c: c}, Callee: &leg{e: e, c: c, callee: true}}
 	stageName := ""
 	if si >= 0 && si < len(e.cfg.Stages) {
