@@ -58,8 +58,8 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -skip HeapFlat -benchmem ./...
 
-# Memory flat in calls made (docs/performance.md, "Memory over many
-# calls"): the settled heap after 10 000 calls and after HEAP_CALLS more,
+# Memory flat in calls made (docs/performance.md, "Agent memory over
+# many calls"): the settled heap after 10 000 calls and after HEAP_CALLS more,
 # for the SIP layer alone, the agent over ESL, the runner, and `callplan
 # run` on the embedded agent. Readings wait out sipgo's 32 s transaction
 # linger, so each line takes minutes. HEAP_CALLS=1000000 is the issue's

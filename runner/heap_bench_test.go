@@ -30,7 +30,7 @@ func BenchmarkRunnerHeapFlat(b *testing.B) {
 	if os.Getenv("CALLPLAN_HEAP_PROFILES") != "" {
 		runtime.MemProfileRate = 4096
 	}
-	cl := newFakeCluster()
+	cl := newFakeCluster(b)
 	n := cl.node("a")
 	park, err := flows.New("park", nil)
 	if err != nil {
