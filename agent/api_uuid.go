@@ -97,9 +97,20 @@ func apiUUIDDump(a *Agent, args string) string {
 }
 
 // apiUUIDBroadcast queues `app::arg` (or a playback of a path) on a leg,
-// like sendmsg with event-lock.
+// like sendmsg with event-lock. The leg word is read as mod_commands.c's
+// uuid_broadcast reads it: case-insensitive substrings, so "both" and
+// "aleg" play on the leg, "holdb" alone and any other word play nothing,
+// and no word at all plays on the leg. The b-leg is the leg's partner
+// (switch_ivr_broadcast in switch_ivr_async.c asks
+// switch_channel_get_partner_uuid, the signal_bond variable a bridge or an
+// originate from a session sets). Agent legs are never bridged, and a loop
+// call's two legs are two SIP sessions, as on FreeSWITCH, where an API
+// originate has no session to bond to: "bleg" plays nothing and "both"
+// plays on the named leg only, exactly as FreeSWITCH does for them.
+// `app!cause::arg` queues a hangup with that cause after the app
+// (normal_clearing when empty), whatever the leg word.
 func apiUUIDBroadcast(a *Agent, args string) string {
-	argv, c, reply := a.uuidArgs(args, 2, "-USAGE: <uuid> <path> [aleg|bleg|both]\n", "-ERR invalid uuid\n")
+	argv, c, reply := a.uuidArgs(args, 2, "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n", "-ERR invalid uuid\n")
 	if c == nil {
 		return reply
 	}
@@ -107,14 +118,29 @@ func apiUUIDBroadcast(a *Agent, args string) string {
 	if name, rest, ok := strings.Cut(argv[1], "::"); ok {
 		app, arg = name, rest
 	}
-	if len(argv) > 2 && strings.EqualFold(argv[2], "bleg") {
-		// Agent legs are never bridged: there is no b-leg to play to.
-		return "+OK Message sent\n"
+	app, cause, hangupAfter := strings.Cut(app, "!")
+	if hangupAfter && cause == "" {
+		cause = "normal_clearing"
 	}
-	// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured: 08),
-	// with a COMMAND event now and a PRIVATE_COMMAND once it ran.
-	c.broadcast(app, arg)
+	if broadcastsOnLeg(argv[2:]) {
+		// FreeSWITCH queues it as a sendmsg with event-lock (1.4, captured:
+		// 08), with a COMMAND event now and a PRIVATE_COMMAND once it ran.
+		c.broadcast(app, arg)
+	}
+	if hangupAfter {
+		c.broadcast("hangup", cause)
+	}
 	return "+OK Message sent\n"
+}
+
+// broadcastsOnLeg reports whether uuid_broadcast's leg word (words[0], if
+// any) sets SMF_ECHO_ALEG, as mod_commands.c's uuid_broadcast decides it.
+func broadcastsOnLeg(words []string) bool {
+	if len(words) == 0 {
+		return true
+	}
+	w := strings.ToLower(words[0])
+	return strings.Contains(w, "both") || strings.Contains(w, "aleg")
 }
 
 func apiUUIDBreak(a *Agent, args string) string {
