@@ -48,7 +48,7 @@ func (c *channel) dequeueDTMF() {
 		c.fireWith("DTMF", nil, func(e *event) {
 			e.add("DTMF-Digit", string(d.Digit))
 			e.add("DTMF-Duration", strconv.FormatUint(uint64(d.Duration), 10))
-			e.add("DTMF-Source", "RTP")
+			e.add("DTMF-Source", dtmfSource(d))
 		})
 		if c.dtmf.onDigit != nil && c.dtmf.onDigit(d) {
 			c.dtmf.dequeue, c.dtmf.onDigit = false, nil

@@ -49,6 +49,7 @@ type mediaApps struct {
 	recs      []*recording
 	detectors map[string]*toneDetect // by key, case-insensitively
 	displace  *displacement
+	inband    func() // removes start_dtmf's detector
 	// brk stops the running record or sleep (uuid_break; a playback is
 	// play); breakPending is FreeSWITCH's CF_BREAK left set by a
 	// uuid_break that found none of them (app_break.go).
@@ -63,6 +64,7 @@ func (c *channel) stopMedia() {
 	c.stopRecordings("", "no-input-timeout")
 	c.stopToneDetect()
 	c.stopDisplace()
+	c.stopInbandDTMF()
 	c.stopAudioBug()
 }
 

@@ -78,12 +78,12 @@ func (c *channel) runApp(app, arg string) string {
 		if err := c.sendDTMF(arg); err != nil {
 			c.a.log.Debug("send_dtmf", "uuid", c.uuid, "err", err)
 		}
-	case "start_dtmf", "stop_dtmf":
-		// Media apps belong to the media issue. They return at once without
-		// their events, like a failed playback, rather than hanging the
-		// call up as an unknown app would.
-		c.a.log.Debug("media app not supported yet", "app", app, "uuid", c.uuid)
-		return "PLAYBACK ERROR"
+	case "start_dtmf":
+		if err := c.startInbandDTMF(); err != nil {
+			c.a.log.Debug("start_dtmf", "uuid", c.uuid, "err", err)
+		}
+	case "stop_dtmf":
+		c.stopInbandDTMF()
 	default:
 		// An unknown app hangs the channel up (src).
 		c.doHangup(hangupInfo{cause: hangup.DestinationOutOfOrder, sendSignal: true})

@@ -15,6 +15,7 @@ import (
 type Digit struct {
 	Digit    byte
 	Duration uint32
+	Inband   bool // heard in the audio (start_dtmf), not sent as RFC 4733
 }
 
 // FreeSWITCH's DTMF durations in samples (switch_core.c defaults, the

@@ -105,15 +105,15 @@ func TestDTMFReceiver(t *testing.T) {
 	}{
 		{"end repeats count once", []pkt{{160, ev(1, false, 160)}, {160, ev(1, false, 320)},
 			{160, ev(1, true, 480)}, {160, ev(1, true, 480)}, {160, ev(1, true, 480)}},
-			[]Digit{{'1', 480}}},
+			[]Digit{{Digit: '1', Duration: 480}}},
 		{"repeated digit with a gap", []pkt{{160, ev(5, false, 160)}, {160, ev(5, true, 800)}, {160, ev(5, true, 800)},
 			{2000, ev(5, false, 160)}, {2000, ev(5, true, 800)}},
-			[]Digit{{'5', 800}, {'5', 800}}},
+			[]Digit{{Digit: '5', Duration: 800}, {Digit: '5', Duration: 800}}},
 		{"A-D", []pkt{{1, ev(12, true, 400)}, {2, ev(13, true, 400)}, {3, ev(14, true, 400)}, {4, ev(15, true, 400)}},
-			[]Digit{{'A', 400}, {'B', 400}, {'C', 400}, {'D', 400}}},
+			[]Digit{{Digit: 'A', Duration: 400}, {Digit: 'B', Duration: 400}, {Digit: 'C', Duration: 400}, {Digit: 'D', Duration: 400}}},
 		{"lost end reported at the next digit", []pkt{{160, ev(7, false, 160)}, {160, ev(7, false, 320)},
 			{900, ev(8, false, 160)}, {900, ev(8, true, 640)}},
-			[]Digit{{'7', 320}, {'8', 640}}},
+			[]Digit{{Digit: '7', Duration: 320}, {Digit: '8', Duration: 640}}},
 		{"unknown event ignored", []pkt{{160, ev(40, true, 160)}}, nil},
 	}
 	for _, tt := range tests {
@@ -210,8 +210,8 @@ func TestReceiveDTMFFromCapture(t *testing.T) {
 		port uint16
 		want []Digit
 	}{
-		{27268, []Digit{{'1', 2080}, {'2', 2080}, {'3', 2080}, {'4', 2080}, {'#', 2080}}},
-		{25022, []Digit{{'9', 1600}, {'*', 1600}, {'A', 800}}},
+		{27268, []Digit{{Digit: '1', Duration: 2080}, {Digit: '2', Duration: 2080}, {Digit: '3', Duration: 2080}, {Digit: '4', Duration: 2080}, {Digit: '#', Duration: 2080}}},
+		{25022, []Digit{{Digit: '9', Duration: 1600}, {Digit: '*', Duration: 1600}, {Digit: 'A', Duration: 800}}},
 	}
 	for _, tt := range tests {
 		s, far := started(t, PCMU)
