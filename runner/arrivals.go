@@ -64,6 +64,11 @@ func (e *engine) pace(ctx context.Context) error {
 				at, _ := ss.ArrivalTime(float64(hits))
 				rate = ss.Rate(at)
 			}
+			if l := e.overdue(si, p, hits); l == stageOver {
+				break
+			} else if l == skipIt {
+				continue
+			}
 			if err := e.paceSend(&pg, uniform, rate, time.Since(e.started)+wait, sleepUntil); err != nil {
 				return err
 			}

@@ -127,3 +127,23 @@ func TestPacingVerdict(t *testing.T) {
 		assert.Contains(t, got.Why, tc.why, "pacingVerdict(%s)", tc.name)
 	}
 }
+
+// TestStageCatchesUpAfterAStall: a runner stalled for 3 s at the start of
+// a 6 s stage at 10/s skips what is more than a second late at once and
+// sends the rest of the stage: the arrivals due from about 2 s on (40).
+// When a skipped arrival still took its pacing slot, the runner spent
+// about 2 s catching up on arrivals it never sent and sent about 22 of
+// them; on a host whose timers also woke late it never caught up.
+func TestStageCatchesUpAfterAStall(t *testing.T) {
+	t.Parallel()
+	cl := newFakeCluster(t)
+	cfg := baseConfig(t, "catchup", cl.node("a").spec())
+	cfg.Collector = metrics.NewCollector("catchup", "test", metrics.WithClock(stallingClock(10, 3*time.Second)))
+	cfg.Stages = []Stage{{Name: "s", Duration: 6 * time.Second, From: 10, To: 10, Hold: 50 * time.Millisecond}}
+	res, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	g := res.Summary.Stages["s"]
+	assert.Equal(t, int64(60), g.Offered+g.Missed, "every planned arrival is either offered or missed")
+	assert.GreaterOrEqual(t, g.Missed, int64(15), "the arrivals more than a second late when the stall ended")
+	assert.GreaterOrEqual(t, g.Calls, int64(32), "the stage's arrivals after the stall are sent (missed %d)", g.Missed)
+}
