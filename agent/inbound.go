@@ -29,6 +29,10 @@ func (a *Agent) handleInvite(inv inboundInvite) {
 		_ = inv.Reject(503, "Maximum Calls In Progress", hangup.NormalTemporaryFailure)
 		return
 	}
+	media := inv.Media()
+	// The leg is listed now (hupall, show channels): its variables are
+	// written under its lock, as every later writer does.
+	c.mu.Lock()
 	v := &c.vars
 	v.set("direction", "inbound")
 	v.set("uuid", c.uuid)
@@ -77,10 +81,11 @@ func (a *Agent) handleInvite(inv inboundInvite) {
 		seen[h.Name]++
 		v.set(name, h.Value)
 	}
-	if m := inv.Media(); m.RemoteSDP != "" {
-		v.set("switch_r_sdp", m.RemoteSDP)
+	if media.RemoteSDP != "" {
+		v.set("switch_r_sdp", media.RemoteSDP)
 	}
 	v.set("endpoint_disposition", "DELAYED NEGOTIATION")
+	c.mu.Unlock()
 	inv.Bind(c)
 	go c.runInbound()
 }

@@ -83,6 +83,9 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 		a.log.Debug("originate refused", "uuid", id, "err", err)
 		return "-ERR " + hangup.DestinationOutOfOrder.String() + "\n", nil
 	}
+	// The leg is listed now (hupall, show channels): its variables are
+	// written under its lock, as every later writer does.
+	c.mu.Lock()
 	v := &c.vars
 	v.set("direction", "outbound")
 	v.set("is_outbound", "true")
@@ -108,6 +111,7 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	v.set("sofia_profile_name", target.Profile)
 	v.set("recovery_profile_name", target.Profile)
 	v.set("sofia_profile_url", "sip:mod_sofia@"+a.sipAddrOrDefault())
+	c.mu.Unlock()
 
 	res := make(chan string, 1)
 	proceed := make(chan struct{})
