@@ -69,3 +69,11 @@ type Call struct {
 	Caller CallControl
 	Callee CallControl
 }
+
+// Leg is the control of leg l: Callee for LegCallee, else Caller.
+func (c *Call) Leg(l Leg) CallControl {
+	if l == LegCallee {
+		return c.Callee
+	}
+	return c.Caller
+}

@@ -196,7 +196,7 @@ func (f *DTMF) start(c *Call, st *dtmfCall) {
 	step := f.Duration + f.Gap
 	arg := "@" + strconv.FormatInt(f.Duration.Milliseconds(), 10)
 	for _, dir := range f.senders() {
-		from, to := leg(c, dir[0]), dir[1]
+		from, to := c.Leg(dir[0]), dir[1]
 		st.mu.Lock()
 		st.dirs[to].expect = f.Digits
 		st.dirs[to].sentAt = make([]time.Time, len(f.Digits))
@@ -225,13 +225,6 @@ func (f *DTMF) start(c *Call, st *dtmfCall) {
 		st.mu.Unlock()
 		_ = c.Caller.Hangup(ctx, "NORMAL_CLEARING")
 	})
-}
-
-func leg(c *Call, l Leg) CallControl {
-	if l == LegCallee {
-		return c.Callee
-	}
-	return c.Caller
 }
 
 // Judge implements Flow.

@@ -81,6 +81,14 @@ const (
 	LegCallee
 )
 
+// Other is the far leg of l.
+func (l Leg) Other() Leg {
+	if l == LegCaller {
+		return LegCallee
+	}
+	return LegCaller
+}
+
 func (l Leg) String() string {
 	switch l {
 	case LegCaller:

@@ -129,20 +129,6 @@ func (f *MutedPlayRec) ForCall() Flow {
 // Use implements Flow.
 func (*MutedPlayRec) Use() string { return "muted_playrec" }
 
-func legOf(c *Call, l Leg) CallControl {
-	if l == LegCallee {
-		return c.Callee
-	}
-	return c.Caller
-}
-
-func otherLeg(l Leg) Leg {
-	if l == LegCaller {
-		return LegCallee
-	}
-	return LegCaller
-}
-
 // On implements Flow. The clips start on the caller's answer (the callee
 // answered first), and the first round with them.
 func (f *MutedPlayRec) On(ctx context.Context, c *Call, ev Event) error {
@@ -158,10 +144,10 @@ func (f *MutedPlayRec) On(ctx context.Context, c *Call, ev Event) error {
 			// switch_ivr_record_session_event): each leg plays the clip
 			// itself, so without it no recording would be silent. The
 			// agent records the received direction only either way.
-			if err := legOf(c, l).SetVar(ctx, "RECORD_READ_ONLY", "true"); err != nil {
+			if err := c.Leg(l).SetVar(ctx, "RECORD_READ_ONLY", "true"); err != nil {
 				return fmt.Errorf("recording only what %s receives: %w", l, err)
 			}
-			if err := legOf(c, l).Play(ctx, f.Clip); err != nil {
+			if err := c.Leg(l).Play(ctx, f.Clip); err != nil {
 				return fmt.Errorf("playing the clip on %s: %w", l, err)
 			}
 		}
@@ -183,7 +169,7 @@ func (f *MutedPlayRec) iterate(ctx context.Context, c *Call) error {
 	}
 	muted := f.MuteFirst
 	if n%2 == 1 {
-		muted = otherLeg(muted)
+		muted = muted.Other()
 	}
 	round := &mutedRound{muted: muted, recs: map[Leg]*recording{}}
 	for _, l := range []Leg{LegCaller, LegCallee} {
@@ -192,12 +178,12 @@ func (f *MutedPlayRec) iterate(ctx context.Context, c *Call) error {
 	f.rounds = append(f.rounds, round)
 	f.mu.Unlock()
 
-	if err := legOf(c, muted).Mute(ctx, AudioWrite, true); err != nil {
+	if err := c.Leg(muted).Mute(ctx, AudioWrite, true); err != nil {
 		return fmt.Errorf("muting %s: %w", muted, err)
 	}
 	if n > 0 {
-		if err := legOf(c, otherLeg(muted)).Mute(ctx, AudioWrite, false); err != nil {
-			return fmt.Errorf("unmuting %s: %w", otherLeg(muted), err)
+		if err := c.Leg(muted.Other()).Mute(ctx, AudioWrite, false); err != nil {
+			return fmt.Errorf("unmuting %s: %w", muted.Other(), err)
 		}
 	}
 	if f.Verify != "event" {
@@ -208,11 +194,11 @@ func (f *MutedPlayRec) iterate(ctx context.Context, c *Call) error {
 		for _, l := range []Leg{LegCaller, LegCallee} {
 			// The limit is a backstop: the flow stops the recording. A
 			// recording that does not start shows as missing.
-			_ = legOf(c, l).Record(ctx, round.recs[l].path, f.RecordFor+recordGrace)
+			_ = c.Leg(l).Record(ctx, round.recs[l].path, f.RecordFor+recordGrace)
 		}
 		c.Caller.Schedule(f.RecordFor, func(ctx context.Context) {
 			for _, l := range []Leg{LegCaller, LegCallee} {
-				_ = legOf(c, l).StopRecord(ctx, round.recs[l].path)
+				_ = c.Leg(l).StopRecord(ctx, round.recs[l].path)
 			}
 		})
 	})

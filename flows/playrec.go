@@ -143,10 +143,8 @@ func (f *PlayRec) ForCall() Flow {
 func (*PlayRec) Use() string { return "playrec" }
 
 func (f *PlayRec) legs(c *Call) (player, recorder CallControl, recLeg Leg) {
-	if f.PlayOn == LegCallee {
-		return c.Callee, c.Caller, LegCaller
-	}
-	return c.Caller, c.Callee, LegCallee
+	recLeg = f.PlayOn.Other()
+	return c.Leg(f.PlayOn), c.Leg(recLeg), recLeg
 }
 
 // On implements Flow. The first iteration starts on the caller's answer
