@@ -270,21 +270,40 @@ func (c *compiled) series(secs []metrics.Second) []metrics.Second {
 // throttles in it are judged by the windows that overlap its calls). A
 // series shorter than the window is judged as one window. When no window
 // had a call, the whole series is judged once, so a run that placed no
-// calls still fails asr >= 0.99.
+// calls still fails asr >= 0.99. In a run of more than a few minutes the
+// collector keeps older seconds as buckets (metrics/tiers.go); a window
+// there is judged on the fewest buckets that cover it, so on up to a
+// bucket's width more than asked.
 func (c *compiled) evalWindows(secs []metrics.Second) Verdict {
 	v := c.verdict()
 	series := c.series(secs)
-	w := min(c.window, len(series))
+	total := 0
+	for i := range series {
+		total += series[i].Width()
+	}
+	// win is series[i:j], the fewest entries from i that cover w seconds:
+	// w entries while they are single seconds; in a long run's older
+	// buckets (metrics/tiers.go), the buckets that cover the window.
+	w := min(c.window, total)
 	var last *Verdict
-	for i := 0; i+w <= len(series) && w > 0; i++ {
-		win := series[i : i+w]
+	j, covered := 0, 0
+	for i := 0; i < len(series) && w > 0; i++ {
+		for j < len(series) && covered < w {
+			covered += series[j].Width()
+			j++
+		}
+		if covered < w {
+			break
+		}
+		win := series[i:j]
+		covered -= series[i].Width()
 		g := metrics.FinishedWindow(win)
 		if g.Calls == 0 {
 			continue
 		}
 		wv := c.verdict()
 		c.run(&wv, groupValue(g))
-		wv.Span = &Span{From: win[0].Index, To: win[len(win)-1].Index + 1}
+		wv.Span = spanOf(win)
 		v.Windows++
 		if !wv.Pass {
 			v.FailedWindows++
@@ -300,12 +319,18 @@ func (c *compiled) evalWindows(secs []metrics.Second) Verdict {
 		c.run(&wv, groupValue(metrics.FinishedWindow(series)))
 		v.Pass, v.Error, v.Observed = wv.Pass, wv.Error, wv.Observed
 		if len(series) > 0 {
-			v.Span = &Span{From: series[0].Index, To: series[len(series)-1].Index + 1}
+			v.Span = spanOf(series)
 		}
 	case v.FailedWindows == 0:
 		v.Pass, v.Observed, v.Span = true, last.Observed, last.Span
 	}
 	return v
+}
+
+// spanOf is the seconds secs (contiguous, oldest first) cover.
+func spanOf(secs []metrics.Second) *Span {
+	end := &secs[len(secs)-1]
+	return &Span{From: secs[0].Index, To: end.Index + end.Width()}
 }
 
 // format writes an observed value the way docs/assertions.md describes:

@@ -101,13 +101,13 @@ func (c *compiled) judgeLive(elapsed time.Duration, fin *metrics.Summary, secs [
 		if len(series) == 0 {
 			return v, false
 		}
-		win := series[max(len(series)-c.window, 0):]
+		win := metrics.Last(series, c.window)
 		g := metrics.FinishedWindow(win)
 		if g.Calls == 0 {
 			return v, false
 		}
 		c.run(&v, groupValue(g))
-		v.Span = &Span{From: win[0].Index, To: win[len(win)-1].Index + 1}
+		v.Span = spanOf(win)
 		v.Windows = 1
 		return v, true
 	}

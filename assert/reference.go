@@ -349,6 +349,12 @@ kept per second (of the calls that ended in it) and can.
 
 - A window in which no call ended is not judged (it says nothing about asr).
 - A run (or stage) shorter than the window is judged as one window.
+- In a run longer than about 5 minutes the seconds before the latest 60 (or
+  the longest window, if longer) are kept as buckets of several seconds
+  (docs/metrics.md, "Time series"); a window there is judged on the fewest
+  buckets that cover it, so on up to one bucket's width more than W
+  (16 s in an hour's run). The latest window, which live assertions judge,
+  is always exact.
 - When no window had a call, the whole series is judged once, so a run that
   placed no calls fails ` + "`asr >= 0.99`" + ` and passes ` + "`dropped == 0`" + `.
 

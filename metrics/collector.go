@@ -14,8 +14,9 @@ import (
 // produces a Summary at any time. It is safe for concurrent use.
 //
 // Memory stays flat as calls accumulate: an ended call leaves only counter
-// increments and histogram counts behind. What grows is one small Second
-// per second of run time.
+// increments and histogram counts behind. Nor does it grow with the run's
+// length: the per-second series keeps its latest seconds one by one and
+// merges older ones into a bounded number of buckets (tiers.go).
 type Collector struct {
 	mu    sync.Mutex
 	clock func() time.Time
@@ -29,7 +30,7 @@ type Collector struct {
 	stage                string
 
 	cur    *openSecond
-	secs   []Second
+	series tiers // the sealed seconds, bounded (tiers.go)
 	active int64
 	areaAt time.Time
 	// flowActive and nodeActive are the calls in progress per flow and
@@ -74,7 +75,7 @@ func NewCollector(run, plan string, opts ...Option) *Collector {
 		gens:       map[string]Generator{},
 		clocks:     NewClockBook(),
 		flowActive: map[string]int64{}, nodeActive: map[string]int64{},
-		dist: newDistribution(),
+		dist: newDistribution(), series: newTiers(),
 	}
 	for _, o := range opts {
 		o(c)
@@ -184,7 +185,7 @@ func (c *Collector) seal() {
 	if err := c.dist.seal(&s); err != nil && c.err == nil {
 		c.err = err
 	}
-	c.secs = append(c.secs, s)
+	c.series.add(s)
 	if c.ts != nil {
 		c.writeTS(s.row())
 	}

@@ -4,12 +4,14 @@ package metrics
 // time, and the final summary when the run ends.
 
 // Seconds returns the sealed seconds of the time series so far (a copy),
-// each with its per-flow and per-node breakdown (Second.Flows, Nodes; the
-// maps are shared with the collector and must not be modified).
+// oldest first, each with its per-flow and per-node breakdown
+// (Second.Flows, Nodes; the maps are shared with the collector and must
+// not be modified). The latest are single seconds; in a run longer than a
+// few minutes the older ones are buckets of Span seconds (tiers.go).
 func (c *Collector) Seconds() []Second {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Second(nil), c.secs...)
+	return c.series.all()
 }
 
 // Summary returns the figures as of now. While the run is going the

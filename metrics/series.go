@@ -6,13 +6,18 @@ import (
 )
 
 // Second is one second of the run's time series: what happened in that
-// wall-clock second since the run started. Seconds are kept for the whole
-// run (they are small: counters and compact histograms) so assertions can
-// evaluate any window, e.g. "asr over every 30 s"; Window merges them.
+// wall-clock second since the run started. The latest seconds are kept one
+// by one so assertions can evaluate windows, e.g. "asr over every 30 s";
+// older ones are merged into buckets of Span seconds (tiers.go) so a run's
+// memory does not grow with its length. Window merges them.
 type Second struct {
-	// Index is the second since the run started (0 is [0 s, 1 s)).
+	// Index is the second since the run started (0 is [0 s, 1 s)); for a
+	// bucket, its first second.
 	Index int    `json:"t"`
 	Stage string `json:"stage"`
+	// Span is how many seconds a merged bucket covers (0 for one second;
+	// Width reads either). Its counts are over the whole span.
+	Span int `json:"span,omitempty"`
 
 	Offered   int64 `json:"offered"`
 	Calls     int64 `json:"calls"`
@@ -33,7 +38,7 @@ type Second struct {
 	Active    int64 `json:"active"`
 	MaxActive int64 `json:"max_active"`
 	// Erlangs is the call-seconds carried in this second: the mean number
-	// of calls in progress over it.
+	// of calls in progress over it (over its span for a bucket).
 	Erlangs float64 `json:"erlangs"`
 
 	Causes  map[string]int64 `json:"causes,omitempty"`
@@ -77,18 +82,14 @@ func (s *Second) Flow(name string) Second { return sub(s, s.Flows, name) }
 // Node is the second as seen by caller node name; see Flow.
 func (s *Second) Node(name string) Second { return sub(s, s.Nodes, name) }
 
-func sub(s *Second, m map[string]Second, name string) Second {
-	if x, ok := m[name]; ok {
-		return x
-	}
-	return Second{Index: s.Index, Stage: s.Stage}
-}
+func sub(s *Second, m map[string]Second, name string) Second { return s.sub(name, m) }
 
 // Window merges seconds into one Group, as if the calls in those seconds
 // were all there was: counts and breakdowns are summed, percentiles come
 // from the merged histograms, erlangs.max is the highest MaxActive,
 // erlangs.mean the call-seconds over the window length, cps.max the busiest
-// second and cps.mean calls per second. Answered counts answers that
+// second (a bucket's mean rate stands for its seconds) and cps.mean calls
+// per second. Answered counts answers that
 // happened in the window, so a window's ASR is answers / originates in it.
 func Window(secs []Second) Group {
 	g := Group{
@@ -98,7 +99,7 @@ func Window(secs []Second) Group {
 	if len(secs) == 0 {
 		return g
 	}
-	var area float64
+	var area, n float64
 	pdd := make([]WindowHist, 0, len(secs))
 	setup := make([]WindowHist, 0, len(secs))
 	answer := make([]WindowHist, 0, len(secs))
@@ -114,9 +115,11 @@ func Window(secs []Second) Group {
 		g.Dropped += s.Dropped
 		g.Throttled += s.Throttled
 		g.Missed += s.Missed
-		area += s.Erlangs
+		w := float64(s.Width())
+		area += s.Erlangs * w
+		n += w
 		g.Erlangs.Max = max(g.Erlangs.Max, float64(s.MaxActive))
-		g.CPS.Max = max(g.CPS.Max, float64(s.Calls))
+		g.CPS.Max = max(g.CPS.Max, float64(s.Calls)/w)
 		addMap(g.Causes, s.Causes)
 		addMap(g.SIP, s.SIP)
 		addMap(g.Reasons, s.Reasons)
@@ -125,7 +128,6 @@ func Window(secs []Second) Group {
 		quality.add(s)
 	}
 	g.Active = secs[len(secs)-1].Active
-	n := float64(len(secs))
 	g.Erlangs.Mean = area / n
 	g.CPS.Mean = float64(g.Calls) / n
 	if g.Calls > 0 {

@@ -139,19 +139,30 @@ func newPage(r *Results) page {
 
 // perSecond lays the series out by second index (seconds are contiguous
 // from 0 in a collector's output, but a report.json from elsewhere need not
-// be). Indexes outside [0, maxSeconds) are dropped so a damaged file cannot
-// make the charts allocate without bound.
+// be). A bucket of older seconds (Span > 1, metrics/tiers.go) stands for
+// each second it covers as its mean second. Indexes outside [0, maxSeconds)
+// are dropped so a damaged file cannot make the charts allocate without
+// bound.
 func perSecond(secs []metrics.Second) []*metrics.Second {
 	n := 0
 	for _, s := range secs {
 		if s.Index >= 0 && s.Index < maxSeconds {
-			n = max(n, s.Index+1)
+			n = max(n, min(s.Index+s.Width(), maxSeconds))
 		}
 	}
 	out := make([]*metrics.Second, n)
 	for i := range secs {
-		if idx := secs[i].Index; idx >= 0 && idx < maxSeconds {
-			out[idx] = &secs[i]
+		idx, w := secs[i].Index, secs[i].Width()
+		if idx < 0 || idx >= maxSeconds {
+			continue
+		}
+		one := &secs[i]
+		if w > 1 {
+			m := secs[i].Mean()
+			one = &m
+		}
+		for k := idx; k < min(idx+w, maxSeconds); k++ {
+			out[k] = one
 		}
 	}
 	return out

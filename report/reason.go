@@ -86,7 +86,10 @@ func heartbeatNote(r *Results, node string) string {
 			n++
 		}
 	}
-	span := len(r.Seconds)
+	span := 0
+	if k := len(r.Seconds); k > 0 {
+		span = r.Seconds[k-1].Index + r.Seconds[k-1].Width() - r.Seconds[0].Index
+	}
 	switch {
 	case n >= 2 && (last-first)/(n-1) > slowHeartbeat:
 		return fmt.Sprintf("a heartbeat every %d s: set event-heartbeat-interval to 2 (docs/freeswitch.md)", (last-first)/(n-1))

@@ -106,7 +106,8 @@ func runRun(ctx context.Context, env Env, args []string) error {
 	}
 	defer nodeTS.Close()
 	col := metrics.NewCollector(runID, p.Name, metrics.WithCDR(cdr), metrics.WithTimeSeries(tsFile),
-		metrics.WithNodeSeries(nodeTS), metrics.WithCalleeNodes(calleeNames(p)...))
+		metrics.WithNodeSeries(nodeTS), metrics.WithCalleeNodes(calleeNames(p)...),
+		metrics.WithFullResolution(fullResolution(p)))
 
 	prog := newProgressPrinter(env.Stderr, *quiet, *every).withSummary(col.Summary)
 	fmt.Fprintf(env.Stderr, "callplan: run %s of %s on %s, results in %s\n", runID, p.Name, nodeNames(nodes), dir)
