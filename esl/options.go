@@ -15,6 +15,7 @@ type options struct {
 	onState      func(StateChange)
 	hbTimeout    time.Duration
 	maxBody      int
+	keep         func(name string) bool
 	dialer       net.Dialer
 }
 
@@ -53,3 +54,17 @@ func WithHeartbeatTimeout(d time.Duration) Option { return func(o *options) { o.
 
 // WithMaxBody bounds a frame body (default DefaultMaxBody).
 func WithMaxBody(n int) Option { return func(o *options) { o.maxBody = n } }
+
+// WithEventHeaders decodes plain events with only the headers keep
+// accepts, as well as those the Conn reads itself (Event-Name,
+// Event-Subclass, Unique-ID, Job-UUID, Event-Date-Timestamp and a
+// HEARTBEAT's figures); every other header is skipped before it is copied
+// or decoded, so Get, Var and Headers do not see it. For a reader that
+// needs a few of the ~150 headers of a channel event (FreeSWITCH sends
+// every variable and has no way to send fewer). keep is called on the
+// reader goroutine with the exact header name, which points into the read
+// buffer: it must not retain it and must be fast. JSON events are decoded
+// whole.
+func WithEventHeaders(keep func(name string) bool) Option {
+	return func(o *options) { o.keep = keep }
+}

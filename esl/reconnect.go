@@ -188,6 +188,7 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	r := NewReader(nc)
 	r.MaxBody = c.opts.maxBody
+	r.keep = c.opts.keep
 	fail := func(err error) (*session, error) {
 		stop()
 		_ = nc.Close()

@@ -71,6 +71,8 @@ type Reader struct {
 	raw   []rawHeader
 	// MaxBody bounds a frame body; zero means DefaultMaxBody.
 	MaxBody int
+	// keep, when set, narrows plain events (WithEventHeaders).
+	keep func(name string) bool
 }
 
 // NewReader returns a Reader on r, reusing r if it is already a large
@@ -354,7 +356,7 @@ func (r *Reader) next() (ct string, f *Frame, e *Event, decodeErr, err error) {
 				}
 				// Both parsers copy what they keep.
 				if ct == ContentEventPlain {
-					e, decodeErr = parseEventPlain(b)
+					e, decodeErr = r.parsePlain(b)
 				} else {
 					e, decodeErr = ParseEventJSON(b)
 				}
@@ -373,7 +375,7 @@ func (r *Reader) next() (ct string, f *Frame, e *Event, decodeErr, err error) {
 	}
 	switch ct {
 	case ContentEventPlain:
-		e, decodeErr = parseEventPlain(f.Body)
+		e, decodeErr = r.parsePlain(f.Body)
 	case ContentEventJSON:
 		e, decodeErr = ParseEventJSON(f.Body)
 	}

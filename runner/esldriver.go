@@ -59,6 +59,7 @@ func DialESL(ctx context.Context, addr, password string, opts ...ESLOption) (*ES
 		// FreeSWITCH heartbeats every 20 s by default: three missed and
 		// the node is taken for dead even if TCP has not noticed.
 		esl.WithHeartbeatTimeout(65*time.Second),
+		esl.WithEventHeaders(keepHeader),
 		esl.WithStateHandler(d.state))
 	if err != nil {
 		d.cancel()
