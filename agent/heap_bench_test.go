@@ -10,6 +10,8 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/callplan/callplan/internal/memstat"
 )
 
 // settledHeap is the live heap once what ended calls left behind has
@@ -20,27 +22,22 @@ import (
 // calls made. So the heap is read, after GC, once the longest of those
 // timers is over, and again until two readings 2 s apart agree (timers
 // fire late on a loaded machine).
-func settledHeap(b *testing.B) float64 {
+func settledHeap(b *testing.B) memstat.Reading {
 	time.Sleep(txLinger())
-	read := func() float64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return float64(m.HeapAlloc) / 1e6
-	}
-	first := read()
+	first := memstat.Read()
 	last := first
 	for range 5 {
 		time.Sleep(2 * time.Second)
-		now := read()
-		if now > last-0.1 {
-			last = min(now, last)
+		now := memstat.Read()
+		if now.Heap > last.Heap-0.1 {
+			if now.Heap < last.Heap {
+				last = now
+			}
 			break
 		}
 		last = now
 	}
-	b.Logf("heap %.2f MB %v after the last call, settled at %.2f MB", first, txLinger(), last)
+	b.Logf("%s %v after the last call, settled at %s", first, txLinger(), last)
 	return last
 }
 
@@ -118,6 +115,22 @@ func heapCalls(b *testing.B) int {
 	return n
 }
 
+// reportHeap reports the heap and the RSS after the 10 000 warm-up calls,
+// after half of the n calls that followed and after all of them, and the
+// heap's growth per call over all of them and over the second half: the
+// one that shows growth in calls made, the first may still raise
+// high-water marks that Go never gives back (the maps of live
+// transactions and dialogs, goroutine descriptors).
+func reportHeap(b *testing.B, before, half, after memstat.Reading, n int) {
+	b.ReportMetric(before.Heap, "MB-after-10k")
+	b.ReportMetric(half.Heap, "MB-after-half")
+	b.ReportMetric(after.Heap, "MB-after-all")
+	b.ReportMetric(before.RSS, "MB-RSS-after-10k")
+	b.ReportMetric(after.RSS, "MB-RSS-after-all")
+	b.ReportMetric((after.Heap-half.Heap)*1e6/float64(n-n/2), "B/call-2nd-half")
+	b.ReportMetric((after.Heap-before.Heap)*1e6/float64(n), "B/call")
+}
+
 // BenchmarkAgentHeapFlat proves an agent's memory does not grow with the
 // calls it has made: the settled heap after 10 000 loop calls over ESL and
 // after $CALLPLAN_HEAP_CALLS more (default 100 000; 1 000 000 for the
@@ -153,14 +166,7 @@ func BenchmarkAgentHeapFlat(b *testing.B) {
 	after := settledHeap(b)
 	writeHeapProfile(b, "after")
 	b.StopTimer()
-	b.ReportMetric(before, "MB-after-10k")
-	b.ReportMetric(half, "MB-after-half")
-	b.ReportMetric(after, "MB-after-all")
-	// The second half is the one that shows growth in calls made: the
-	// first may still raise high-water marks that Go never gives back (the
-	// maps of live transactions and dialogs, goroutine descriptors).
-	b.ReportMetric((after-half)*1e6/float64(n-n/2), "B/call-2nd-half")
-	b.ReportMetric((after-before)*1e6/float64(n), "B/call")
+	reportHeap(b, before, half, after, n)
 	b.ReportMetric(float64(n)/busy.Seconds(), "calls/s")
 	if d.fail.Load() > 0 {
 		b.Errorf("%d calls failed", d.fail.Load())

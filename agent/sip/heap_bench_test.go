@@ -13,6 +13,8 @@ import (
 	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
+
+	"github.com/callplan/callplan/internal/memstat"
 )
 
 // runLoopCalls places n loop calls through p, 64 at a time, counting the
@@ -42,21 +44,17 @@ func runLoopCalls(p *Profile, n int, failed *atomic.Int64) {
 // (Timer J), and Timer D (a fixed 32 s in sipgo, not T4) for BYEs sent.
 // It reads after the longest of those, then again until two readings 2 s
 // apart agree (timers fire late on a loaded machine).
-func settledHeap() float64 {
+func settledHeap() memstat.Reading {
 	time.Sleep(max(64*sipmsg.T1, sipmsg.Timer_D, sipmsg.T4) + 3*time.Second)
-	read := func() float64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return float64(m.HeapAlloc) / 1e6
-	}
-	last := read()
+	last := memstat.Read()
 	for range 5 {
 		time.Sleep(2 * time.Second)
-		now := read()
-		if now > last-0.1 {
-			return min(now, last)
+		now := memstat.Read()
+		if now.Heap > last.Heap-0.1 {
+			if now.Heap < last.Heap {
+				return now
+			}
+			return last
 		}
 		last = now
 	}
@@ -120,11 +118,13 @@ func BenchmarkProfileHeapFlat(b *testing.B) {
 	after := settledHeap()
 	writeHeapProfile(b, "after")
 	b.StopTimer()
-	b.ReportMetric(before, "MB-after-10k")
-	b.ReportMetric(half, "MB-after-half")
-	b.ReportMetric(after, "MB-after-all")
-	b.ReportMetric((after-half)*1e6/float64(n-n/2), "B/call-2nd-half")
-	b.ReportMetric((after-before)*1e6/float64(n), "B/call")
+	b.ReportMetric(before.Heap, "MB-after-10k")
+	b.ReportMetric(half.Heap, "MB-after-half")
+	b.ReportMetric(after.Heap, "MB-after-all")
+	b.ReportMetric(before.RSS, "MB-RSS-after-10k")
+	b.ReportMetric(after.RSS, "MB-RSS-after-all")
+	b.ReportMetric((after.Heap-half.Heap)*1e6/float64(n-n/2), "B/call-2nd-half")
+	b.ReportMetric((after.Heap-before.Heap)*1e6/float64(n), "B/call")
 	if failed.Load() > 0 {
 		b.Errorf("%d calls failed", failed.Load())
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callplan/callplan/internal/memstat"
 	"github.com/callplan/callplan/metrics"
 )
 
@@ -44,15 +45,6 @@ func (w *runStarted) String() string {
 	return w.buf.String()
 }
 
-// liveHeap is the heap after two GCs, in MB.
-func liveHeap() float64 {
-	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return float64(m.HeapAlloc) / 1e6
-}
-
 // benchEnvFloat reads a positive number from the environment, else def.
 func benchEnvFloat(b *testing.B, name string, def float64) float64 {
 	v := os.Getenv(name)
@@ -74,9 +66,10 @@ func benchEnvFloat(b *testing.B, name string, def float64) float64 {
 // stage; run it with -benchtime 1x. The heap is read after GC at the
 // end of each quiet stage, when sipgo's 32 s linger of the calls before it
 // is over (the quiet stages place a call every 10 s so the plan keeps
-// running). It reports both readings and the growth per call. The run's
-// per-second series (report.json, the time series) grows with the run's
-// length, not its calls, and is part of the figure.
+// running). It reports both readings (heap and RSS) and the heap's growth
+// per call. The run's per-second series (report.json, the time series) is
+// part of the figure: bounded (metrics/tiers.go), it is full after 5
+// minutes of run.
 func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 	rate := benchEnvFloat(b, "CALLPLAN_HEAP_RATE", 400)
 	calls := benchEnvFloat(b, "CALLPLAN_HEAP_CALLS", 100000)
@@ -117,9 +110,9 @@ func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 	t0 := time.Now()
 	// Read 3 s before each quiet stage ends: 37 s after the last call of
 	// the stage before, past sipgo's 64*T1 = 32 s and its 32 s Timer D.
-	at := func(d time.Duration) float64 {
+	at := func(d time.Duration) memstat.Reading {
 		time.Sleep(time.Until(t0.Add(d)))
-		return liveHeap()
+		return memstat.Read()
 	}
 	before := at(warmDur.Round(time.Second) + quiet - 3*time.Second)
 	writeRunHeapProfile(b, "before")
@@ -139,11 +132,13 @@ func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 	// second quiet stage's (one every 10 s).
 	load, q2 := sum.Stages["load"], sum.Stages["quiet2"]
 	made := float64(load.Calls + q2.Calls)
-	b.ReportMetric(before, "MB-after-warm")
-	b.ReportMetric(after, "MB-after-all")
-	b.ReportMetric((after-before)*1e6/made, "B/call")
+	b.ReportMetric(before.Heap, "MB-after-10k")
+	b.ReportMetric(after.Heap, "MB-after-all")
+	b.ReportMetric(before.RSS, "MB-RSS-after-10k")
+	b.ReportMetric(after.RSS, "MB-RSS-after-all")
+	b.ReportMetric((after.Heap-before.Heap)*1e6/made, "B/call")
 	// The second reading is load+quiet after the first.
-	b.ReportMetric((after-before)*1e3/(loadDur.Round(time.Second)+quiet).Seconds(), "kB/s-of-run")
+	b.ReportMetric((after.Heap-before.Heap)*1e3/(loadDur.Round(time.Second)+quiet).Seconds(), "kB/s-of-run")
 	b.ReportMetric(float64(sum.Stages["warm"].Calls), "warm-calls")
 	b.ReportMetric(made, "calls")
 	b.ReportMetric(float64(sum.Failed), "failed")

@@ -1,0 +1,60 @@
+package memstat
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+)
+
+// Reading is one look at the process's memory, in MB (10^6 bytes).
+type Reading struct {
+	// Heap is the live Go heap (HeapAlloc) after two collections: the
+	// second also frees what finalizers of the first released.
+	Heap float64
+	// RSS is the resident set size (VmRSS of /proc/self/status) right
+	// after those collections; 0 where /proc is not there. The runtime
+	// returns freed pages to the OS gradually, so it lags the heap down.
+	RSS float64
+}
+
+// Read collects garbage and reads the heap and the RSS.
+func Read() Reading {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	rss, _ := RSS()
+	return Reading{Heap: float64(m.HeapAlloc) / 1e6, RSS: rss}
+}
+
+func (r Reading) String() string {
+	return fmt.Sprintf("heap %.2f MB, RSS %.1f MB", r.Heap, r.RSS)
+}
+
+// RSS is the process's resident set size in MB, from /proc/self/status.
+func RSS() (float64, error) {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("reading the resident set size: %w", err)
+	}
+	return parseVmRSS(raw)
+}
+
+// parseVmRSS finds the "VmRSS:   12345 kB" line of a /proc/<pid>/status.
+func parseVmRSS(status []byte) (float64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		f := bytes.Fields(sc.Bytes())
+		if len(f) == 3 && string(f[0]) == "VmRSS:" && string(f[2]) == "kB" {
+			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmRSS %q: %w", f[1], err)
+			}
+			return float64(kb) * 1024 / 1e6, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS line in the process status")
+}
