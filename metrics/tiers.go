@@ -1,6 +1,9 @@
 package metrics
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The series in memory is bounded in run length: a collector that keeps
 // every second keeps 20-30 kB a second at 2 000 calls/s (each second's
@@ -19,7 +22,11 @@ import "math"
 // A merged bucket is a Second with Span > 1: its counts are summed, its
 // histograms merged, Active is its last second's and MaxActive the most in
 // any of them, and Erlangs is the mean over its span (so Window weighs it
-// by Span).
+// by Span). Its histograms keep 16 bins per power of two instead of 64
+// (within 3 % instead of 0.8 %): at 2 000 calls/s a second's four latency
+// histograms hold about 200 bins each, for the run and again per flow and
+// caller node, 25 kB a second; coarse bins make the older buckets a
+// quarter of that, so the whole series stays under about 3 MB.
 
 const (
 	// DefaultFullResolution is how many of the latest seconds a collector
@@ -65,6 +72,7 @@ func (t *tiers) add(s Second) {
 }
 
 func (t *tiers) fold(s Second) {
+	s = coarsen(s)
 	if n := len(t.coarse); n > 0 && t.coarse[n-1].Width() < t.width {
 		t.coarse[n-1] = mergeSeconds(t.coarse[n-1], s)
 		return
@@ -87,6 +95,53 @@ func (t *tiers) fold(s Second) {
 	}
 	clear(t.coarse[n:])
 	t.coarse = t.coarse[:n]
+}
+
+// coarseGroup is how many neighbouring bins of a second's histograms
+// (64 per power of two, hist.go) one bin of an older bucket takes.
+const coarseGroup = 4
+
+// coarsenHist keeps h at 64/coarseGroup bins per power of two: each value
+// goes to the middle bin of its group of coarseGroup (64 is a multiple of
+// it, so a group never crosses a power of two). Values below linearBins
+// stay exact. Idempotent, and h is not modified.
+func coarsenHist(h WindowHist) WindowHist {
+	if len(h.Bins) == 0 {
+		return h
+	}
+	out := make([]Bin, 0, len(h.Bins))
+	for _, b := range h.Bins {
+		if b.Index >= linearBins {
+			k := b.Index - linearBins
+			b.Index = linearBins + k - k%coarseGroup + coarseGroup/2
+		}
+		if n := len(out); n > 0 && out[n-1].Index == b.Index {
+			out[n-1].Count += b.Count
+			continue
+		}
+		out = append(out, b)
+	}
+	return WindowHist{Bins: slices.Clip(out)}
+}
+
+// coarsen is s with coarse histograms, its breakdowns too (new maps: s's
+// are shared with readers).
+func coarsen(s Second) Second {
+	for _, h := range []*WindowHist{&s.PDD, &s.SetupLatency, &s.AnswerLatency, &s.Duration, &s.MOS, &s.Loss, &s.Jitter} {
+		*h = coarsenHist(*h)
+	}
+	subs := func(m map[string]Second) map[string]Second {
+		if m == nil {
+			return nil
+		}
+		out := make(map[string]Second, len(m))
+		for k, v := range m {
+			out[k] = coarsen(v)
+		}
+		return out
+	}
+	s.Flows, s.Nodes = subs(s.Flows), subs(s.Nodes)
+	return s
 }
 
 // all is every bucket and second, oldest first (a copy).
