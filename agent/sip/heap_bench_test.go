@@ -122,7 +122,9 @@ func BenchmarkProfileHeapFlat(b *testing.B) {
 	b.ReportMetric(half.Heap, "MB-after-half")
 	b.ReportMetric(after.Heap, "MB-after-all")
 	b.ReportMetric(before.RSS, "MB-RSS-after-10k")
+	b.ReportMetric(before.Released, "MB-RSS-released-after-10k")
 	b.ReportMetric(after.RSS, "MB-RSS-after-all")
+	b.ReportMetric(after.Released, "MB-RSS-released-after-all")
 	b.ReportMetric((after.Heap-half.Heap)*1e6/float64(n-n/2), "B/call-2nd-half")
 	b.ReportMetric((after.Heap-before.Heap)*1e6/float64(n), "B/call")
 	if failed.Load() > 0 {

@@ -135,7 +135,9 @@ func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 	b.ReportMetric(before.Heap, "MB-after-10k")
 	b.ReportMetric(after.Heap, "MB-after-all")
 	b.ReportMetric(before.RSS, "MB-RSS-after-10k")
+	b.ReportMetric(before.Released, "MB-RSS-released-after-10k")
 	b.ReportMetric(after.RSS, "MB-RSS-after-all")
+	b.ReportMetric(after.Released, "MB-RSS-released-after-all")
 	b.ReportMetric((after.Heap-before.Heap)*1e6/made, "B/call")
 	// The second reading is load+quiet after the first.
 	b.ReportMetric((after.Heap-before.Heap)*1e3/(loadDur.Round(time.Second)+quiet).Seconds(), "kB/s-of-run")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 )
 
@@ -18,6 +19,10 @@ type Reading struct {
 	// after those collections; 0 where /proc is not there. The runtime
 	// returns freed pages to the OS gradually, so it lags the heap down.
 	RSS float64
+	// Released is the RSS once debug.FreeOSMemory has returned every free
+	// page: what the process needs, where RSS is what it holds. A Read
+	// leaves the pages returned.
+	Released float64
 }
 
 // Read collects garbage and reads the heap and the RSS.
@@ -27,11 +32,13 @@ func Read() Reading {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	rss, _ := RSS()
-	return Reading{Heap: float64(m.HeapAlloc) / 1e6, RSS: rss}
+	debug.FreeOSMemory()
+	released, _ := RSS()
+	return Reading{Heap: float64(m.HeapAlloc) / 1e6, RSS: rss, Released: released}
 }
 
 func (r Reading) String() string {
-	return fmt.Sprintf("heap %.2f MB, RSS %.1f MB", r.Heap, r.RSS)
+	return fmt.Sprintf("heap %.2f MB, RSS %.1f MB (%.1f MB released)", r.Heap, r.RSS, r.Released)
 }
 
 // RSS is the process's resident set size in MB, from /proc/self/status.

@@ -45,6 +45,13 @@ func TestReadSeesWhatIsKept(t *testing.T) {
 	assert.Greater(t, after.Heap-before.Heap, 30.0, "%s then %s", before, after)
 	if runtime.GOOS == "linux" {
 		assert.Greater(t, after.RSS-before.RSS, 30.0, "%s then %s", before, after)
+		assert.Greater(t, after.Released-before.Released, 30.0, "kept pages are not released: %s then %s", before, after)
 	}
 	runtime.KeepAlive(kept)
+	// Dropped, the 32 MB go back to the OS at the next Read.
+	kept = nil
+	freed := Read()
+	if runtime.GOOS == "linux" {
+		assert.Less(t, freed.Released, after.Released-30.0, "%s then %s", after, freed)
+	}
 }
