@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/internal/gctune"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -105,6 +107,8 @@ func (d *loopDriver) read() {
 // park, answer, job +OK, kill, both legs destroyed) over real SIP on
 // loopback, driven through one ESL connection.
 func BenchmarkLoopCallsESL(b *testing.B) {
+	// The GC setting `callplan agent` runs with (cmd/callplan/main.go).
+	b.Cleanup(gctune.Apply(os.LookupEnv).Stop)
 	a := startSIPAgent(b, func(c *Config) {
 		c.SPS, c.MaxSessions = 1000000, 100000
 		c.RTPPortMin, c.RTPPortMax = 20000, 60000

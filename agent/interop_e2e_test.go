@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/internal/gctune"
 	"github.com/callplan/callplan/internal/peertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,6 +132,9 @@ func BenchmarkAgentVsSIPp(b *testing.B) {
 		}
 		uas.Stop()
 
+		// The GC setting `callplan agent` runs with (cmd/callplan/main.go).
+		tune := gctune.Apply(os.LookupEnv)
+		b.Cleanup(tune.Stop)
 		a := startSIPAgent(b, func(c *Config) {
 			c.SPS, c.MaxSessions = 1000000, 100000
 			c.RTPPortMin, c.RTPPortMax = 20000, 60000
@@ -147,6 +151,7 @@ func BenchmarkAgentVsSIPp(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		agentRate := float64(calls) / time.Since(start).Seconds()
+		tune.Stop()
 		b.ReportMetric(base, "sipp_calls/s")
 		b.ReportMetric(agentRate, "agent_calls/s")
 		b.ReportMetric(agentRate/base, "ratio")

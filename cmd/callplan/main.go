@@ -7,9 +7,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/callplan/callplan/internal/gctune"
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "run" || os.Args[1] == "agent") {
+		// Fewer garbage collections for the commands that make calls; a
+		// user's GOGC wins (internal/gctune, docs/performance.md).
+		gctune.Apply(os.LookupEnv)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], Env{
 		Stdout:  os.Stdout,
