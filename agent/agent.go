@@ -108,6 +108,8 @@ type Agent struct {
 	callsIn, failedIn, callsOut, failedOut atomic.Uint64
 
 	files audioFiles // decoded audio files, shared by playbacks (app_media.go)
+
+	varNames varNames // "variable_<name>" header names, shared by channels
 }
 
 // New validates cfg and builds an agent; Start makes it listen.

@@ -105,6 +105,9 @@ func newChannel(a *Agent, uuid string, outbound bool) *channel {
 		hupCh:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
+	if a != nil {
+		c.vars.names = &a.varNames
+	}
 	return c
 }
 

@@ -198,27 +198,29 @@ func (c *channel) setEndVars() {
 		v.set("progress_media_stamp", stamp(c.media))
 	}
 	v.set("end_stamp", stamp(c.hungup))
-	epoch := func(name string, t time.Time) {
+	// The names are spelled out, not concatenated: every leg sets them
+	// all, and each concatenation was an allocation.
+	epoch := func(names [2]string, t time.Time) {
 		if t.IsZero() {
-			v.set(name+"_epoch", "0")
-			v.set(name+"_uepoch", "0")
+			v.set(names[0], "0")
+			v.set(names[1], "0")
 			return
 		}
-		v.set(name+"_epoch", strconv.FormatInt(t.Unix(), 10))
-		v.set(name+"_uepoch", strconv.FormatInt(t.UnixMicro(), 10))
+		v.set(names[0], strconv.FormatInt(t.Unix(), 10))
+		v.set(names[1], strconv.FormatInt(t.UnixMicro(), 10))
 	}
-	epoch("start", c.created)
-	epoch("profile_start", c.created)
-	epoch("answer", c.answered)
-	epoch("bridge", time.Time{})
-	epoch("last_hold", time.Time{})
+	epoch([2]string{"start_epoch", "start_uepoch"}, c.created)
+	epoch([2]string{"profile_start_epoch", "profile_start_uepoch"}, c.created)
+	epoch([2]string{"answer_epoch", "answer_uepoch"}, c.answered)
+	epoch([2]string{"bridge_epoch", "bridge_uepoch"}, time.Time{})
+	epoch([2]string{"last_hold_epoch", "last_hold_uepoch"}, time.Time{})
 	v.set("hold_accum_seconds", "0")
 	v.set("hold_accum_usec", "0")
 	v.set("hold_accum_ms", "0")
-	epoch("resurrect", time.Time{})
-	epoch("progress", c.progress)
-	epoch("progress_media", c.media)
-	epoch("end", c.hungup)
+	epoch([2]string{"resurrect_epoch", "resurrect_uepoch"}, time.Time{})
+	epoch([2]string{"progress_epoch", "progress_uepoch"}, c.progress)
+	epoch([2]string{"progress_media_epoch", "progress_media_uepoch"}, c.media)
+	epoch([2]string{"end_epoch", "end_uepoch"}, c.hungup)
 	if c.lastAppResp != "" || c.app != "" {
 		if last, ok := v.get("current_application"); ok {
 			v.set("last_app", last)
@@ -231,25 +233,25 @@ func (c *channel) setEndVars() {
 	}
 	// The *sec values are differences of whole-second epochs, as in
 	// FreeSWITCH (billsec 15 with billmsec 14080, captured: 06).
-	diff := func(name string, from, to time.Time) {
+	diff := func(names [3]string, from, to time.Time) {
 		if from.IsZero() || to.IsZero() {
-			v.set(name+"sec", "0")
-			v.set(name+"msec", "0")
-			v.set(name+"usec", "0")
+			v.set(names[0], "0")
+			v.set(names[1], "0")
+			v.set(names[2], "0")
 			return
 		}
-		v.set(name+"sec", strconv.FormatInt(to.Unix()-from.Unix(), 10))
-		v.set(name+"msec", strconv.FormatInt(to.Sub(from).Milliseconds(), 10))
-		v.set(name+"usec", strconv.FormatInt(to.Sub(from).Microseconds(), 10))
+		v.set(names[0], strconv.FormatInt(to.Unix()-from.Unix(), 10))
+		v.set(names[1], strconv.FormatInt(to.Sub(from).Milliseconds(), 10))
+		v.set(names[2], strconv.FormatInt(to.Sub(from).Microseconds(), 10))
 	}
 	end := c.hungup
 	v.set("duration", strconv.FormatInt(end.Unix()-c.created.Unix(), 10))
-	diff("bill", c.answered, end)
-	diff("progress", c.created, c.progress)
-	diff("answer", c.created, c.answered)
-	diff("wait", time.Time{}, time.Time{})
-	diff("progress_media", c.created, c.media)
-	diff("flow_bill", c.created, end)
+	diff([3]string{"billsec", "billmsec", "billusec"}, c.answered, end)
+	diff([3]string{"progresssec", "progressmsec", "progressusec"}, c.created, c.progress)
+	diff([3]string{"answersec", "answermsec", "answerusec"}, c.created, c.answered)
+	diff([3]string{"waitsec", "waitmsec", "waitusec"}, time.Time{}, time.Time{})
+	diff([3]string{"progress_mediasec", "progress_mediamsec", "progress_mediausec"}, c.created, c.media)
+	diff([3]string{"flow_billsec", "flow_billmsec", "flow_billusec"}, c.created, end)
 	v.set("mduration", strconv.FormatInt(end.Sub(c.created).Milliseconds(), 10))
 	v.set("uduration", strconv.FormatInt(end.Sub(c.created).Microseconds(), 10))
 }
