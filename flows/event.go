@@ -125,7 +125,8 @@ type Payload struct {
 	BERT BERTReport
 	// Tone names the tone a detector heard.
 	Tone string
-	// Stats are the leg's end-of-call media figures.
+	// Stats are the leg's end-of-call media figures. Its strings may be
+	// pieces of the node's event: copy one a flow keeps past the call.
 	Stats MediaStats
 }
 

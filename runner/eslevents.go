@@ -260,16 +260,27 @@ func termStatus(v string) int {
 
 // mediaStats collects the leg's rtp_audio_* end-of-call variables
 // (set at hangup by switch_core_media.c; fixture 06), nil when it has none.
+// Names and values are pieces of the event: the driver's events are
+// narrowed to the headers translate reads (keepHeader), so the map pins
+// about 2 kB, and only while the call's end is handled (its figures are
+// read into the call record, correlate.go). One map, sized once: a leg has
+// about 30 of them, and a copy of each was most of what the runner
+// allocated per call.
 func mediaStats(ev *esl.Event) flows.MediaStats {
-	var s flows.MediaStats
+	const prefix = "variable_rtp_audio_"
+	n := 0
 	for i := range ev.Len() {
-		h := ev.Header(i)
-		if name, ok := strings.CutPrefix(h.Name, "variable_rtp_audio_"); ok {
-			if s == nil {
-				s = flows.MediaStats{}
-			}
-			// A copy: the value shares the whole event's memory.
-			s["rtp_audio_"+name] = strings.Clone(h.Value)
+		if strings.HasPrefix(ev.Header(i).Name, prefix) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	s := make(flows.MediaStats, n)
+	for i := range ev.Len() {
+		if h := ev.Header(i); strings.HasPrefix(h.Name, prefix) {
+			s[h.Name[len("variable_"):]] = h.Value
 		}
 	}
 	return s
