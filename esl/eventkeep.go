@@ -55,8 +55,8 @@ func parseEventPlainKeep(src []byte, keep func(name string) bool) (*Event, error
 	if uint64(len(src)) > maxEventBytes {
 		return nil, fmt.Errorf("event of %d bytes: %w", len(src), ErrTooLarge)
 	}
-	// The lines kept, on the stack for a channel event's dozen or so.
-	var stack [32]keptLine
+	// The lines kept, on the stack for a channel event's few dozen.
+	var stack [64]keptLine
 	lines := stack[:0]
 	size := 0
 	pos := 0

@@ -269,6 +269,16 @@ func escapeVarValue(v string) string {
 	return escapeBlank(escapePass(escapePass(v, 0), ','))
 }
 
+// needsEscape reports whether escapePass would change v.
+func needsEscape(v string, delim byte) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\\' || c == '\'' || c == ' ' || (delim != 0 && c == delim) {
+			return true
+		}
+	}
+	return false
+}
+
 // escapeBlank escapes for the API's blank split (switch_separate_string
 // with ' ', whose cleanup has no delimiter escape).
 func escapeBlank(v string) string { return escapePass(v, 0) }
@@ -277,6 +287,12 @@ func escapeBlank(v string) string { return escapePass(v, 0) }
 // delimiter delim (0 for none) gives v back and the splitter never sees an
 // unescaped delimiter, quote or blank.
 func escapePass(v string, delim byte) string {
+	if !needsEscape(v, delim) {
+		// Most values (uuids, names, numbers) have nothing to escape: no
+		// copy, where the runner's originate used to make three per
+		// variable.
+		return v
+	}
 	var b strings.Builder
 	b.Grow(len(v) + 8)
 	for i := 0; i < len(v); i++ {
