@@ -12,6 +12,7 @@ require (
 	github.com/pion/rtp v1.10.6
 	github.com/stretchr/testify v1.12.1
 	github.com/zaf/g711 v1.4.0
+	golang.org/x/sys v0.49.0
 	golang.org/x/term v0.47.0
 	gopkg.in/yaml.v3 v3.0.1
 )
@@ -35,5 +36,4 @@ require (
 	github.com/pion/randutil v0.1.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sync v0.16.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
 )

@@ -162,6 +162,11 @@ func (rc *receiver) run(ep *os.File, epfd int) {
 				}
 				rc.mu.Unlock()
 				rb.read(ready)
+				// Let a woken wheel have this P before the next
+				// batch: under a steady stream this loop may not park
+				// for many milliseconds, and a wheel waiting behind it
+				// sends late (pacer_linux.go).
+				runtime.Gosched()
 				clear(ready)
 				// Level-triggered: a socket with more queued is in the
 				// next answer. Park only once the set says nothing is

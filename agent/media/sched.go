@@ -36,6 +36,10 @@ type SchedulerStats struct {
 	Late10  uint64        // of those, sent more than 10 ms after their due time
 	MaxLate time.Duration // the latest any packet was sent
 	Streams int           // sessions on the wheel now
+	// Pacer is the scheduling the wheels' threads got the last time one
+	// started, or was demoted (pacer_linux.go): "SCHED_FIFO 1", "nice -10",
+	// or the process's own priority with the reason it was not raised.
+	Pacer string
 }
 
 type scheduler struct {
@@ -46,7 +50,10 @@ type scheduler struct {
 	late    atomic.Uint64
 	late10  atomic.Uint64
 	maxLate atomic.Int64
+	pacer   atomic.Pointer[string]
 }
+
+func (sc *scheduler) notePacer(mode string) { sc.pacer.Store(&mode) }
 
 func newScheduler(n int) *scheduler {
 	if n < 1 {
@@ -68,6 +75,9 @@ func (sc *scheduler) add(s *Session) {
 
 func (sc *scheduler) stats() SchedulerStats {
 	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	if p := sc.pacer.Load(); p != nil {
+		st.Pacer = *p
+	}
 	for _, sh := range sc.shards {
 		sh.mu.Lock()
 		st.Streams += sh.n
@@ -131,16 +141,14 @@ func (sh *shard) add(s *Session) {
 // run turns the wheel: at each slot's due time it ticks the slot's sessions
 // and drops those with nothing more to send. When it falls behind (a loaded
 // machine) it serves the overdue slots one after the other without sleeping,
-// so no frame is skipped; the lateness is counted.
+// so no frame is skipped; the lateness is counted. A wheel a whole frame
+// behind gives up real-time priority (pacer_linux.go).
 func (sh *shard) run(epoch time.Time) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	pacer := pinPacer()
+	sh.sched.notePacer(pacer.mode)
 	for i := 0; ; i++ {
 		due := epoch.Add(time.Duration(i) * slotInterval)
-		if d := time.Until(due); d > 0 {
-			timer.Reset(d)
-			<-timer.C
-		}
+		pacer.sleepUntil(due)
 		sh.mu.Lock()
 		k := i % slotsPerFrame
 		list := sh.slots[k]
@@ -162,8 +170,12 @@ func (sh *shard) run(epoch time.Time) {
 		// The slot's packets leave together; each counts as sent when
 		// the batch went out (monotonic clock: due and now both carry it).
 		sh.batch.flush()
+		behind := time.Since(due)
 		if sent > 0 {
-			sh.sched.record(sent, time.Since(due))
+			sh.sched.record(sent, behind)
+		}
+		if behind > frameInterval && pacer.demote() {
+			sh.sched.notePacer(pacer.mode)
 		}
 		sh.delayq.flush(time.Now(), &sh.batch)
 		if sh.n == 0 && sh.delayq.Len() == 0 {

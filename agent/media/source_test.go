@@ -238,6 +238,7 @@ func TestSchedulerStats(t *testing.T) {
 	readPackets(t, far, 10)
 	st := s.ports.SchedulerStats()
 	assert.EqualValues(t, 10, st.Frames)
+	assert.NotEmpty(t, st.Pacer, "the wheel says how its thread is scheduled")
 	require.Eventually(t, func() bool { return s.ports.SchedulerStats().Streams == 0 },
 		10*time.Second, time.Millisecond, "the wheel empties when the source ends")
 }

@@ -1,0 +1,103 @@
+package media
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A wheel's own thread, raised above the process's other work. A wheel
+// goroutine woken by a Go timer waits for a P, and the thread holding one
+// may itself be waiting for a CPU on a busy machine: the wake-up then lands
+// milliseconds late however light the wheel's work. So each running wheel
+// keeps one OS thread to itself, asks the kernel for real-time scheduling
+// on it (SCHED_FIFO at the lowest real-time priority, as FreeSWITCH does
+// for its threads when started with -rp), falls back to a raised nice
+// value, and sleeps in clock_nanosleep there: the kernel wakes it on time
+// and it runs ahead of ordinary threads. Measured in docs/performance.md
+// ("Media engine: the wheel's thread"): on a machine loaded 3-4x, packets
+// more than 5 ms late went from 18-20 % to 0.2-0.4 %.
+//
+// CALLPLAN_MEDIA_PRIORITY chooses: realtime (the default; falls back to
+// nice, then to normal), nice, or normal.
+
+// pacerNice is the nice value asked for when real-time scheduling is not
+// allowed: ahead of ordinary work (0) without starving the system's own.
+const pacerNice = -10
+
+// pacer is the calling goroutine's hold on its thread.
+type pacer struct {
+	mode     string // what the thread got, for SchedulerStats.Pacer
+	realtime bool
+}
+
+// pinPacer locks the calling goroutine to its thread for good (the thread
+// ends with the goroutine, so a raised priority never returns to Go's
+// pool) and raises the thread's priority as far as it may.
+func pinPacer() *pacer {
+	runtime.LockOSThread()
+	p := &pacer{}
+	want := os.Getenv("CALLPLAN_MEDIA_PRIORITY")
+	var why []string
+	if want == "" || want == "realtime" {
+		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 1}
+		err := unix.SchedSetAttr(0, &attr, 0)
+		if err == nil {
+			p.mode, p.realtime = "SCHED_FIFO 1", true
+			return p
+		}
+		why = append(why, fmt.Sprintf("SCHED_FIFO: %v", err))
+	}
+	if want == "" || want == "realtime" || want == "nice" {
+		err := unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), pacerNice)
+		if err == nil {
+			p.mode = fmt.Sprintf("nice %d", pacerNice)
+			return p
+		}
+		why = append(why, fmt.Sprintf("nice %d: %v", pacerNice, err))
+	}
+	p.mode = "normal"
+	if len(why) > 0 {
+		p.mode = fmt.Sprintf("normal (not raised: %v)", why)
+	}
+	return p
+}
+
+// demote drops a real-time thread to the raised nice value: a wheel a
+// frame behind has more to send than one CPU serves, and at real-time
+// priority it would keep that CPU from everything else, the process's
+// own receivers included. true: the thread was demoted now.
+func (p *pacer) demote() bool {
+	if !p.realtime {
+		return false
+	}
+	p.realtime = false
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Nice: pacerNice}
+	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+		attr.Nice = 0
+		_ = unix.SchedSetAttr(0, &attr, 0)
+		p.mode = "normal (real-time dropped: a frame behind)"
+		return true
+	}
+	p.mode = fmt.Sprintf("nice %d (real-time dropped: a frame behind)", pacerNice)
+	return true
+}
+
+// sleepUntil blocks the wheel's thread until due on the monotonic clock
+// (time.Until reads CLOCK_MONOTONIC, as clock_nanosleep here does).
+func (p *pacer) sleepUntil(due time.Time) {
+	for {
+		d := time.Until(due)
+		if d <= 0 {
+			return
+		}
+		ts := unix.NsecToTimespec(int64(d))
+		if unix.ClockNanosleep(unix.CLOCK_MONOTONIC, 0, &ts, nil) == nil {
+			return
+		}
+		// EINTR (a signal, Go's preemption among them): sleep the rest.
+	}
+}

@@ -1,0 +1,95 @@
+package media
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// threadSched is what the kernel says of the calling thread.
+type threadSched struct {
+	policy, priority uint32
+	nice             int
+	err              error
+}
+
+func readThreadSched() threadSched {
+	attr, err := unix.SchedGetAttr(0, 0)
+	if err != nil {
+		return threadSched{err: err}
+	}
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+	// The raw system call answers 20 - nice (getpriority(2), NOTES).
+	return threadSched{policy: attr.Policy, priority: attr.Priority, nice: 20 - prio, err: err}
+}
+
+// onPacerThread pins a fresh goroutine's thread as a wheel does and runs f
+// there; the thread ends with the goroutine, so its priority goes with it.
+func onPacerThread(f func(p *pacer)) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(pinPacer())
+	}()
+	<-done
+}
+
+func TestPacerThreadGetsWhatItReports(t *testing.T) {
+	tests := []struct {
+		priority string
+		modes    []string // in the order the system may allow them
+	}{
+		{"", []string{"SCHED_FIFO 1", "nice -10", "normal (not raised"}},
+		{"realtime", []string{"SCHED_FIFO 1", "nice -10", "normal (not raised"}},
+		{"nice", []string{"nice -10", "normal (not raised"}},
+		{"normal", []string{"normal"}},
+	}
+	for _, tt := range tests {
+		t.Run("priority="+tt.priority, func(t *testing.T) {
+			t.Setenv("CALLPLAN_MEDIA_PRIORITY", tt.priority)
+			var p pacer
+			var got threadSched
+			onPacerThread(func(pp *pacer) { p, got = *pp, readThreadSched() })
+			require.NoError(t, got.err)
+			switch p.mode {
+			case "SCHED_FIFO 1":
+				assert.Equal(t, uint32(unix.SCHED_FIFO), got.policy)
+				assert.Equal(t, uint32(1), got.priority)
+				assert.True(t, p.realtime)
+			case "nice -10":
+				assert.Equal(t, uint32(unix.SCHED_NORMAL), got.policy)
+				assert.Equal(t, -10, got.nice)
+			default:
+				assert.Equal(t, uint32(unix.SCHED_NORMAL), got.policy)
+			}
+			matched := false
+			for _, m := range tt.modes {
+				matched = matched || strings.HasPrefix(p.mode, m)
+			}
+			assert.True(t, matched, "mode %q is none of %q", p.mode, tt.modes)
+		})
+	}
+}
+
+func TestPacerDemotedFromRealtimeLeavesFIFO(t *testing.T) {
+	var before, after pacer
+	var first, second bool
+	var got threadSched
+	onPacerThread(func(p *pacer) {
+		before = *p
+		first = p.demote()
+		second = p.demote()
+		after, got = *p, readThreadSched()
+	})
+	if !before.realtime {
+		t.Skipf("this system does not allow SCHED_FIFO here (%s): nothing to demote", before.mode)
+	}
+	require.NoError(t, got.err)
+	assert.True(t, first)
+	assert.False(t, second, "a second demotion is a no-op")
+	assert.Equal(t, uint32(unix.SCHED_NORMAL), got.policy)
+	assert.Contains(t, after.mode, "real-time dropped")
+}
