@@ -114,6 +114,7 @@ func BenchmarkMediaCalls(b *testing.B) {
 	}
 	frames := s1.Frames - s0.Frames
 	late := s1.Late - s0.Late
+	b.Logf("wheel threads: %s", s1.Pacer)
 	b.ReportMetric(float64(calls), "calls")
 	b.ReportMetric(toUp.Seconds(), "s-to-all-up")
 	b.ReportMetric(held.Seconds(), "s-held")
