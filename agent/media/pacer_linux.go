@@ -32,14 +32,25 @@ const pacerNice = -10
 type pacer struct {
 	mode     string // what the thread got, for SchedulerStats.Pacer
 	realtime bool
+
+	// The current window of the thread's CPU clock (hogging): a second.
+	window      time.Duration
+	windowStart time.Time
+	windowCPU   time.Duration
 }
+
+// maxRealtimeBusy is the share of a second a real-time wheel may keep its
+// CPU busy before it gives real-time up: at 1000 calls a wheel is busy
+// about a tenth of the time (docs/performance.md), so 0.9 means it can no
+// longer keep up, not that it is working hard.
+const maxRealtimeBusy = 0.9
 
 // pinPacer locks the calling goroutine to its thread for good (the thread
 // ends with the goroutine, so a raised priority never returns to Go's
 // pool) and raises the thread's priority as far as it may.
 func pinPacer() *pacer {
 	runtime.LockOSThread()
-	p := &pacer{}
+	p := &pacer{window: time.Second}
 	want := os.Getenv("CALLPLAN_MEDIA_PRIORITY")
 	var why []string
 	if want == "" || want == "realtime" {
@@ -66,10 +77,32 @@ func pinPacer() *pacer {
 	return p
 }
 
-// demote drops a real-time thread to the raised nice value: a wheel a
-// frame behind has more to send than one CPU serves, and at real-time
-// priority it would keep that CPU from everything else, the process's
-// own receivers included. true: the thread was demoted now.
+// hogging says whether a real-time wheel has kept its CPU busy for most
+// of the last second, read from the thread's own CPU clock once a second
+// (so a wheel that is behind only because it waited for a CPU or a P is
+// not mistaken for one that has more to send than a CPU serves).
+func (p *pacer) hogging(now time.Time) bool {
+	if !p.realtime {
+		return false
+	}
+	if now.Sub(p.windowStart) < p.window {
+		return false
+	}
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return false
+	}
+	cpu := time.Duration(ts.Nano())
+	busy := float64(cpu-p.windowCPU) / float64(now.Sub(p.windowStart))
+	hog := !p.windowStart.IsZero() && busy > maxRealtimeBusy
+	p.windowStart, p.windowCPU = now, cpu
+	return hog
+}
+
+// demote drops a real-time thread to the raised nice value: a wheel with
+// more to send than one CPU serves would, at real-time priority, keep that
+// CPU from everything else, the process's own receivers included. true:
+// the thread was demoted now.
 func (p *pacer) demote() bool {
 	if !p.realtime {
 		return false
@@ -79,10 +112,10 @@ func (p *pacer) demote() bool {
 	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
 		attr.Nice = 0
 		_ = unix.SchedSetAttr(0, &attr, 0)
-		p.mode = "normal (real-time dropped: a frame behind)"
+		p.mode = "normal (real-time dropped: the wheel kept its CPU busy)"
 		return true
 	}
-	p.mode = fmt.Sprintf("nice %d (real-time dropped: a frame behind)", pacerNice)
+	p.mode = fmt.Sprintf("nice %d (real-time dropped: the wheel kept its CPU busy)", pacerNice)
 	return true
 }
 

@@ -3,6 +3,7 @@ package media
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -92,4 +93,29 @@ func TestPacerDemotedFromRealtimeLeavesFIFO(t *testing.T) {
 	assert.False(t, second, "a second demotion is a no-op")
 	assert.Equal(t, uint32(unix.SCHED_NORMAL), got.policy)
 	assert.Contains(t, after.mode, "real-time dropped")
+}
+
+func TestPacerHoggingReadsTheThreadsCPUClock(t *testing.T) {
+	const window = 50 * time.Millisecond
+	var spun, slept, first bool
+	var mode string
+	onPacerThread(func(p *pacer) {
+		mode = p.mode
+		p.realtime, p.window = true, window // judge this thread as a real-time wheel would
+		first = p.hogging(time.Now())       // opens the first window
+		for start := time.Now(); time.Since(start) < 2*window; {
+		}
+		spun = p.hogging(time.Now())
+		time.Sleep(2 * window) // the thread's CPU clock stands still
+		slept = p.hogging(time.Now())
+		p.demote()
+	})
+	if mode != "SCHED_FIFO 1" {
+		// At an ordinary priority a loaded machine may not give the
+		// spinning thread 90 % of its window: only real time is sure to.
+		t.Skipf("this system does not allow SCHED_FIFO here (%s)", mode)
+	}
+	assert.False(t, first, "no window has closed yet")
+	assert.True(t, spun, "a thread busy for its whole window is hogging (%s)", mode)
+	assert.False(t, slept, "a thread asleep for its window is not")
 }

@@ -10,6 +10,8 @@ type pacer struct{ mode string }
 
 func pinPacer() *pacer { return &pacer{mode: "normal"} }
 
+func (p *pacer) hogging(time.Time) bool { return false }
+
 func (p *pacer) demote() bool { return false }
 
 func (p *pacer) sleepUntil(due time.Time) {

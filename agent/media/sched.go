@@ -141,8 +141,8 @@ func (sh *shard) add(s *Session) {
 // run turns the wheel: at each slot's due time it ticks the slot's sessions
 // and drops those with nothing more to send. When it falls behind (a loaded
 // machine) it serves the overdue slots one after the other without sleeping,
-// so no frame is skipped; the lateness is counted. A wheel a whole frame
-// behind gives up real-time priority (pacer_linux.go).
+// so no frame is skipped; the lateness is counted. A real-time wheel that
+// keeps its CPU busy gives real-time priority up (pacer_linux.go).
 func (sh *shard) run(epoch time.Time) {
 	pacer := pinPacer()
 	sh.sched.notePacer(pacer.mode)
@@ -174,7 +174,7 @@ func (sh *shard) run(epoch time.Time) {
 		if sent > 0 {
 			sh.sched.record(sent, behind)
 		}
-		if behind > frameInterval && pacer.demote() {
+		if pacer.hogging(time.Now()) && pacer.demote() {
 			sh.sched.notePacer(pacer.mode)
 		}
 		sh.delayq.flush(time.Now(), &sh.batch)
