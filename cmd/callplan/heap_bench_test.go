@@ -115,8 +115,10 @@ func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 		return memstat.Read()
 	}
 	before := at(warmDur.Round(time.Second) + quiet - 3*time.Second)
+	b.Logf("after the warm-up and 40 s quiet: %s", before)
 	writeRunHeapProfile(b, "before")
 	after := at(warmDur.Round(time.Second) + quiet + loadDur.Round(time.Second) + quiet - 3*time.Second)
+	b.Logf("after the load and 40 s quiet: %s", after)
 	writeRunHeapProfile(b, "after")
 	code := <-done
 	b.StopTimer()
@@ -145,7 +147,16 @@ func BenchmarkEmbeddedRunHeapFlat(b *testing.B) {
 	b.ReportMetric(made, "calls")
 	b.ReportMetric(float64(sum.Failed), "failed")
 	b.ReportMetric(float64(sum.Throttled+sum.Missed+sum.Dropped), "not-placed")
-	if code != ExitPassed {
+	b.Logf("calls: warm-up %d, load %d, quiet %d; throttled %d, missed %d, dropped %d, failed %d",
+		sum.Stages["warm"].Calls, load.Calls, q2.Calls, sum.Throttled, sum.Missed, sum.Dropped, sum.Failed)
+	// Exit 3 is the overdrive guard's verdict on a machine that ran out of
+	// CPU (the run held arrivals back): the memory figures stand, and the
+	// calls actually made are what they are per.
+	switch code {
+	case ExitPassed:
+	case ExitInfrastructure:
+		b.Logf("run exited %d (generator saturated): %s", code, stderr)
+	default:
 		b.Errorf("run exited %d: %s", code, stderr)
 	}
 }
