@@ -65,9 +65,11 @@ type fakeNode struct {
 	// loseUnparked makes the node lose every action but a hangup sent to
 	// a caller leg that has not parked, as FreeSWITCH loses an execute
 	// sent to a leg still originating (ready.go); acts logs each action
-	// on a caller leg, "kind" or "kind lost".
+	// on a caller leg, "kind" or "kind lost", unless noActLog (the heap
+	// benchmark: 16 bytes a call, 17 MB in a 1 000 000-call profile).
 	loseUnparked bool
 	acts         []string
+	noActLog     bool
 	// parkAfter delays a caller leg's park past its answer or 183, as on
 	// a loaded node; neverPark leaves it unparked (an originate app other
 	// than park).
@@ -336,7 +338,9 @@ func (n *fakeNode) Act(ctx context.Context, legID string, a Action) error {
 	}
 	if l.outbound {
 		lost := n.loseUnparked && !l.parked && a.Kind != ActHangup
-		n.acts = append(n.acts, a.Kind.String()+map[bool]string{true: " lost"}[lost])
+		if !n.noActLog {
+			n.acts = append(n.acts, a.Kind.String()+map[bool]string{true: " lost"}[lost])
+		}
 		if lost {
 			return nil
 		}

@@ -34,6 +34,7 @@ func BenchmarkRunnerHeapFlat(b *testing.B) {
 	}
 	cl := newFakeCluster(b)
 	n := cl.node("a")
+	n.noActLog = true // the test double's own log is not the runner's memory
 	park, err := flows.New("park", nil)
 	if err != nil {
 		b.Fatal(err)
