@@ -110,7 +110,13 @@ type Agent struct {
 	files audioFiles // decoded audio files, shared by playbacks (app_media.go)
 
 	varNames varNames // "variable_<name>" header names, shared by channels
+	work     *workers // runs channel goroutines and bgapi jobs (workers.go)
 }
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next leg or
+// job: a few hundred calls in flight turn over that many a second, and an
+// idle one costs its stack (2-16 kB), shrunk by the collector over time.
+const maxIdleWorkers = 1024
 
 // New validates cfg and builds an agent; Start makes it listen.
 func New(cfg Config) (*Agent, error) {
@@ -164,6 +170,7 @@ func New(cfg Config) (*Agent, error) {
 		log:      cfg.Logger,
 		channels: make(map[string]*channel),
 		stopped:  make(chan struct{}),
+		work:     newWorkers(maxIdleWorkers),
 	}
 	a.id = identity{
 		coreUUID:   uuid.NewString(),
@@ -276,6 +283,7 @@ func (a *Agent) shutdown() {
 		for _, f := range a.closeFn {
 			f()
 		}
+		a.work.close()
 		close(a.stopped)
 	})
 }

@@ -283,10 +283,10 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 // when it returns (2.7).
 func (a *Agent) runJob(jobID, cmd, args string) {
 	a.jobs.Add(1)
-	go func() {
+	a.work.Go(func() {
 		defer a.jobs.Done()
 		a.finishJob(jobID, cmd, args)
-	}()
+	})
 }
 
 // finishJob runs a job's command and fires its BACKGROUND_JOB.

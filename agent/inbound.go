@@ -87,7 +87,7 @@ func (a *Agent) handleInvite(inv inboundInvite) {
 	v.set("endpoint_disposition", "DELAYED NEGOTIATION")
 	c.mu.Unlock()
 	inv.Bind(c)
-	go c.runInbound()
+	a.work.Go(c.runInbound)
 }
 
 // runInbound is an inbound leg's goroutine: routing, then park.

@@ -116,7 +116,7 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	res := make(chan string, 1)
 	proceed := make(chan struct{})
 	app, appArg := oc.App, oc.AppArg
-	go c.runOutbound(req, timeout, ignoreEarly, app, appArg, res, proceed)
+	a.work.Go(func() { c.runOutbound(req, timeout, ignoreEarly, app, appArg, res, proceed) })
 	cont := func() { close(proceed) }
 	select {
 	case body := <-res:
