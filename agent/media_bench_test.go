@@ -3,6 +3,7 @@ package agent
 import (
 	"bufio"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/esl"
+	"github.com/callplan/callplan/internal/gctune"
+	"github.com/callplan/callplan/internal/procs"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -25,6 +28,10 @@ import (
 func BenchmarkMediaCalls(b *testing.B) {
 	calls := envInt("CALLPLAN_MEDIA_CALLS", 1000)
 	hold := time.Duration(envInt("CALLPLAN_MEDIA_SECONDS", 60)) * time.Second
+	// The GC setting and the spare P `callplan agent` runs with
+	// (cmd/callplan/main.go); GOGC or GOMAXPROCS set in the environment win.
+	b.Cleanup(gctune.Apply(os.LookupEnv).Stop)
+	b.Cleanup(procs.Spare(os.LookupEnv))
 	a := startSIPAgent(b, func(c *Config) {
 		c.SPS, c.MaxSessions = 1000000, 100000
 		c.RTPPortMin, c.RTPPortMax = 16384, 65000

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/callplan/callplan/internal/gctune"
+	"github.com/callplan/callplan/internal/procs"
 )
 
 func main() {
@@ -16,6 +17,9 @@ func main() {
 		// Fewer garbage collections for the commands that make calls; a
 		// user's GOGC wins (internal/gctune, docs/performance.md).
 		gctune.Apply(os.LookupEnv)
+		// A spare P for the media wheels' threads; a user's GOMAXPROCS
+		// wins (internal/procs).
+		procs.Spare(os.LookupEnv)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], Env{
