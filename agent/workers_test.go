@@ -61,10 +61,15 @@ func TestWorkersCloseEndsTheWaitingOnes(t *testing.T) {
 	t.Parallel()
 	w := newWorkers(2)
 	ran := make(chan string, 3)
-	w.Go(func() { ran <- goroutineID() })
-	w.Go(func() { ran <- goroutineID() })
-	<-ran
-	<-ran
+	// Both functions wait for each other, so they run on two goroutines
+	// (the first one, done at once, could otherwise have taken the second
+	// and left one worker idle, not two).
+	var both sync.WaitGroup
+	both.Add(2)
+	for range 2 {
+		w.Go(func() { both.Done(); both.Wait(); ran <- goroutineID() })
+	}
+	assert.NotEqual(t, <-ran, <-ran)
 	waitIdle(t, w, 2)
 	w.close()
 	assert.Equal(t, 0, w.idleCount())
