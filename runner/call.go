@@ -45,6 +45,9 @@ type call struct {
 
 	pending []flows.Event
 	acting  bool
+	// actorIdle, when set, is closed as the actor stops: end waits on it
+	// so that the flow has every event before it judges the call.
+	actorIdle chan struct{}
 	// ready is closed when the caller leg takes actions (ready.go); nil
 	// when its node needs no wait.
 	ready   chan struct{}

@@ -49,8 +49,17 @@ func (e *engine) runFlow(c *call) {
 	defer e.wg.Done()
 	for {
 		e.mu.Lock()
-		if len(c.pending) == 0 || c.finished {
+		// A finished call's queued events still reach its flow: a
+		// report the node sent just before the hangup (mod_bert's
+		// timeout, then MEDIA_TIMEOUT) must count in the verdict. The
+		// call's context is cancelled, so any command a flow sends now
+		// fails at once and is ignored below.
+		if len(c.pending) == 0 {
 			c.acting = false
+			if c.actorIdle != nil {
+				close(c.actorIdle)
+				c.actorIdle = nil
+			}
 			e.mu.Unlock()
 			return
 		}
@@ -105,7 +114,6 @@ func (e *engine) maybeFinish(c *call) *call {
 	if c.calleeID != "" {
 		delete(e.byCallee, c.calleeID)
 	}
-	c.judge()
 	return c
 }
 
@@ -114,6 +122,19 @@ func (e *engine) end(c *call) {
 	if c == nil {
 		return
 	}
+	// The flow judges once its actor has handed it every queued event.
+	e.mu.Lock()
+	for c.acting {
+		if c.actorIdle == nil {
+			c.actorIdle = make(chan struct{})
+		}
+		idle := c.actorIdle
+		e.mu.Unlock()
+		<-idle
+		e.mu.Lock()
+	}
+	c.judge()
+	e.mu.Unlock()
 	if !c.smoke {
 		_ = e.col.End(&c.rec) // a write error surfaces from Collector.Close
 	}
