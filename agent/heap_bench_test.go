@@ -2,9 +2,7 @@ package agent
 
 import (
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -66,19 +64,8 @@ func shortenSIPTimers(b *testing.B) {
 	b.Cleanup(func() { sipmsg.SetTimers(old, sipmsg.T2, sipmsg.T4) })
 }
 
-// writeHeapProfile writes the heap profile to $CALLPLAN_HEAP_PROFILES/agent-<name>.heap
-// when that variable names a folder, for `go tool pprof -base before after`.
 func writeHeapProfile(b *testing.B, name string) {
-	dir := os.Getenv("CALLPLAN_HEAP_PROFILES")
-	if dir == "" {
-		return
-	}
-	f, err := os.Create(filepath.Join(dir, "agent-"+name+".heap"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+	if err := memstat.WriteHeapProfile("agent-" + name); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -3,9 +3,7 @@ package runner
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -93,21 +91,8 @@ func BenchmarkRunnerHeapFlat(b *testing.B) {
 	b.ReportMetric(float64(res.Summary.Throttled), "throttled")
 }
 
-// writeHeapProfile writes the heap profile to
-// $CALLPLAN_HEAP_PROFILES/runner-<name>.heap when that names a folder, for
-// `go tool pprof -base before after`.
 func writeHeapProfile(b *testing.B, name string) {
-	dir := os.Getenv("CALLPLAN_HEAP_PROFILES")
-	if dir == "" {
-		return
-	}
-	f, err := os.Create(filepath.Join(dir, "runner-"+name+".heap"))
-	if err != nil {
-		b.Error(err)
-		return
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+	if err := memstat.WriteHeapProfile("runner-" + name); err != nil {
 		b.Error(err)
 	}
 }

@@ -3,9 +3,7 @@ package sip
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -62,16 +60,7 @@ func settledHeap() memstat.Reading {
 }
 
 func writeHeapProfile(b *testing.B, name string) {
-	dir := os.Getenv("CALLPLAN_HEAP_PROFILES")
-	if dir == "" {
-		return
-	}
-	f, err := os.Create(filepath.Join(dir, "sip-"+name+".heap"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+	if err := memstat.WriteHeapProfile("sip-" + name); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 )
 
@@ -64,4 +66,23 @@ func parseVmRSS(status []byte) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmRSS line in the process status")
+}
+
+// WriteHeapProfile writes the heap profile to <dir>/<name>.heap when the
+// CALLPLAN_HEAP_PROFILES variable names a folder dir (the heap benchmarks'
+// readings, for `go tool pprof -base before after`); nothing otherwise.
+func WriteHeapProfile(name string) error {
+	dir := os.Getenv("CALLPLAN_HEAP_PROFILES")
+	if dir == "" {
+		return nil
+	}
+	f, err := os.Create(filepath.Join(dir, name+".heap"))
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile %s: %w", f.Name(), err)
+	}
+	return nil
 }
