@@ -52,15 +52,20 @@ func simple(f func(a *Agent, args string) string) apiFunc {
 // execAPI runs an API command line ("uuid_kill <uuid>") and fires the API
 // event. Unknown commands answer FreeSWITCH's text (captured: 10a).
 func (a *Agent) execAPI(ctx context.Context, cmd, args string) (string, func()) {
-	a.hub.fire("API", "", func(e *event) {
-		e.Headers = append(e.Headers, header{"API-Command", cmd})
-		e.add("API-Command-Argument", args)
-	})
+	a.fireAPI(cmd, args)
 	f, ok := apiCommands[strings.ToLower(cmd)]
 	if !ok {
 		return "-ERR " + cmd + " Command not found!\n", nil
 	}
 	return f(a, ctx, args)
+}
+
+// fireAPI fires the API event of a command about to run.
+func (a *Agent) fireAPI(cmd, args string) {
+	a.hub.fire("API", "", func(e *event) {
+		e.Headers = append(e.Headers, header{"API-Command", cmd})
+		e.add("API-Command-Argument", args)
+	})
 }
 
 // API runs an API command in-process, as `api` does over ESL, and returns

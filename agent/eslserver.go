@@ -260,14 +260,18 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		}
 		name, args, _ := strings.Cut(rest, " ")
 		args = strings.TrimSpace(args)
-		if strings.EqualFold(name, "originate") && !originateFailsAtOnce(args) {
-			c.a.runJob(jobID, name, args)
-			return nil
+		if strings.EqualFold(name, "originate") {
+			if oc, ok := originateLater(args); ok {
+				c.a.runJob(jobID, name, args, func(ctx context.Context) (string, func()) {
+					return c.a.originateParsed(ctx, oc)
+				})
+				return nil
+			}
 		}
 		// Commands that return at once run inline, so their job event
 		// directly follows the reply, before the next command is read
 		// (captured: 10a).
-		c.a.finishJob(jobID, name, args)
+		c.a.finishJob(jobID, name, args, nil)
 		return nil
 	case "sendmsg":
 		return reply(c.a.sendmsg(rest, cmd))
@@ -281,17 +285,25 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 
 // runJob runs a bgapi job on its own goroutine and fires BACKGROUND_JOB
 // when it returns (2.7).
-func (a *Agent) runJob(jobID, cmd, args string) {
+func (a *Agent) runJob(jobID, cmd, args string, run func(context.Context) (string, func())) {
 	a.jobs.Add(1)
 	a.work.Go(func() {
 		defer a.jobs.Done()
-		a.finishJob(jobID, cmd, args)
+		a.finishJob(jobID, cmd, args, run)
 	})
 }
 
-// finishJob runs a job's command and fires its BACKGROUND_JOB.
-func (a *Agent) finishJob(jobID, cmd, args string) {
-	out, after := a.execAPI(a.ctx, cmd, args)
+// finishJob runs a job's command and fires its BACKGROUND_JOB. run, when
+// not nil, is the command already parsed (it replaces the lookup of cmd).
+func (a *Agent) finishJob(jobID, cmd, args string, run func(context.Context) (string, func())) {
+	var out string
+	var after func()
+	if run != nil {
+		a.fireAPI(cmd, args)
+		out, after = run(a.ctx)
+	} else {
+		out, after = a.execAPI(a.ctx, cmd, args)
+	}
 	a.hub.fire("BACKGROUND_JOB", "", func(e *event) {
 		e.Headers = append(e.Headers,
 			header{"Job-UUID", jobID},

@@ -3,6 +3,7 @@ package agent
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,6 +79,15 @@ var callingSites = map[string]callingSite{
 	"RE_SCHEDULE":              {"switch_scheduler.c", "switch_scheduler_execute", 73},
 }
 
+// siteLines is callingSites' line numbers as header values, made once.
+var siteLines = func() map[string]string {
+	m := make(map[string]string, len(callingSites))
+	for name, site := range callingSites {
+		m[name] = strconv.Itoa(site.line)
+	}
+	return m
+}()
+
 // identity is what every event says about the node that fired it.
 type identity struct {
 	coreUUID   string
@@ -85,6 +95,30 @@ type identity struct {
 	switchname string
 	ipv4, ipv6 string
 	step       time.Duration // Config.EventClockStep
+
+	// dates is the last second's Event-Date-Local and -GMT: a loop call
+	// fires its events within a second or two, and formatting both for
+	// every event was two allocations and most of newEvent's time.
+	dates atomic.Pointer[eventDates]
+}
+
+// eventDates is one second's date headers.
+type eventDates struct {
+	unix       int64
+	local, gmt string
+}
+
+// datesOf returns the date headers of now's second.
+func (id *identity) datesOf(now time.Time) *eventDates {
+	sec := now.Unix()
+	if d := id.dates.Load(); d != nil && d.unix == sec {
+		return d
+	}
+	d := &eventDates{unix: sec,
+		local: now.Local().Format("2006-01-02 15:04:05"),
+		gmt:   now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")}
+	id.dates.Store(d)
+	return d
 }
 
 // newEvent starts an event with the core headers of section 3.1, in
@@ -103,13 +137,18 @@ func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time, s
 	)
 	e.add("FreeSWITCH-IPv6", id.ipv6)
 	site := callingSites[name]
+	line, ok := siteLines[name]
+	if !ok {
+		line = "0"
+	}
+	dates := id.datesOf(now)
 	e.Headers = append(e.Headers,
-		header{"Event-Date-Local", now.Local().Format("2006-01-02 15:04:05")},
-		header{"Event-Date-GMT", now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")},
+		header{"Event-Date-Local", dates.local},
+		header{"Event-Date-GMT", dates.gmt},
 		header{"Event-Date-Timestamp", strconv.FormatInt(now.UnixMicro(), 10)},
 		header{"Event-Calling-File", site.file},
 		header{"Event-Calling-Function", site.fn},
-		header{"Event-Calling-Line-Number", strconv.Itoa(site.line)},
+		header{"Event-Calling-Line-Number", line},
 		header{"Event-Sequence", strconv.FormatUint(seq, 10)},
 	)
 	return e

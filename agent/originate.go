@@ -27,6 +27,11 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 		}
 		return originateUsage, nil
 	}
+	return a.originateParsed(ctx, oc)
+}
+
+// originateParsed is originate of arguments parseOriginate accepted.
+func (a *Agent) originateParsed(ctx context.Context, oc originateCmd) (string, func()) {
 	leg := oc.Dial.Legs[0]
 	vars := append(append([]header{}, oc.Dial.Vars...), leg.Vars...)
 	target, cause := parseSofia(leg.Endpoint, profiles)
@@ -129,15 +134,18 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	}
 }
 
-// originateFailsAtOnce reports whether originate args fail before any leg
-// exists (usage, dial string, endpoint), so a bgapi job can answer inline.
-func originateFailsAtOnce(args string) bool {
+// originateLater parses originate args for a bgapi job. ok is false when
+// they fail before any leg exists (usage, dial string, endpoint), so the
+// job can answer inline; otherwise the job runs the parsed command and
+// does not parse it again (the dial string's variable block is most of a
+// loop call's originate cost).
+func originateLater(args string) (oc originateCmd, ok bool) {
 	oc, err := parseOriginate(args)
 	if err != nil {
-		return true
+		return oc, false
 	}
 	_, cause := parseSofia(oc.Dial.Legs[0].Endpoint, profiles)
-	return cause != hangup.None
+	return oc, cause == hangup.None
 }
 
 // runOutbound is an outbound leg's goroutine.

@@ -57,7 +57,7 @@ func TestVarNamesShareUpToTheirBound(t *testing.T) {
 		n := "sip_h_X-" + strconv.Itoa(i)
 		assert.Equal(t, "variable_"+n, names.wire(n))
 	}
-	assert.Len(t, names.names, varNamesMax)
+	assert.Equal(t, varNamesMax, names.size())
 	assert.Equal(t, "variable_late", names.wire("late"))
 	assert.NotSame(t, unsafe.StringData(names.wire("late")), unsafe.StringData(names.wire("late")))
 }
