@@ -238,3 +238,38 @@ func cpuTime() time.Duration {
 }
 
 func cpuSince(t0 time.Duration) time.Duration { return max(cpuTime()-t0, time.Microsecond) }
+
+// BenchmarkParseEventPlain decodes every plain fixture event body, nothing
+// else (no reader, no routing): the parser's own cost. ref is the parser
+// before issue 16's tuning (eventplain_ref_test.go), run in the same
+// process for comparison.
+func BenchmarkParseEventPlain(b *testing.B) {
+	data, _ := benchEvents(b)
+	data, _ = filterFormat(b, data, "plain")
+	var bodies [][]byte
+	r := NewReader(bytes.NewReader(data))
+	for {
+		f, err := r.ReadFrame()
+		if err != nil {
+			break
+		}
+		bodies = append(bodies, f.Body)
+	}
+	for _, impl := range []struct {
+		name  string
+		parse func([]byte) (*Event, error)
+	}{{"tuned", parseEventPlain}, {"ref", parseEventPlainRef}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for range b.N {
+				for _, body := range bodies {
+					if _, err := impl.parse(body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(bodies)*b.N)/cpuSince(cpu0).Seconds(), "events/cpu-s")
+		})
+	}
+}
