@@ -42,6 +42,12 @@ var (
 type Config struct {
 	// ESLAddr is the Event Socket listen address (port 0 picks a free port).
 	ESLAddr string
+	// ESLListener, when set, is where ESL clients come from instead of a
+	// TCP listener on ESLAddr (which then only decides whether a password
+	// is needed): `callplan run` hands its embedded agent an in-process
+	// listener (internal/memconn), so the runner's ESL needs no socket.
+	// The agent closes it when it stops.
+	ESLListener net.Listener
 	// Password for `auth`. Empty means ClueCon, allowed only on loopback.
 	Password string
 	// SIPAddr is the external profile's listen address (UDP and TCP).
@@ -203,7 +209,10 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.sipAddr.Store(&addr)
 		a.closeFn = append(a.closeFn, closeFn)
 	}
-	ln, err := net.Listen("tcp", a.cfg.ESLAddr)
+	ln, err := a.cfg.ESLListener, error(nil)
+	if ln == nil {
+		ln, err = net.Listen("tcp", a.cfg.ESLAddr)
+	}
 	if err != nil {
 		cancel()
 		for _, f := range a.closeFn {

@@ -1,6 +1,7 @@
 package esl
 
 import (
+	"context"
 	"net"
 	"time"
 )
@@ -17,6 +18,7 @@ type options struct {
 	maxBody      int
 	keep         func(name string) bool
 	dialer       net.Dialer
+	dial         func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Option configures Dial.
@@ -67,4 +69,14 @@ func WithMaxBody(n int) Option { return func(o *options) { o.maxBody = n } }
 // whole.
 func WithEventHeaders(keep func(name string) bool) Option {
 	return func(o *options) { o.keep = keep }
+}
+
+// WithDialer makes the Conn reach its node through dial instead of a TCP
+// connection to the address (every reconnect too); the ESL that flows over
+// it is the same. For a node in the same process, such as the embedded
+// agent of `callplan run` on an in-memory connection (internal/memconn):
+// no socket, so no system call per read or write. An error wrapping
+// syscall.ECONNREFUSED is reported as ErrRefused, as over TCP.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(o *options) { o.dial = dial }
 }

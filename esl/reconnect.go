@@ -177,7 +177,11 @@ func (c *Conn) connect(ctx context.Context) (*session, error) {
 		ctx, cancel = context.WithTimeout(ctx, c.opts.dialTimeout)
 		defer cancel()
 	}
-	nc, err := c.opts.dialer.DialContext(ctx, "tcp", c.addr)
+	dial := c.opts.dialer.DialContext
+	if c.opts.dial != nil {
+		dial = c.opts.dial
+	}
+	nc, err := dial(ctx, "tcp", c.addr)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("dialing %s: %w: %w", c.addr, ErrRefused, err)

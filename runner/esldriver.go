@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ type ESLDriver struct {
 	c    *esl.Conn
 	sub  *esl.Subscription
 	orig ESLOriginate
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	q *eventQueue
 
@@ -40,6 +42,13 @@ type ESLOption func(*ESLDriver)
 // WithOriginate sets how the node places calls (profile, gateway, ...).
 func WithOriginate(o ESLOriginate) ESLOption { return func(d *ESLDriver) { d.orig = o } }
 
+// WithDialer reaches the node through dial instead of TCP (esl.WithDialer):
+// the embedded agent in the runner's own process, over an in-memory
+// connection that carries the same Event Socket bytes.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) ESLOption {
+	return func(d *ESLDriver) { d.dial = dial }
+}
+
 // DialESL connects and authenticates to a node's Event Socket at addr,
 // subscribes to the events the runner needs, and keeps the connection up
 // (reconnecting with backoff, dropping it when heartbeats stop) until
@@ -54,13 +63,18 @@ func DialESL(ctx context.Context, addr, password string, opts ...ESLOption) (*ES
 		o(d)
 	}
 	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	c, err := esl.Dial(ctx, addr, password,
+	eopts := []esl.Option{
 		esl.WithReconnect(100*time.Millisecond, 5*time.Second),
 		// FreeSWITCH heartbeats every 20 s by default: three missed and
 		// the node is taken for dead even if TCP has not noticed.
-		esl.WithHeartbeatTimeout(65*time.Second),
+		esl.WithHeartbeatTimeout(65 * time.Second),
 		esl.WithEventHeaders(keepHeader),
-		esl.WithStateHandler(d.state))
+		esl.WithStateHandler(d.state),
+	}
+	if d.dial != nil {
+		eopts = append(eopts, esl.WithDialer(d.dial))
+	}
+	c, err := esl.Dial(ctx, addr, password, eopts...)
 	if err != nil {
 		d.cancel()
 		d.q.close()

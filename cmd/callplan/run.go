@@ -19,6 +19,7 @@ import (
 	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/memconn"
 	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
@@ -258,10 +259,15 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		addr := net.JoinHostPort(pn.Host, strconv.Itoa(pn.Port))
 		password := pn.Password
 		var embedded *agent.Agent
+		dialOpts := []runner.ESLOption{runner.WithOriginate(eslOriginate(p))}
 		if pn.Embedded {
 			maxSessions, rtpMin, rtpMax := embeddedCaps(p, pn)
+			// The runner reaches its in-process agent over an in-memory
+			// connection: the same ESL bytes as over TCP, without a socket
+			// (internal/memconn).
+			ln := memconn.Listen("in-process:" + pn.Name)
 			a, err := agent.New(agent.Config{
-				ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
+				ESLAddr: "127.0.0.1:0", ESLListener: ln, SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
 				MaxSessions: maxSessions, SPS: 100000, RTPPortMin: rtpMin, RTPPortMax: rtpMax,
 				Heartbeat: 2 * time.Second, Impair: media.Impairment{Loss: pn.Impair.Loss / 100, Burst: pn.Impair.Burst,
 					Delay: pn.Impair.Delay.D(), Jitter: pn.Impair.Jitter.D()},
@@ -273,19 +279,21 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			if err := a.Start(actx); err != nil {
 				cancel()
+				_ = ln.Close()
 				fail(pn.Name, fmt.Errorf("starting embedded agent: %w", err))
 				continue
 			}
 			closers = append(closers, func() { cancel(); _ = a.Close() })
 			embedded = a
 			addr, password = a.Addr(), agent.DefaultPassword
+			dialOpts = append(dialOpts, runner.WithDialer(ln.Dial))
 			host, port, err := net.SplitHostPort(a.SIPAddr())
 			if err == nil {
 				pn.SIPHost = host
 				pn.SIPPort, _ = strconv.Atoi(port)
 			}
 		}
-		conn, err := runner.DialESL(ctx, addr, password, runner.WithOriginate(eslOriginate(p)))
+		conn, err := runner.DialESL(ctx, addr, password, dialOpts...)
 		if err != nil {
 			fail(pn.Name, err)
 			continue
