@@ -185,7 +185,8 @@ func (c *channel) setEndVars() {
 	v.set("hangup_cause", h.cause.String())
 	v.set("hangup_cause_q850", strconv.Itoa(h.cause.Q850()))
 	v.set("digits_dialed", "none")
-	stamp := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+	dates := &c.a.id.dates
+	stamp := func(t time.Time) string { return dates.of(t).local }
 	v.set("start_stamp", stamp(c.created))
 	v.set("profile_start_stamp", stamp(c.created))
 	if !c.answered.IsZero() {
@@ -206,7 +207,7 @@ func (c *channel) setEndVars() {
 			v.set(names[1], "0")
 			return
 		}
-		v.set(names[0], strconv.FormatInt(t.Unix(), 10))
+		v.set(names[0], dates.of(t).epoch)
 		v.set(names[1], strconv.FormatInt(t.UnixMicro(), 10))
 	}
 	epoch([2]string{"start_epoch", "start_uepoch"}, c.created)

@@ -70,11 +70,13 @@ type eslConn struct {
 	writeMu sync.Mutex
 	drainMu sync.Mutex // held while taking events from queue and writing them
 	wbuf    []byte     // the writer's batch buffer, under drainMu
+	replies []byte     // replies waiting for the writer (writeReply), under drainMu
 	// state is the format, subscriptions and filters: changed by the
 	// command goroutine as a copy (esl.Listener.Clone), read by dispatch.
 	state atomic.Pointer[esl.Listener]
 
 	queue       chan *event
+	replyReady  chan struct{} // wakes the writer for replies; holds one wake-up
 	stopWriter  chan struct{} // closed to make the writer flush and stop
 	stopOnce    sync.Once
 	writerDone  chan struct{}
@@ -93,6 +95,7 @@ func newESLConn(a *Agent, nc net.Conn) *eslConn {
 	ctx, cancel := context.WithCancel(a.ctx)
 	c := &eslConn{a: a, nc: nc, ctx: ctx, cancel: cancel,
 		queue: make(chan *event, a.cfg.EventQueue), closed: make(chan struct{}),
+		replyReady: make(chan struct{}, 1),
 		stopWriter: make(chan struct{}), writerDone: make(chan struct{})}
 	c.state.Store(esl.NewListener())
 	return c
@@ -227,7 +230,7 @@ func (c *eslConn) exit() {
 // connection.
 func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 	reply := func(text string, extra ...esl.Header) error {
-		return c.write(esl.CommandReply(text, extra...))
+		return c.writeReply(esl.CommandReply(text, extra...))
 	}
 	switch word {
 	case "event":
@@ -248,7 +251,7 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		if out == "" {
 			out = "-ERR no reply\n"
 		}
-		err := c.write(esl.APIResponse(out))
+		err := c.writeReply(esl.APIResponse(out))
 		if after != nil {
 			after()
 		}

@@ -1,7 +1,10 @@
 package agent
 
 import (
+	"net"
 	"time"
+
+	"github.com/callplan/callplan/esl"
 )
 
 // The event side of an ESL connection: deliver filters and queues what the
@@ -65,6 +68,11 @@ func (c *eslConn) writeEvents() {
 		case <-c.stopWriter:
 			_ = c.writeQueued(nil)
 			return
+		case <-c.replyReady:
+			if err := c.writeQueued(nil); err != nil {
+				c.close()
+				return
+			}
 		case e := <-c.queue:
 			if err := c.writeQueued(e); err != nil {
 				c.close()
@@ -84,15 +92,43 @@ func (c *eslConn) stopWriting() {
 	}
 }
 
-// writeQueued writes first (when not nil) and everything queued after it
-// in batches. drainMu keeps batches in queue order when exit flushes the
-// queue while the writer goroutine holds an event.
+// writeReply hands a command's reply to the writer, which writes it with
+// the events queued by then in one write. FreeSWITCH's connection thread
+// writes a reply as soon as the command has run and its queued events only
+// while it waits for the next command (mod_event_socket.c, read_packet), so
+// there too events queued before a reply went out may follow it; replies
+// keep their order. A loop call's three bgapi replies were three of the
+// agent's ESL writes, each a system call and a wake-up of the client.
+func (c *eslConn) writeReply(f *esl.Frame) error {
+	select {
+	case <-c.closed:
+		return net.ErrClosed
+	default:
+	}
+	c.drainMu.Lock()
+	c.replies = f.AppendTo(c.replies)
+	c.drainMu.Unlock()
+	select {
+	case c.replyReady <- struct{}{}:
+	default: // the writer has a wake-up pending: it takes this reply too
+	}
+	return nil
+}
+
+// writeQueued writes the waiting replies, first (when not nil) and
+// everything queued after them, in batches. Only the writer goroutine
+// takes events off the queue, so they go out in queue order.
 func (c *eslConn) writeQueued(first *event) error {
 	const batch = 256 << 10
 	c.drainMu.Lock()
 	defer c.drainMu.Unlock()
 	f := c.state.Load().Format()
-	buf := c.wbuf[:0]
+	buf := append(c.wbuf[:0], c.replies...)
+	if cap(c.replies) <= batch {
+		c.replies = c.replies[:0]
+	} else {
+		c.replies = nil
+	}
 	if first != nil {
 		buf = first.appendFrame(buf, f)
 		first.release()

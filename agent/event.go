@@ -3,7 +3,6 @@ package agent
 import (
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -96,29 +95,8 @@ type identity struct {
 	ipv4, ipv6 string
 	step       time.Duration // Config.EventClockStep
 
-	// dates is the last second's Event-Date-Local and -GMT: a loop call
-	// fires its events within a second or two, and formatting both for
-	// every event was two allocations and most of newEvent's time.
-	dates atomic.Pointer[eventDates]
-}
-
-// eventDates is one second's date headers.
-type eventDates struct {
-	unix       int64
-	local, gmt string
-}
-
-// datesOf returns the date headers of now's second.
-func (id *identity) datesOf(now time.Time) *eventDates {
-	sec := now.Unix()
-	if d := id.dates.Load(); d != nil && d.unix == sec {
-		return d
-	}
-	d := &eventDates{unix: sec,
-		local: now.Local().Format("2006-01-02 15:04:05"),
-		gmt:   now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")}
-	id.dates.Store(d)
-	return d
+	// dates keeps recent seconds' date strings (dates.go).
+	dates secondCache
 }
 
 // newEvent starts an event with the core headers of section 3.1, in
@@ -141,7 +119,7 @@ func (id *identity) newEvent(name, subclass string, seq uint64, now time.Time, s
 	if !ok {
 		line = "0"
 	}
-	dates := id.datesOf(now)
+	dates := id.dates.of(now)
 	e.Headers = append(e.Headers,
 		header{"Event-Date-Local", dates.local},
 		header{"Event-Date-GMT", dates.gmt},

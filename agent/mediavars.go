@@ -17,7 +17,12 @@ import (
 // sends nor counts. docs/agent.md gives each figure's meaning.
 func rtpVars(st media.Stats, at time.Time) []header {
 	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+	f := func(x float64) string {
+		if x == 0 {
+			return "0.00" // most figures of a call without media: no allocation
+		}
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	}
 	burstLossRate := 0.0
 	if e := st.Expected(); e > 0 && st.InBursts > 0 {
 		// share of the expected packets lost in runs of two or more
