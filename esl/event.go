@@ -14,18 +14,19 @@ import (
 // array value is held in FreeSWITCH's plain multi-value form
 // "ARRAY::a|:b" (see Headers.Values), so both formats decode alike.
 //
-// The headers are held compactly: every name and value lives in one
-// string, and the list is a slice of offsets into it, which holds no
-// pointers. A decoded event thus costs the garbage collector two objects
-// to mark and none to scan, whatever its header count (a []Header of 150
-// headers is 300 pointers to scan). Names and values are returned as
+// The headers are held compactly: every value, and every name that is not
+// one of the few hundred FreeSWITCH always sends (knownnames.go), lives in
+// one string, and the list is a slice of offsets into it (or into the
+// known names), which holds no pointers. A decoded event thus costs the
+// garbage collector two objects to mark and none to scan, whatever its
+// header count (a []Header of 150 headers is 300 pointers to scan). Names and values are returned as
 // substrings of that string: no lookup allocates. Build one with NewEvent;
 // an Event is never modified once built, so it may be shared.
 type Event struct {
 	// Body is the event body, "" when it has none.
 	Body string
 
-	raw string // every name and value
+	raw string // every value and every name not in knownNames
 	// Where each header is in raw: idx (8 bytes a header) when every header
 	// fits it, as FreeSWITCH's always do, else wide; never both.
 	idx  []span
@@ -33,44 +34,55 @@ type Event struct {
 	name string // the last Event-Name, found once when decoding
 }
 
-// span locates one header in Event.raw compactly: the name at n0, nlen
-// long, and the value gap bytes after the name, vlen long. Half the size
-// of a wideSpan, and the offsets are a third of what an event allocates.
+// span locates one header compactly (8 bytes, no pointers): the value
+// vlen bytes at v0 in Event.raw, and the name either a known FreeSWITCH
+// name (name has knownName set: knownNames[name&^knownName], see
+// knownnames.go) or in raw, name&0xff bytes long and ending name>>8
+// bytes (at most 127) before the value. The offsets are a sixth of what a
+// whole plain event allocates.
 type span struct {
-	n0   uint32
+	v0   uint32
 	vlen uint16
-	nlen uint8
-	gap  uint8
+	name uint16
 }
 
 // wideSpan locates a header that does not fit a span: a name over 255
 // bytes, a value over 64 KiB, a JSON array joined after the copy. uint32
-// offsets: events are at most maxEventBytes.
+// offsets: events are at most maxEventBytes. Its name is always in raw.
 type wideSpan struct{ n0, n1, v0, v1 uint32 }
 
-// at returns where header i is.
-func (e *Event) at(i int) wideSpan {
+// hdr returns header i's name and where its value is in raw.
+func (e *Event) hdr(i int) (name string, v0, v1 uint32) {
 	if e.wide != nil {
-		return e.wide[i]
+		w := e.wide[i]
+		return e.raw[w.n0:w.n1], w.v0, w.v1
 	}
 	s := e.idx[i]
-	n1 := s.n0 + uint32(s.nlen)
-	v0 := n1 + uint32(s.gap)
-	return wideSpan{s.n0, n1, v0, v0 + uint32(s.vlen)}
+	if s.name&knownName != 0 {
+		return knownNames[s.name&^knownName], s.v0, s.v0 + uint32(s.vlen)
+	}
+	n1 := s.v0 - uint32(s.name>>8)
+	return e.raw[n1-uint32(s.name&0xff) : n1], s.v0, s.v0 + uint32(s.vlen)
 }
 
-// addSpan appends header x to idx, or to wide once any header has not
-// fitted a span (the first such moves idx to wide). Parsers call it with
-// local slices: a field would cost a write barrier per header.
+// rawSpan is a span whose name is in raw, as a wideSpan.
+func (s span) rawSpan() wideSpan {
+	n1 := s.v0 - uint32(s.name>>8)
+	return wideSpan{n1 - uint32(s.name&0xff), n1, s.v0, s.v0 + uint32(s.vlen)}
+}
+
+// addSpan appends header x (its name in raw) to idx, or to wide once any
+// header has not fitted a span (the first such moves idx to wide).
+// Parsers call it with local slices: a field would cost a write barrier
+// per header. idx must hold no known-name spans.
 func addSpan(idx []span, wide []wideSpan, x wideSpan) ([]span, []wideSpan) {
-	if wide == nil && x.n1-x.n0 <= 0xff && x.v0 >= x.n1 && x.v0-x.n1 <= 0xff && x.v1-x.v0 <= 0xffff {
-		return append(idx, span{x.n0, uint16(x.v1 - x.v0), uint8(x.n1 - x.n0), uint8(x.v0 - x.n1)}), nil
+	if wide == nil && x.n1-x.n0 <= 0xff && x.v0 >= x.n1 && x.v0-x.n1 <= 0x7f && x.v1-x.v0 <= 0xffff {
+		return append(idx, span{x.v0, uint16(x.v1 - x.v0), uint16(x.n1-x.n0) | uint16(x.v0-x.n1)<<8}), nil
 	}
 	if wide == nil {
 		wide = make([]wideSpan, len(idx), cap(idx)+1)
-		e := Event{idx: idx}
-		for i := range idx {
-			wide[i] = e.at(i)
+		for i, s := range idx {
+			wide[i] = s.rawSpan()
 		}
 	}
 	return nil, append(wide, x)
@@ -110,8 +122,8 @@ func (e *Event) Len() int {
 
 // Header returns header i (0 <= i < Len) in wire order.
 func (e *Event) Header(i int) Header {
-	s := e.at(i)
-	return Header{Name: e.raw[s.n0:s.n1], Value: e.raw[s.v0:s.v1]}
+	name, v0, v1 := e.hdr(i)
+	return Header{Name: name, Value: e.raw[v0:v1]}
 }
 
 // Headers returns the headers as a new list in wire order (one allocation;
@@ -134,8 +146,7 @@ func (e *Event) find(name string, last bool) int {
 		if last {
 			i = n - 1 - k
 		}
-		s := e.at(i)
-		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
+		if n, _, _ := e.hdr(i); len(n) == len(name) && equalFoldASCII(n, name) {
 			return i
 		}
 	}
@@ -159,8 +170,8 @@ func (e *Event) Get(name string) string {
 // present.
 func (e *Event) Lookup(name string) (string, bool) {
 	if i := e.find(name, false); i >= 0 {
-		s := e.at(i)
-		return e.raw[s.v0:s.v1], true
+		_, v0, v1 := e.hdr(i)
+		return e.raw[v0:v1], true
 	}
 	return "", false
 }
@@ -168,8 +179,8 @@ func (e *Event) Lookup(name string) (string, bool) {
 // Last returns the last header called name (any case), or "".
 func (e *Event) Last(name string) string {
 	if i := e.find(name, true); i >= 0 {
-		s := e.at(i)
-		return e.raw[s.v0:s.v1]
+		_, v0, v1 := e.hdr(i)
+		return e.raw[v0:v1]
 	}
 	return ""
 }
@@ -179,9 +190,8 @@ func (e *Event) Last(name string) string {
 func (e *Event) Values(name string) []string {
 	var out []string
 	for i := range e.Len() {
-		s := e.at(i)
-		if int(s.n1-s.n0) == len(name) && equalFoldASCII(e.raw[s.n0:s.n1], name) {
-			out = append(out, SplitArray(e.raw[s.v0:s.v1])...)
+		if n, v0, v1 := e.hdr(i); len(n) == len(name) && equalFoldASCII(n, name) {
+			out = append(out, SplitArray(e.raw[v0:v1])...)
 		}
 	}
 	return out
@@ -197,13 +207,12 @@ func (e *Event) Var(name string) string {
 func (e *Event) LookupVar(name string) (string, bool) {
 	const prefix = "variable_"
 	for i := range e.Len() {
-		s := e.at(i)
-		if int(s.n1-s.n0) != len(prefix)+len(name) {
+		n, v0, v1 := e.hdr(i)
+		if len(n) != len(prefix)+len(name) {
 			continue
 		}
-		n := e.raw[s.n0:s.n1]
 		if strings.HasPrefix(n, prefix) && equalFoldASCII(n[len(prefix):], name) {
-			return e.raw[s.v0:s.v1], true
+			return e.raw[v0:v1], true
 		}
 	}
 	return "", false

@@ -93,8 +93,8 @@ func parseEventJSON(src []byte) (*Event, error) {
 	raw := bytesToString(p.out)
 	e := &Event{raw: raw, idx: idx, wide: wide, Body: raw[body[0]:body[1]]}
 	if nameAt >= 0 {
-		s := e.at(nameAt)
-		e.name = raw[s.v0:s.v1]
+		_, v0, v1 := e.hdr(nameAt)
+		e.name = raw[v0:v1]
 	}
 	return e, nil
 }

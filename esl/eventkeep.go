@@ -39,7 +39,7 @@ func (r *Reader) parsePlain(b []byte) (*Event, error) {
 	if r.keep != nil {
 		return parseEventPlainKeep(b, r.keep)
 	}
-	return parseEventPlain(b)
+	return parseEventPlainWith(b, &r.plainLines)
 }
 
 // keptLine is one header line parseEventPlainKeep keeps: name at [n0, n1),
@@ -143,8 +143,8 @@ func parseEventPlainKeep(src []byte, keep func(name string) bool) (*Event, error
 	raw := bytesToString(buf)
 	e := &Event{raw: raw, idx: idx, wide: wide, Body: raw[bodyAt:]}
 	if nameAt >= 0 {
-		s := e.at(nameAt)
-		e.name = raw[s.v0:s.v1]
+		_, v0, v1 := e.hdr(nameAt)
+		e.name = raw[v0:v1]
 	}
 	return e, nil
 }

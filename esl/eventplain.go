@@ -31,102 +31,206 @@ func DecodeEvent(f *Frame) (*Event, error) {
 // b is not retained.
 func ParseEventPlain(b []byte) (*Event, error) { return parseEventPlain(b) }
 
-// parseEventPlain copies src (make+copy: the copy is not zeroed first),
-// then URL-decodes values in place (a decoded value is never longer than
-// its encoded form and stays inside its own line); names, values and body
-// are offsets into that copy, which is never written again. An event of
-// 150 headers thus costs three allocations: the copy, the offsets (no
-// pointers) and the Event. Putting the offsets in the copy's allocation
-// saved one allocation but measured no faster: bytes, not allocation
-// count, are what the cost follows.
+// plainLine is one header line of a plain event as the first pass finds
+// it in the source: the name at [pos, c), the value at [vs, ve) (empty
+// for _undef_), its first '%' at pct (ve if none), and the name's index in
+// knownNames or -1.
+type plainLine struct {
+	pos, c, vs, ve, pct uint32
+	id                  int32
+}
+
+// parseEventPlain decodes in two passes. The first scans the lines in
+// src, recognises known names (knownnames.go) and adds up what the event
+// must hold; the second allocates exactly that and copies each value
+// (and each name it does not know) in, then %XX-decodes the values that
+// need it in place (a decoded value is never longer). Names, values and
+// body are offsets into that copy, which is never written again; known
+// names are indices into knownNames. An event thus costs three
+// allocations: the bytes, the offsets (no pointers) and the Event, and
+// for a FreeSWITCH channel event about half the bytes a copy of the whole
+// text took. parseEventPlainRef (eventplain_ref_test.go) is the one-copy
+// parser this replaced; it must agree byte for byte and error for error
+// (TestParseEventPlainMatchesRef, FuzzParseEventPlain).
 func parseEventPlain(src []byte) (*Event, error) {
+	var scratch []plainLine
+	return parseEventPlainWith(src, &scratch)
+}
+
+// parseEventPlainWith is parseEventPlain with the first pass's lines in
+// *scratch, which a Reader keeps from event to event (a channel event has
+// 100-200 lines: as a local array it would be cleared on every call, and
+// outgrow the stack).
+func parseEventPlainWith(src []byte, scratch *[]plainLine) (*Event, error) {
 	if uint64(len(src)) > maxEventBytes {
 		return nil, fmt.Errorf("event of %d bytes: %w", len(src), ErrTooLarge)
 	}
-	buf := make([]byte, len(src))
-	copy(buf, src)
-	// At most one header per line.
-	idx := make([]span, 0, bytes.Count(src, []byte{'\n'})+1)
-	// idx is a local slice: appending to e.idx would store the slice
-	// header into the heap (a write barrier) on every line. It never
-	// grows: it has room for every line.
+	lines := (*scratch)[:0]
+	defer func() {
+		if cap(lines) <= maxScratchLines {
+			*scratch = lines[:0]
+		}
+	}()
+	// Bytes to copy: the values, the names not known and all the names
+	// (an event that needs wide spans copies every name).
+	values, unknown, names := 0, 0, 0
+	wide := false
 	pos := 0
-	// pct is the next '%' at or after the current value (len(buf) if none):
-	// one search per encoded value instead of one per header.
+	// pct is the next '%' at or after the current value (len(src) if
+	// none): one search per encoded value instead of one per header.
 	pct := -1
-	// The last Event-Name, noted while scanning rather than searched for.
 	nameAt := -1
-	var wide []wideSpan
-	for pos < len(buf) {
-		end := len(buf)
-		next := end
-		if nl := bytes.IndexByte(buf[pos:], '\n'); nl >= 0 {
-			end, next = pos+nl, pos+nl+1
-		}
-		lineEnd := end
-		if lineEnd > pos && buf[lineEnd-1] == '\r' {
-			lineEnd--
-		}
-		if lineEnd == pos {
-			pos = next
-			break
-		}
-		line := buf[pos:lineEnd]
-		i := bytes.IndexByte(line, ':')
-		if i <= 0 {
-			return nil, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
-		}
-		vs := i + 1
-		for vs < len(line) && line[vs] == ' ' {
-			vs++
-		}
-		v := line[vs:]
-		start := pos + vs
-		vEnd := start
-		if string(v) != undef {
-			vEnd = lineEnd
-			if pct < start {
-				pct = len(buf)
-				if j := bytes.IndexByte(buf[start:], '%'); j >= 0 {
-					pct = start + j
+	// guess is the known name expected next: the one after the last
+	// known name seen.
+	guess := 0
+	for pos < len(src) {
+		l := plainLine{pos: uint32(pos), id: -1}
+		var lineEnd, next int
+		if guess < len(knownNames) {
+			k := knownNames[guess]
+			if c := pos + len(k); c < len(src) && src[c] == ':' && string(src[pos:c]) == k {
+				// A known name has no ':' or '\n': this is the line's
+				// first ':'.
+				l.id, l.c = int32(guess), uint32(c)
+				vs := c + 1
+				for vs < len(src) && src[vs] == ' ' {
+					vs++
+				}
+				l.vs = uint32(vs)
+				lineEnd, next = len(src), len(src)
+				if nl := bytes.IndexByte(src[vs:], '\n'); nl >= 0 {
+					lineEnd, next = vs+nl, vs+nl+1
+				}
+				// lineEnd-1 is at least c: a ':' or ' ', never '\r', when
+				// the value is empty.
+				if src[lineEnd-1] == '\r' {
+					lineEnd--
 				}
 			}
-			if j := pct - start; j < len(v) {
-				vEnd = pct + decodeInPlace(v[j:])
+		}
+		if l.id < 0 {
+			lineEnd, next = len(src), len(src)
+			if nl := bytes.IndexByte(src[pos:], '\n'); nl >= 0 {
+				lineEnd, next = pos+nl, pos+nl+1
+			}
+			if lineEnd > pos && src[lineEnd-1] == '\r' {
+				lineEnd--
+			}
+			if lineEnd == pos {
+				pos = next
+				break
+			}
+			line := src[pos:lineEnd]
+			i := bytes.IndexByte(line, ':')
+			if i <= 0 {
+				return nil, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
+			}
+			vs := i + 1
+			for vs < len(line) && line[vs] == ' ' {
+				vs++
+			}
+			l.c, l.vs = uint32(pos+i), uint32(pos+vs)
+			if id, ok := knownNameIDs[string(line[:i])]; ok {
+				l.id = int32(id)
 			}
 		}
-		if i == len("Event-Name") && equalFoldASCII(bytesToString(line[:i]), "Event-Name") {
-			nameAt = len(idx) + len(wide)
+		l.ve, l.pct = l.vs, l.vs
+		if string(src[l.vs:lineEnd]) != undef {
+			l.ve = uint32(lineEnd)
+			if pct < int(l.vs) {
+				pct = len(src)
+				if j := bytes.IndexByte(src[l.vs:], '%'); j >= 0 {
+					pct = int(l.vs) + j
+				}
+			}
+			l.pct = uint32(min(pct, lineEnd))
 		}
-		if wide == nil && i <= 0xff && vs-i <= 0xff && vEnd-start <= 0xffff {
-			idx = append(idx, span{uint32(pos), uint16(vEnd - start), uint8(i), uint8(vs - i)})
+		nlen := int(l.c - l.pos)
+		if nlen == len("Event-Name") && equalFoldASCII(bytesToString(src[pos:l.c]), "Event-Name") {
+			nameAt = len(lines)
+		}
+		values += int(l.ve - l.vs)
+		names += nlen
+		if l.id >= 0 {
+			guess = int(l.id) + 1
 		} else {
-			idx, wide = addSpan(idx, wide, wideSpan{uint32(pos), uint32(pos + i), uint32(start), uint32(vEnd)})
+			unknown += nlen
+			wide = wide || nlen > 0xff
 		}
+		wide = wide || l.ve-l.vs > 0xffff
+		lines = append(lines, l)
 		pos = next
 	}
-	raw := bytesToString(buf)
-	e := &Event{raw: raw, idx: idx, wide: wide}
-	if nameAt >= 0 {
-		s := e.at(nameAt)
-		e.name = raw[s.v0:s.v1]
+	size := values + unknown
+	if wide {
+		size = values + names
 	}
+	return buildEventPlain(src, lines, size, pos, nameAt, wide)
+}
+
+// maxScratchLines bounds the line scratch a Reader keeps (24 bytes a
+// line): one huge event does not pin its scratch for the connection's
+// lifetime.
+const maxScratchLines = 2048
+
+// buildEventPlain is parseEventPlain's second pass: lines (what the
+// first found) become the event, its bytes size long plus the body after
+// the headers, src[pos:], if a last Content-Length header says so.
+func buildEventPlain(src []byte, lines []plainLine, size, pos, nameAt int, wide bool) (*Event, error) {
+	buf := make([]byte, 0, size+len(src)-pos)
+	var idx []span
+	var ws []wideSpan
+	if wide {
+		ws = make([]wideSpan, len(lines))
+	} else {
+		idx = make([]span, len(lines))
+	}
+	for i, l := range lines {
+		n0 := len(buf)
+		if wide || l.id < 0 {
+			buf = append(buf, src[l.pos:l.c]...)
+		}
+		n1 := len(buf)
+		buf = append(buf, src[l.vs:l.ve]...)
+		if l.pct < l.ve {
+			at := n1 + int(l.pct-l.vs)
+			buf = buf[:at+decodeInPlace(buf[at:])]
+		}
+		switch {
+		case wide:
+			ws[i] = wideSpan{uint32(n0), uint32(n1), uint32(n1), uint32(len(buf))}
+		case l.id >= 0:
+			idx[i] = span{uint32(n1), uint16(len(buf) - n1), knownName | uint16(l.id)}
+		default:
+			idx[i] = span{uint32(n1), uint16(len(buf) - n1), uint16(n1 - n0)}
+		}
+	}
+	e := &Event{idx: idx, wide: ws}
 	// The inner Content-Length frames the body; it is not a header.
-	if n := e.Len(); n > 0 && raw[e.at(n-1).n0:e.at(n-1).n1] == "Content-Length" {
-		last := e.at(n - 1)
-		cl, err := parseContentLength(raw[last.v0:last.v1])
+	if n := len(lines); n > 0 && string(src[lines[n-1].pos:lines[n-1].c]) == "Content-Length" {
+		e.raw = bytesToString(buf) // for hdr; set again once the body is in
+		_, v0, v1 := e.hdr(n - 1)
+		cl, err := parseContentLength(e.raw[v0:v1])
 		if err != nil {
 			return nil, fmt.Errorf("event body: %w", err)
 		}
-		if cl > len(buf)-pos {
-			return nil, fmt.Errorf("event body of %d bytes, %d present: %w", cl, len(buf)-pos, ErrMalformed)
+		if cl > len(src)-pos {
+			return nil, fmt.Errorf("event body of %d bytes, %d present: %w", cl, len(src)-pos, ErrMalformed)
 		}
-		e.Body = raw[pos : pos+cl]
-		if wide != nil {
-			e.wide = wide[:n-1]
+		bodyAt := len(buf)
+		buf = append(buf, src[pos:pos+cl]...)
+		e.raw = bytesToString(buf)
+		e.Body = e.raw[bodyAt:]
+		if wide {
+			e.wide = ws[:n-1]
 		} else {
 			e.idx = idx[:n-1]
 		}
+	}
+	e.raw = bytesToString(buf)
+	if nameAt >= 0 {
+		_, v0, v1 := e.hdr(nameAt)
+		e.name = e.raw[v0:v1]
 	}
 	return e, nil
 }

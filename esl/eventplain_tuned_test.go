@@ -43,6 +43,14 @@ func TestParseEventPlainMatchesRef(t *testing.T) {
 		"A: b\nContent-Length: 3\n\nab", "A: b\nContent-Length: x\n\nab", "Content-Length: 0\n\n",
 		"A: b\nContent-Length: 1\r\n\r\nxy", "A: b\n\nContent-Length: 1\n",
 		"A:   \n", "A: \t b\n", "A: b\x00\nC: d\n",
+		// Known names (knownnames_gen.go), guessed in order or looked up.
+		"Event-Name", "Event-Name:", "Event-Name:\r", "Event-Name: x\r", "Event-Name:\n\n",
+		"Event-Name: A\nCore-UUID", "Event-Name: A\nCore-UUID\n", "Event-Name: A\nCore-UUIDx: y\n",
+		"Event-NameX: y\n", "Event-Name:: x\n", "Event-Name:  %41 \r\nCore-UUID: _undef_\n\n",
+		"Core-UUID: u\nEvent-Name: A\nEvent-Name: B\n", "event-name: A\nEVENT-NAME: B\n",
+		"Event-Name: A\nContent-Length: 2\n\nxyz", "Event-Name: A\nContent-Length: %32\n\nxyz",
+		"Event-Name: A\nContent-Length: _undef_\n\n", "Event-Name: A\nContent-Length:\n\n",
+		"Unique-ID: u\nX: y\nContent-Length: 1\n\nab",
 	}
 	for _, s := range edges {
 		requireSameParse(t, []byte(s))
@@ -78,8 +86,18 @@ func TestDecodeInPlace(t *testing.T) {
 // FuzzParseEventPlain checks the tuned plain parser against the
 // reference on arbitrary bodies.
 func FuzzParseEventPlain(f *testing.F) {
-	for _, s := range []string{"A: b\n\n", "A: b%41\r\nContent-Length: 2\n\nxy", "A\n", ":x\n", "A: _undef_\n"} {
+	for _, s := range []string{"A: b\n\n", "A: b%41\r\nContent-Length: 2\n\nxy", "A\n", ":x\n", "A: _undef_\n",
+		"Event-Name: A\nCore-UUID: u\nFreeSWITCH-Hostname: h\nContent-Length: 2\n\nxy", "Event-Name:\r\nCore-UUID"} {
 		f.Add([]byte(s))
+	}
+	// Real events, so the fuzzer starts from known names in their order.
+	for _, b := range transcripts(f) {
+		frames, _ := frameSpans(f, b)
+		for _, fr := range frames {
+			if fr.ContentType() == ContentEventPlain && len(fr.Body) <= 1500 {
+				f.Add(fr.Body)
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		requireSameParse(t, src)
