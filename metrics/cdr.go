@@ -3,14 +3,11 @@ package metrics
 import (
 	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"time"
 )
 
 // CDR file names inside a run's output directory.
@@ -47,8 +44,8 @@ var cdrHeader = []string{
 type CDRWriter struct {
 	csvFile, jsonFile *os.File
 	csvBuf, jsonBuf   *bufio.Writer
-	csv               *csv.Writer
-	enc               *json.Encoder
+	csv               *csv.Writer // the header row only
+	line              []byte      // the row being encoded (cdrencode.go)
 }
 
 // CreateCDR creates (truncating) dir/cdr.csv and dir/cdr.jsonl and writes the
@@ -65,7 +62,6 @@ func CreateCDR(dir string) (*CDRWriter, error) {
 	}
 	w := &CDRWriter{csvFile: cf, jsonFile: jf, csvBuf: bufio.NewWriter(cf), jsonBuf: bufio.NewWriter(jf)}
 	w.csv = csv.NewWriter(w.csvBuf)
-	w.enc = json.NewEncoder(w.jsonBuf)
 	if err := w.csv.Write(cdrHeader); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("writing cdr header: %w", err)
@@ -77,12 +73,20 @@ func CreateCDR(dir string) (*CDRWriter, error) {
 	return w, nil
 }
 
-// Write appends one record to both files and flushes them.
+// Write appends one record to both files and flushes them: one write
+// system call per file and call, the price of a killed run losing no call
+// that had ended (docs/metrics.md).
 func (w *CDRWriter) Write(r *Record) error {
-	if err := w.csv.Write(cdrRow(r)); err != nil {
+	w.line = appendCSVRow(w.line[:0], r)
+	if _, err := w.csvBuf.Write(w.line); err != nil {
 		return fmt.Errorf("writing cdr csv row: %w", err)
 	}
-	if err := w.enc.Encode(r); err != nil {
+	line, err := appendJSONLine(w.line[:0], r)
+	if err != nil {
+		return fmt.Errorf("writing cdr json line: %w", err)
+	}
+	w.line = line
+	if _, err := w.jsonBuf.Write(w.line); err != nil {
 		return fmt.Errorf("writing cdr json line: %w", err)
 	}
 	return w.flush()
@@ -106,56 +110,6 @@ func (w *CDRWriter) flush() error {
 func (w *CDRWriter) Close() error {
 	ferr := w.flush()
 	return errors.Join(ferr, w.csvFile.Close(), w.jsonFile.Close())
-}
-
-func cdrRow(r *Record) []string {
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
-	}
-	ms := func(d time.Duration, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
-	}
-	sip := ""
-	if r.SIPStatus > 0 {
-		sip = strconv.Itoa(r.SIPStatus)
-	}
-	rx := &r.Received
-	fields := ""
-	if len(r.Fields) > 0 {
-		b, _ := json.Marshal(r.Fields) // map keys are sorted by encoding/json
-		fields = string(b)
-	}
-	row := []string{
-		r.Run, r.Call, r.Stage, r.Flow, r.CallerNode, r.CalleeNode,
-		ts(r.OriginateSent), ts(r.CallerCreate), ts(r.CallerProgress), ts(r.CallerAnswer),
-		ts(r.CalleeCreate), ts(r.CalleeAnswer), ts(r.CallerHangup), ts(r.CalleeHangup),
-		r.CallerCause, r.CalleeCause, sip, r.OriginateResult,
-		strconv.FormatBool(r.EndedByFlow), string(r.Outcome), r.Reason,
-		ms(r.PDD()), ms(r.SetupLatency()), ms(r.AnswerLatency()), ms(r.Duration()),
-		fields,
-		string(r.IntervalClock()), ts(rx.CallerCreate), ts(rx.CallerProgress), ts(rx.CallerAnswer),
-		ts(rx.CalleeCreate), ts(rx.CalleeAnswer), ts(rx.CallerHangup), ts(rx.CalleeHangup),
-	}
-	mos, loss, jitter, ok := r.Quality()
-	if !ok {
-		return append(row, "", "", "", "", "", "", "")
-	}
-	num := func(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
-	leg := func(m LegMedia) (string, string) {
-		if !m.HasMedia() {
-			return "0", ""
-		}
-		return strconv.FormatInt(m.Packets, 10), num(m.MOS, 2)
-	}
-	cp, cm := leg(r.CallerMedia)
-	ep, em := leg(r.CalleeMedia)
-	return append(row, num(mos, 2), num(loss, 6), ms(jitter, true), cp, cm, ep, em)
 }
 
 // sortedKeys returns m's keys in order, for stable output.
