@@ -39,7 +39,10 @@ func (r *Reader) parsePlain(b []byte) (*Event, error) {
 	if r.keep != nil {
 		return parseEventPlainKeep(b, r.keep)
 	}
-	return parseEventPlainWith(b, &r.plainLines)
+	if r.plain.next == nil {
+		r.plain.next = new([len(knownNames)]uint16)
+	}
+	return parseEventPlainWith(b, &r.plain)
 }
 
 // keptLine is one header line parseEventPlainKeep keeps: name at [n0, n1),

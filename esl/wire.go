@@ -73,8 +73,8 @@ type Reader struct {
 	MaxBody int
 	// keep, when set, narrows plain events (WithEventHeaders).
 	keep func(name string) bool
-	// plainLines is the plain event parser's scratch (parseEventPlainWith).
-	plainLines []plainLine
+	// plain is the plain event parser's scratch (parseEventPlainWith).
+	plain plainScratch
 }
 
 // NewReader returns a Reader on r, reusing r if it is already a large
