@@ -182,7 +182,7 @@ func (e *engine) arrive(si int) (full, done bool) {
 	e.col.Originated(st.Name, fm.Name, n.Name)
 	e.wg.Add(1)
 	e.origWG.Add(1)
-	go e.originate(c)
+	e.work.Go(func() { e.originate(c) })
 	return full, done
 }
 

@@ -138,7 +138,8 @@ func (l *leg) Mute(ctx context.Context, dir flows.AudioDirection, on bool) error
 	return l.do(ctx, Action{Kind: ActMute, Direction: dir, Mute: on})
 }
 
-// Schedule runs fn after d on its own goroutine unless the call has ended;
+// Schedule runs fn after d on its own goroutine (a kept one: the timer's
+// own would grow its stack under fn's commands) unless the call has ended;
 // the call's end stops the timer.
 func (l *leg) Schedule(d time.Duration, fn func(ctx context.Context)) {
 	c := l.c
@@ -147,11 +148,12 @@ func (l *leg) Schedule(d time.Duration, fn func(ctx context.Context)) {
 	if c.finished {
 		return
 	}
-	t := time.AfterFunc(d, func() {
+	run := func() {
 		if c.ctx.Err() == nil {
 			fn(c.ctx)
 		}
-	})
+	}
+	t := time.AfterFunc(d, func() { l.e.work.Go(run) })
 	c.timers = append(c.timers, t)
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/workers"
 	"github.com/callplan/callplan/metrics"
 )
 
@@ -91,6 +92,11 @@ type engine struct {
 	flowRand *randomChoice
 	holds    []*holdSource
 
+	// work runs each call's originate, flow actor and scheduled flow
+	// actions on kept goroutines (internal/workers): a new goroutine's
+	// stack grew by copying under every one of them.
+	work *workers.Pool
+
 	mu         sync.Mutex
 	calls      map[string]*call // by call id (= the caller leg's id)
 	byCallee   map[string]*call // by the callee leg's id
@@ -116,6 +122,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	return e.run(ctx)
 }
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next call's
+// work: a few hundred calls in flight turn over that many a second.
+const maxIdleWorkers = 512
 
 func newEngine(cfg Config) (*engine, error) {
 	if len(cfg.Nodes) == 0 {
@@ -151,6 +161,7 @@ func newEngine(cfg Config) (*engine, error) {
 		cfg: cfg, col: cfg.Collector, sched: sched,
 		calls: map[string]*call{}, byCallee: map[string]*call{},
 		stageCalls: make([]int, len(cfg.Stages)),
+		work:       workers.New(maxIdleWorkers),
 	}
 	callers := 0
 	for i, s := range cfg.Nodes {
@@ -192,6 +203,7 @@ func (e *engine) run(ctx context.Context) (Result, error) {
 	defer func() {
 		cancelCmds()
 		e.wg.Wait()
+		e.work.Close()
 	}()
 
 	tickCtx, stopTicks := context.WithCancel(cmdCtx)

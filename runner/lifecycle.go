@@ -41,7 +41,7 @@ func (e *engine) post(c *call, ev flows.Event) {
 	}
 	c.acting = true
 	e.wg.Add(1)
-	go e.runFlow(c)
+	e.work.Go(func() { e.runFlow(c) })
 }
 
 // runFlow is a call's actor: it hands the flow its events one at a time.

@@ -147,7 +147,7 @@ func (e *engine) smoke(ctx context.Context) error {
 	e.mu.Unlock()
 	e.wg.Add(1)
 	e.origWG.Add(1)
-	go e.originate(c)
+	e.work.Go(func() { e.originate(c) })
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
