@@ -265,16 +265,14 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 		args = strings.TrimSpace(args)
 		if strings.EqualFold(name, "originate") {
 			if oc, ok := originateLater(args); ok {
-				c.a.runJob(jobID, name, args, func(ctx context.Context) (string, func()) {
-					return c.a.originateParsed(ctx, oc)
-				})
+				c.a.originateJob(jobID, name, args, oc)
 				return nil
 			}
 		}
 		// Commands that return at once run inline, so their job event
 		// directly follows the reply, before the next command is read
 		// (captured: 10a).
-		c.a.finishJob(jobID, name, args, nil)
+		c.a.finishJob(jobID, name, args)
 		return nil
 	case "sendmsg":
 		return reply(c.a.sendmsg(rest, cmd))
@@ -286,27 +284,17 @@ func (c *eslConn) handle(word, rest string, cmd *esl.Command) error {
 	return reply(esl.ReplyCommandNotFound)
 }
 
-// runJob runs a bgapi job on its own goroutine and fires BACKGROUND_JOB
-// when it returns (2.7).
-func (a *Agent) runJob(jobID, cmd, args string, run func(context.Context) (string, func())) {
-	a.jobs.Add(1)
-	a.work.Go(func() {
-		defer a.jobs.Done()
-		a.finishJob(jobID, cmd, args, run)
-	})
+// finishJob runs a job's command and fires its BACKGROUND_JOB.
+func (a *Agent) finishJob(jobID, cmd, args string) {
+	out, after := a.execAPI(a.ctx, cmd, args)
+	a.fireJob(jobID, cmd, args, out)
+	if after != nil {
+		after()
+	}
 }
 
-// finishJob runs a job's command and fires its BACKGROUND_JOB. run, when
-// not nil, is the command already parsed (it replaces the lookup of cmd).
-func (a *Agent) finishJob(jobID, cmd, args string, run func(context.Context) (string, func())) {
-	var out string
-	var after func()
-	if run != nil {
-		a.fireAPI(cmd, args)
-		out, after = run(a.ctx)
-	} else {
-		out, after = a.execAPI(a.ctx, cmd, args)
-	}
+// fireJob fires a job's BACKGROUND_JOB with its output.
+func (a *Agent) fireJob(jobID, cmd, args, out string) {
 	a.hub.fire("BACKGROUND_JOB", "", func(e *event) {
 		e.Headers = append(e.Headers,
 			header{"Job-UUID", jobID},
@@ -314,7 +302,4 @@ func (a *Agent) finishJob(jobID, cmd, args string, run func(context.Context) (st
 		e.add("Job-Command-Arg", args)
 		e.Body = out
 	})
-	if after != nil {
-		after()
-	}
 }

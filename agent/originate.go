@@ -30,13 +30,66 @@ func (a *Agent) originate(ctx context.Context, args string) (string, func()) {
 	return a.originateParsed(ctx, oc)
 }
 
-// originateParsed is originate of arguments parseOriginate accepted.
+// originateParsed is originate of arguments parseOriginate accepted, run
+// by `api`: the leg runs on a goroutine of its own while this one waits for
+// its outcome.
 func (a *Agent) originateParsed(ctx context.Context, oc originateCmd) (string, func()) {
+	c, run, out := a.newOutbound(oc)
+	if c == nil {
+		return out, nil
+	}
+	res := make(chan string, 1)
+	proceed := make(chan struct{})
+	a.work.Go(func() { run(func(body string) { res <- body; <-proceed }) })
+	cont := func() { close(proceed) }
+	select {
+	case body := <-res:
+		return body, cont
+	case <-ctx.Done():
+		// The connection or the agent is going away: end the leg, still
+		// report its outcome.
+		c.requestHangup(hangupInfo{cause: hangup.OriginatorCancel, sendSignal: true})
+		return <-res, cont
+	}
+}
+
+// originateJob runs a bgapi originate. The job's goroutine becomes the
+// leg's: it fires BACKGROUND_JOB itself once the leg has its outcome and
+// then goes on to the leg's app, so a call costs no goroutine waiting for
+// another and no hand-over of the result (FreeSWITCH's job thread, too,
+// runs the originate and fires the event: mod_event_socket.c api_exec).
+func (a *Agent) originateJob(jobID, cmd, args string, oc originateCmd) {
+	a.jobs.Add(1)
+	a.work.Go(func() {
+		a.fireAPI(cmd, args)
+		c, run, out := a.newOutbound(oc)
+		if c == nil {
+			a.fireJob(jobID, cmd, args, out)
+			a.jobs.Done()
+			return
+		}
+		if a.ctx.Err() != nil {
+			// Shutting down: shutdown's hangup may have missed this leg.
+			c.requestHangup(hangupInfo{cause: hangup.OriginatorCancel, sendSignal: true})
+		}
+		run(func(body string) {
+			a.fireJob(jobID, cmd, args, body)
+			a.jobs.Done()
+		})
+	})
+}
+
+// newOutbound creates and lists an originate's outbound leg and returns
+// it with the function that runs it: run reports the originate's outcome
+// ("+OK <uuid>" or "-ERR <cause>") through report, on the leg's goroutine,
+// and the leg waits for report to return before it starts its app. c is
+// nil when the originate fails before any leg exists; out says why.
+func (a *Agent) newOutbound(oc originateCmd) (c *channel, run func(report func(string)), out string) {
 	leg := oc.Dial.Legs[0]
 	vars := append(append([]header{}, oc.Dial.Vars...), leg.Vars...)
 	target, cause := parseSofia(leg.Endpoint, profiles)
 	if cause != hangup.None {
-		return "-ERR " + cause.String() + "\n", nil
+		return nil, nil, "-ERR " + cause.String() + "\n"
 	}
 	get := func(name string) string {
 		v := ""
@@ -51,7 +104,7 @@ func (a *Agent) originateParsed(ctx context.Context, oc originateCmd) (string, f
 	if id == "" {
 		id = a.newUUID()
 	}
-	c := newChannel(a, id, true)
+	c = newChannel(a, id, true)
 	c.name = "sofia/" + target.Profile + "/" + target.User + "@" + target.Host
 	cidName := firstNonEmpty(get("origination_caller_id_name"), oc.CIDName)
 	cidNum := firstNonEmpty(get("origination_caller_id_number"), oc.CIDNumber, "0000000000")
@@ -86,7 +139,7 @@ func (a *Agent) originateParsed(ctx context.Context, oc originateCmd) (string, f
 	if err := a.addChannel(c); err != nil {
 		// Duplicate uuid, max_sessions and sps all fail the leg this way (4.1).
 		a.log.Debug("originate refused", "uuid", id, "err", err)
-		return "-ERR " + hangup.DestinationOutOfOrder.String() + "\n", nil
+		return nil, nil, "-ERR " + hangup.DestinationOutOfOrder.String() + "\n"
 	}
 	// The leg is listed now (hupall, show channels): its variables are
 	// written under its lock, as every later writer does.
@@ -118,20 +171,8 @@ func (a *Agent) originateParsed(ctx context.Context, oc originateCmd) (string, f
 	v.set("sofia_profile_url", "sip:mod_sofia@"+a.sipAddrOrDefault())
 	c.mu.Unlock()
 
-	res := make(chan string, 1)
-	proceed := make(chan struct{})
 	app, appArg := oc.App, oc.AppArg
-	a.work.Go(func() { c.runOutbound(req, timeout, ignoreEarly, app, appArg, res, proceed) })
-	cont := func() { close(proceed) }
-	select {
-	case body := <-res:
-		return body, cont
-	case <-ctx.Done():
-		// The connection or the agent is going away: end the leg, still
-		// report its outcome.
-		c.requestHangup(hangupInfo{cause: hangup.OriginatorCancel, sendSignal: true})
-		return <-res, cont
-	}
+	return c, func(report func(string)) { c.runOutbound(req, timeout, ignoreEarly, app, appArg, report) }, ""
 }
 
 // originateLater parses originate args for a bgapi job. ok is false when
@@ -149,7 +190,7 @@ func originateLater(args string) (oc originateCmd, ok bool) {
 }
 
 // runOutbound is an outbound leg's goroutine.
-func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarly bool, app, appArg string, res chan<- string, proceed <-chan struct{}) {
+func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarly bool, app, appArg string, report func(string)) {
 	c.fire("CHANNEL_OUTGOING", nil)
 	c.setState(csInit)
 	c.fire("CHANNEL_CREATE", nil)
@@ -192,15 +233,11 @@ func (c *channel) runOutbound(req dialRequest, timeout time.Duration, ignoreEarl
 		c.mu.Lock()
 		cause := c.hangup.cause
 		c.mu.Unlock()
-		c.finish(func() {
-			res <- "-ERR " + cause.String() + "\n"
-			<-proceed
-		})
+		c.finish(func() { report("-ERR " + cause.String() + "\n") })
 		return
 	}
 	c.fireCallUpdate()
-	res <- "+OK " + c.uuid + "\n"
-	<-proceed
+	report("+OK " + c.uuid + "\n")
 	c.setState(csExecute)
 	c.execute(app, appArg, "", "")
 	c.endOfApps()
