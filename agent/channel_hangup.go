@@ -161,6 +161,9 @@ func (c *channel) finish(beforeDestroy func()) {
 	c.mu.Unlock()
 	c.fire("CHANNEL_STATE", nil)
 	c.a.removeChannel(c)
+	c.mu.Lock()
+	c.vars.recycle()
+	c.mu.Unlock()
 	close(c.done)
 }
 

@@ -1,15 +1,19 @@
 package agent
 
+import "sync"
+
 // varList is a channel's variables in FreeSWITCH's order: setting a variable
 // that exists moves it to the end (captured: variable_call_uuid moves after
 // park starts, 01).
 type varList struct {
+	// list holds each variable under its name as an event header,
+	// "variable_<name>" (the name is what follows the prefix): made once
+	// when the variable is first set, not for every event (every channel
+	// event carries every variable: about 150 names, 20 events a call),
+	// and the list is appended to an event's headers as it is. One list
+	// of name/value pairs, not one of names and one of header names: 5 kB
+	// a leg, where the two were 7.7.
 	list []header
-	// wire[i] is list[i]'s name as an event header, "variable_<name>":
-	// made once when the variable is first set, not for every event
-	// (every channel event carries every variable: about 150 names, 20
-	// events a call).
-	wire []string
 	// names interns the wire names across the agent's channels (nil:
 	// each made anew).
 	names *varNames
@@ -17,6 +21,14 @@ type varList struct {
 	// bit is clear is not in the list, so setting a new variable, most of
 	// the 130-140 a leg sets, skips the scan of the whole list.
 	maybe [16]uint64
+}
+
+// varPrefix is what a variable's event header adds to its name.
+const varPrefix = len("variable_")
+
+// is reports whether h is the variable name.
+func (h header) is(name string) bool {
+	return len(h.Name) == varPrefix+len(name) && h.Name[varPrefix:] == name
 }
 
 // namebit is a cheap hash of a variable name into maybe's 1 024 bits:
@@ -37,6 +49,33 @@ func (v *varList) absent(name string) bool {
 	return v.maybe[w]&b == 0
 }
 
+// varSlots keeps the lists of destroyed channels for new ones: a leg's
+// list is 5 kB of pointers, allocated, zeroed and then scanned by the
+// collector for every leg.
+var varSlots = sync.Pool{}
+
+func newVarSlots() []header {
+	if p, _ := varSlots.Get().(*[]header); p != nil {
+		return (*p)[:0]
+	}
+	return make([]header, 0, varsRoom)
+}
+
+// recycle hands the list over for reuse and leaves v empty. The channel
+// must be gone (destroyed and unlisted) and its lock held: every reader
+// and writer of a channel's variables holds its lock, so none sees the
+// list again.
+func (v *varList) recycle() {
+	l := v.list
+	v.list, v.maybe = nil, [16]uint64{}
+	if cap(l) != varsRoom {
+		return // grown past the usual size: let it go
+	}
+	clear(l[:cap(l)]) // the pool must not keep the call's strings alive
+	l = l[:0]
+	varSlots.Put(&l)
+}
+
 // varsRoom is the room a channel's first variable makes, so the list
 // does not grow through 1, 2, 4...: a loop call's legs end with 130
 // (outbound) and 142 (inbound) variables, which 64 held only after growing
@@ -48,7 +87,7 @@ func (v *varList) get(name string) (string, bool) {
 		return "", false
 	}
 	for _, h := range v.list {
-		if h.Name == name {
+		if h.is(name) {
 			return h.Value, true
 		}
 	}
@@ -75,10 +114,9 @@ func (v *varList) setIfAbsent(name, value string) {
 
 func (v *varList) add(name, value, wire string) {
 	if v.list == nil {
-		v.list, v.wire = make([]header, 0, varsRoom), make([]string, 0, varsRoom)
+		v.list = newVarSlots()
 	}
-	v.list = append(v.list, header{name, value})
-	v.wire = append(v.wire, wire)
+	v.list = append(v.list, header{wire, value})
 	w, b := namebit(name)
 	v.maybe[w] |= b
 }
@@ -89,11 +127,9 @@ func (v *varList) remove(name string) (string, bool) {
 		return "", false
 	}
 	for i, h := range v.list {
-		if h.Name == name {
-			wire := v.wire[i]
+		if h.is(name) {
 			v.list = append(v.list[:i], v.list[i+1:]...)
-			v.wire = append(v.wire[:i], v.wire[i+1:]...)
-			return wire, true
+			return h.Name, true
 		}
 	}
 	return "", false
@@ -101,8 +137,5 @@ func (v *varList) remove(name string) (string, bool) {
 
 // appendHeaders appends every variable as an event header, in order.
 func (v *varList) appendHeaders(hs []header) []header {
-	for i, h := range v.list {
-		hs = append(hs, header{v.wire[i], h.Value})
-	}
-	return hs
+	return append(hs, v.list...)
 }
