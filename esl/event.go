@@ -27,27 +27,33 @@ type Event struct {
 	Body string
 
 	raw string // every value and every name not in knownNames
-	// Where each header is in raw: idx (8 bytes a header) when every header
+	// Where each header is in raw: idx (6 bytes a header) when every header
 	// fits it, as FreeSWITCH's always do, else wide; never both.
 	idx  []span
 	wide []wideSpan
 	name string // the last Event-Name, found once when decoding
+	// uidAt is 1 + the index of the first Unique-ID header when the
+	// plain decoder noted it (routing reads it for every event), -1
+	// when it noted none, 0 when not noted (then UniqueID searches).
+	uidAt int32
 }
 
-// span locates one header compactly (8 bytes, no pointers): the value
+// span locates one header compactly (6 bytes, no pointers): the value
 // vlen bytes at v0 in Event.raw, and the name either a known FreeSWITCH
 // name (name has knownName set: knownNames[name&^knownName], see
 // knownnames.go) or in raw, name&0xff bytes long and ending name>>8
-// bytes (at most 127) before the value. The offsets are a sixth of what a
-// whole plain event allocates.
+// bytes (at most 127) before the value. A plain event's raw is a few kB
+// (its values), so 16-bit offsets hold every header of every fixture;
+// the offsets are still a fifth of what the event allocates.
 type span struct {
-	v0   uint32
+	v0   uint16
 	vlen uint16
 	name uint16
 }
 
 // wideSpan locates a header that does not fit a span: a name over 255
-// bytes, a value over 64 KiB, a JSON array joined after the copy. uint32
+// bytes, a value over 64 KiB or starting past 64 KiB into raw, a JSON
+// array joined after the copy. uint32
 // offsets: events are at most maxEventBytes. Its name is always in raw.
 type wideSpan struct{ n0, n1, v0, v1 uint32 }
 
@@ -58,17 +64,19 @@ func (e *Event) hdr(i int) (name string, v0, v1 uint32) {
 		return e.raw[w.n0:w.n1], w.v0, w.v1
 	}
 	s := e.idx[i]
+	v0 = uint32(s.v0)
 	if s.name&knownName != 0 {
-		return knownNames[s.name&^knownName], s.v0, s.v0 + uint32(s.vlen)
+		return knownNames[s.name&^knownName], v0, v0 + uint32(s.vlen)
 	}
-	n1 := s.v0 - uint32(s.name>>8)
-	return e.raw[n1-uint32(s.name&0xff) : n1], s.v0, s.v0 + uint32(s.vlen)
+	n1 := v0 - uint32(s.name>>8)
+	return e.raw[n1-uint32(s.name&0xff) : n1], v0, v0 + uint32(s.vlen)
 }
 
 // rawSpan is a span whose name is in raw, as a wideSpan.
 func (s span) rawSpan() wideSpan {
-	n1 := s.v0 - uint32(s.name>>8)
-	return wideSpan{n1 - uint32(s.name&0xff), n1, s.v0, s.v0 + uint32(s.vlen)}
+	v0 := uint32(s.v0)
+	n1 := v0 - uint32(s.name>>8)
+	return wideSpan{n1 - uint32(s.name&0xff), n1, v0, v0 + uint32(s.vlen)}
 }
 
 // addSpan appends header x (its name in raw) to idx, or to wide once any
@@ -76,8 +84,8 @@ func (s span) rawSpan() wideSpan {
 // Parsers call it with local slices: a field would cost a write barrier
 // per header. idx must hold no known-name spans.
 func addSpan(idx []span, wide []wideSpan, x wideSpan) ([]span, []wideSpan) {
-	if wide == nil && x.n1-x.n0 <= 0xff && x.v0 >= x.n1 && x.v0-x.n1 <= 0x7f && x.v1-x.v0 <= 0xffff {
-		return append(idx, span{x.v0, uint16(x.v1 - x.v0), uint16(x.n1-x.n0) | uint16(x.v0-x.n1)<<8}), nil
+	if wide == nil && x.n1-x.n0 <= 0xff && x.v0 >= x.n1 && x.v0-x.n1 <= 0x7f && x.v1-x.v0 <= 0xffff && x.v0 <= 0xffff {
+		return append(idx, span{uint16(x.v0), uint16(x.v1 - x.v0), uint16(x.n1-x.n0) | uint16(x.v0-x.n1)<<8}), nil
 	}
 	if wide == nil {
 		wide = make([]wideSpan, len(idx), cap(idx)+1)
@@ -220,7 +228,16 @@ func (e *Event) LookupVar(name string) (string, bool) {
 
 // UniqueID is the channel the event is about (Unique-ID), "" for events
 // about no channel (HEARTBEAT, BACKGROUND_JOB, API).
-func (e *Event) UniqueID() string { return e.Get("Unique-ID") }
+func (e *Event) UniqueID() string {
+	switch {
+	case e.uidAt > 0:
+		_, v0, v1 := e.hdr(int(e.uidAt) - 1)
+		return e.raw[v0:v1]
+	case e.uidAt < 0:
+		return ""
+	}
+	return e.Get("Unique-ID")
+}
 
 // JobUUID is the bgapi job a BACKGROUND_JOB answers.
 func (e *Event) JobUUID() string { return e.Get("Job-UUID") }

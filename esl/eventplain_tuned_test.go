@@ -22,6 +22,7 @@ func requireSameParse(t *testing.T, src []byte) {
 	}
 	require.Equal(t, want.Headers(), got.Headers(), "on %q", src)
 	require.Equal(t, want.Name(), got.Name(), "on %q", src)
+	require.Equal(t, want.UniqueID(), got.UniqueID(), "on %q", src)
 	require.Equal(t, want.Body, got.Body, "on %q", src)
 }
 
@@ -59,7 +60,8 @@ func TestParseEventPlainMatchesRef(t *testing.T) {
 		"Core-UUID: u\nEvent-Name: A\nEvent-Name: B\n", "event-name: A\nEVENT-NAME: B\n",
 		"Event-Name: A\nContent-Length: 2\n\nxyz", "Event-Name: A\nContent-Length: %32\n\nxyz",
 		"Event-Name: A\nContent-Length: _undef_\n\n", "Event-Name: A\nContent-Length:\n\n",
-		"Unique-ID: u\nX: y\nContent-Length: 1\n\nab",
+		"Unique-ID: u\nX: y\nContent-Length: 1\n\nab", "unique-id: a\nUnique-ID: b\n", "X: y\nUNIQUE-ID: _undef_\n",
+		"Unique-ID: %41\n", "Unique-IDs: a\n",
 	}
 	for _, s := range edges {
 		requireSameParse(t, []byte(s))
@@ -71,6 +73,15 @@ func TestParseEventPlainMatchesRef(t *testing.T) {
 	requireSameParse(t, append([]byte("A: "), bytes.Repeat([]byte("%41"), 70000)...))
 	many := bytes.Repeat([]byte("Header-Name: value%20x\n"), 1000)
 	requireSameParse(t, many)
+	// Past 64 KiB of values: wide offsets.
+	far := bytes.Repeat(append([]byte("Core-UUID: "), bytes.Repeat([]byte("v%41"), 40)...), 500)
+	far = bytes.ReplaceAll(far, []byte("%41Core"), []byte("%41\nCore"))
+	far = append([]byte("Event-Name: A\n"), far...)
+	requireSameParse(t, far)
+	e, err := parseEventPlain(far)
+	require.NoError(t, err)
+	require.NotNil(t, e.wide, "values past 64 KiB need wide spans")
+	require.Equal(t, 501, e.Len())
 }
 
 // TestDecodeInPlace: the word-at-a-time decode agrees with the byte loop

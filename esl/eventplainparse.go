@@ -63,7 +63,7 @@ func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
 	// pct is the next '%' at or after the current value (len(src) if
 	// none): one search per encoded value instead of one per header.
 	pct := -1
-	nameAt := -1
+	nameAt, uidAt := -1, -1
 	// guess is the known name expected next: the one that followed the
 	// last known name seen (prev) before, else the list's next.
 	guess, prev := 0, -1
@@ -136,8 +136,15 @@ func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
 			vpct = min(pct, lineEnd)
 		}
 		nlen := c - pos
-		if nlen == len("Event-Name") && equalFoldASCII(bytesToString(src[pos:c]), "Event-Name") {
-			nameAt = len(lines)
+		switch nlen {
+		case len("Event-Name"):
+			if equalFoldASCII(bytesToString(src[pos:c]), "Event-Name") {
+				nameAt = len(lines)
+			}
+		case len("Unique-ID"):
+			if uidAt < 0 && equalFoldASCII(bytesToString(src[pos:c]), "Unique-ID") {
+				uidAt = len(lines)
+			}
 		}
 		values += ve - vs
 		names += nlen
@@ -161,10 +168,21 @@ func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
 		pos = next
 	}
 	size := values + unknown
+	// A span's value offset is 16 bits: a bigger event is wide.
+	wide = wide || size > 0xffff
 	if wide {
 		size = values + names
 	}
-	return buildEventPlain(src, lines, size, pos, nameAt, wide)
+	e, err := buildEventPlain(src, lines, size, pos, nameAt, wide)
+	if err == nil {
+		// A last Content-Length is not a header; a Unique-ID cannot be
+		// it.
+		e.uidAt = int32(uidAt + 1)
+		if uidAt < 0 {
+			e.uidAt = -1
+		}
+	}
+	return e, err
 }
 
 // maxScratchLines bounds the line scratch a Reader keeps (24 bytes a
@@ -199,9 +217,9 @@ func buildEventPlain(src []byte, lines []plainLine, size, pos, nameAt int, wide 
 		case wide:
 			ws[i] = wideSpan{uint32(n0), uint32(n1), uint32(n1), uint32(len(buf))}
 		case l.id >= 0:
-			idx[i] = span{uint32(n1), uint16(len(buf) - n1), knownName | uint16(l.id)}
+			idx[i] = span{uint16(n1), uint16(len(buf) - n1), knownName | uint16(l.id)}
 		default:
-			idx[i] = span{uint32(n1), uint16(len(buf) - n1), uint16(n1 - n0)}
+			idx[i] = span{uint16(n1), uint16(len(buf) - n1), uint16(n1 - n0)}
 		}
 	}
 	e := &Event{idx: idx, wide: ws}

@@ -460,6 +460,11 @@ func TestEventWideSpans(t *testing.T) {
 	t.Parallel()
 	longName := "variable_" + strings.Repeat("n", 300)
 	longValue := strings.Repeat("v", 70000) + "%41"
+	// Headers that fit, but lie past 64 KiB into the event.
+	far := Headers{{"Event-Name", "CUSTOM"}, {"Unique-ID", "u1"}}
+	for i := range 700 {
+		far = append(far, Header{fmt.Sprintf("far_%d", i), strings.Repeat("f", 100)})
+	}
 	for _, tc := range []struct {
 		name string
 		hs   Headers
@@ -470,6 +475,7 @@ func TestEventWideSpans(t *testing.T) {
 		// The joined array lands after the copy, over 255 bytes from its name.
 		{"array", Headers{{"Event-Name", "CUSTOM"}, {"variable_a", "ARRAY::x|:y"}, {"Unique-ID", "u1"}, {"pad", strings.Repeat("z", 300)}, {"empty", ""}}},
 		{"compact", Headers{{"Event-Name", "CUSTOM"}, {"Unique-ID", "u1"}, {"empty", ""}}},
+		{"far", far},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
