@@ -120,16 +120,17 @@ func (p *pacer) demote() bool {
 }
 
 // sleepUntil blocks the wheel's thread until due on the monotonic clock
-// (time.Until reads CLOCK_MONOTONIC, as clock_nanosleep here does).
-func (p *pacer) sleepUntil(due time.Time) {
-	for {
+// (time.Until reads CLOCK_MONOTONIC, as clock_nanosleep here does). It
+// says whether it slept: a wheel that is behind goes straight on.
+func (p *pacer) sleepUntil(due time.Time) bool {
+	for slept := false; ; slept = true {
 		d := time.Until(due)
 		if d <= 0 {
-			return
+			return slept
 		}
 		ts := unix.NsecToTimespec(int64(d))
 		if unix.ClockNanosleep(unix.CLOCK_MONOTONIC, 0, &ts, nil) == nil {
-			return
+			return true
 		}
 		// EINTR (a signal, Go's preemption among them): sleep the rest.
 	}

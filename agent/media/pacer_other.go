@@ -14,8 +14,10 @@ func (p *pacer) hogging(time.Time) bool { return false }
 
 func (p *pacer) demote() bool { return false }
 
-func (p *pacer) sleepUntil(due time.Time) {
-	if d := time.Until(due); d > 0 {
+func (p *pacer) sleepUntil(due time.Time) bool {
+	d := time.Until(due)
+	if d > 0 {
 		time.Sleep(d)
 	}
+	return d > 0
 }

@@ -34,7 +34,12 @@ type SchedulerStats struct {
 	Frames  uint64        // packets sent by the scheduler
 	Late    uint64        // of those, sent more than 5 ms after their due time
 	Late10  uint64        // of those, sent more than 10 ms after their due time
-	MaxLate time.Duration // the latest any packet was sent
+	// LateStalled counts the late packets whose wheel woke late while its
+	// thread waited neither for a CPU nor for a P: the machine under the
+	// process stalled (stall_linux.go). Late - LateStalled is the
+	// process's own share.
+	LateStalled uint64
+	MaxLate     time.Duration // the latest any packet was sent
 	Streams int           // sessions on the wheel now
 	// Pacer is the scheduling the wheels' threads got the last time one
 	// started, or was demoted (pacer_linux.go): "SCHED_FIFO 1", "nice -10",
@@ -49,6 +54,7 @@ type scheduler struct {
 	frames  atomic.Uint64
 	late    atomic.Uint64
 	late10  atomic.Uint64
+	stalled atomic.Uint64
 	maxLate atomic.Int64
 	pacer   atomic.Pointer[string]
 }
@@ -74,7 +80,7 @@ func (sc *scheduler) add(s *Session) {
 }
 
 func (sc *scheduler) stats() SchedulerStats {
-	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), LateStalled: sc.stalled.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
 	if p := sc.pacer.Load(); p != nil {
 		st.Pacer = *p
 	}
@@ -86,11 +92,15 @@ func (sc *scheduler) stats() SchedulerStats {
 	return st
 }
 
-// record counts n session-ticks that sent packets late after their due time.
-func (sc *scheduler) record(n int, late time.Duration) {
+// record counts n session-ticks that sent packets late after their due
+// time; stalled: the wheel's lateness was the machine's (stall_linux.go).
+func (sc *scheduler) record(n int, late time.Duration, stalled bool) {
 	sc.frames.Add(uint64(n))
 	if late > lateThreshold {
 		sc.late.Add(uint64(n))
+		if stalled {
+			sc.stalled.Add(uint64(n))
+		}
 	}
 	if late > veryLateThreshold {
 		sc.late10.Add(uint64(n))
@@ -146,9 +156,16 @@ func (sh *shard) add(s *Session) {
 func (sh *shard) run(epoch time.Time) {
 	pacer := pinPacer()
 	sh.sched.notePacer(pacer.mode)
+	watch := newStallWatch()
+	defer watch.close()
+	// stalled holds from a late wake through the overdue slots it left to
+	// serve: they are late for the same reason.
+	stalled := false
 	for i := 0; ; i++ {
 		due := epoch.Add(time.Duration(i) * slotInterval)
-		pacer.sleepUntil(due)
+		if pacer.sleepUntil(due) {
+			stalled = watch.woke(time.Since(due))
+		}
 		sh.mu.Lock()
 		k := i % slotsPerFrame
 		list := sh.slots[k]
@@ -172,7 +189,7 @@ func (sh *shard) run(epoch time.Time) {
 		sh.batch.flush()
 		behind := time.Since(due)
 		if sent > 0 {
-			sh.sched.record(sent, behind)
+			sh.sched.record(sent, behind, stalled)
 		}
 		if pacer.hogging(time.Now()) && pacer.demote() {
 			sh.sched.notePacer(pacer.mode)

@@ -1,0 +1,92 @@
+package media
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Telling the machine's stalls from the process's. A wheel that wakes late
+// waited for one of three things: a CPU (the kernel had other runnable work
+// ahead of it), a P (Go's scheduler had handed its P away while it slept, so
+// it blocked again on a futex before it could run), or nothing the guest
+// kernel can see: the virtual CPU itself was not running (the host's
+// scheduler, a CPU quota; this kernel reports no steal time) or the timer
+// interrupt came late. The kernel's per-thread schedstat tells them apart:
+// its second field is the time the thread spent runnable but waiting for a
+// CPU, its third the number of times it was put on one. A sleep that ends
+// on its own wake-up is one switch; a wait for a P adds at least one more.
+//
+// Measured on this project's machine (docs/performance.md, "What is left of
+// the lateness"): under load, every late wake of a wheel whose thread was
+// neither waiting for a CPU nor for a P came at the same phase of each
+// second, 20-30 ms long, as a CPU quota of the virtual machine being used up
+// would, and a C program at SCHED_FIFO saw the same stalls.
+
+// stallWatch reads the wheel thread's schedstat once per wake.
+type stallWatch struct {
+	fd          int // /proc/thread-self/schedstat of the wheel's thread, or -1
+	wait, count int64
+	buf         [96]byte
+}
+
+// newStallWatch opens the calling thread's schedstat; the goroutine must be
+// locked to its thread (pinPacer), as the file names the thread it was
+// opened on.
+func newStallWatch() *stallWatch {
+	w := &stallWatch{fd: -1}
+	fd, err := unix.Open("/proc/thread-self/schedstat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		w.fd = fd
+		w.wait, w.count, _ = w.read()
+	}
+	return w
+}
+
+func (w *stallWatch) close() {
+	if w.fd >= 0 {
+		_ = unix.Close(w.fd)
+		w.fd = -1
+	}
+}
+
+// read returns the thread's total run-queue wait (ns) and switch count.
+func (w *stallWatch) read() (wait, count int64, ok bool) {
+	n, err := unix.Pread(w.fd, w.buf[:], 0)
+	if err != nil || n <= 0 {
+		return 0, 0, false
+	}
+	f := bytes.Fields(w.buf[:n])
+	if len(f) < 3 {
+		return 0, 0, false
+	}
+	wait, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	count, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+	return wait, count, err1 == nil && err2 == nil
+}
+
+// woke is called after each sleep of the wheel, with how late it woke, and
+// says whether that lateness was the machine's (machineStalled). Without
+// schedstat it says false, so nothing is excused.
+func (w *stallWatch) woke(late time.Duration) bool {
+	if w.fd < 0 {
+		return false
+	}
+	wait, count, ok := w.read()
+	if !ok {
+		return false
+	}
+	dWait, dCount := time.Duration(wait-w.wait), count-w.count
+	w.wait, w.count = wait, count
+	return machineStalled(late, dWait, dCount)
+}
+
+// machineStalled: a wake late by more than the threshold whose thread was
+// put on a CPU once since the previous wake (its own wake-up: no wait for a
+// P) and waited for one no longer than the threshold, so without what the
+// guest cannot see it would have been on time.
+func machineStalled(late, cpuWait time.Duration, switches int64) bool {
+	return late > lateThreshold && switches <= 1 && cpuWait <= lateThreshold
+}

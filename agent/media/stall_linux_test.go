@@ -1,0 +1,53 @@
+package media
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMachineStalled(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		late     time.Duration
+		cpuWait  time.Duration
+		switches int64
+		want     bool
+	}{
+		{"on time", 2 * ms, 0, 1, false},
+		{"late with nothing the guest saw", 25 * ms, 0, 1, true},
+		{"late, a short wait for a CPU", 25 * ms, 4 * ms, 1, true},
+		{"late waiting for a CPU", 25 * ms, 22 * ms, 1, false},
+		{"late waiting for a P: a second switch", 25 * ms, 0, 2, false},
+		{"woke without a switch counted", 8 * ms, 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, machineStalled(tc.late, tc.cpuWait, tc.switches))
+		})
+	}
+}
+
+// The watch reads the real kernel file: a sleep on the locked thread is
+// counted as one more time put on a CPU, and an on-time wake is not excused.
+func TestStallWatchReadsTheThreadsSchedstat(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	w := newStallWatch()
+	defer w.close()
+	if w.fd < 0 {
+		t.Skip("no /proc/thread-self/schedstat on this kernel (CONFIG_SCHED_INFO off)")
+	}
+	_, before, ok := w.read()
+	require.True(t, ok)
+	p := &pacer{}
+	require.True(t, p.sleepUntil(time.Now().Add(2*time.Millisecond)))
+	_, after, ok := w.read()
+	require.True(t, ok)
+	assert.Greater(t, after, before, "a sleep puts the thread back on a CPU once more")
+	assert.False(t, w.woke(time.Millisecond), "a wake within the threshold is never the machine's")
+	assert.False(t, p.sleepUntil(time.Now().Add(-time.Millisecond)), "a due time passed is not slept for")
+}
