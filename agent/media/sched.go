@@ -31,16 +31,16 @@ const (
 // SchedulerStats are the send scheduler's counters since the Ports were
 // made: how well it kept the 20 ms pace.
 type SchedulerStats struct {
-	Frames  uint64        // packets sent by the scheduler
-	Late    uint64        // of those, sent more than 5 ms after their due time
-	Late10  uint64        // of those, sent more than 10 ms after their due time
+	Frames uint64 // packets sent by the scheduler
+	Late   uint64 // of those, sent more than 5 ms after their due time
+	Late10 uint64 // of those, sent more than 10 ms after their due time
 	// LateStalled counts the late packets whose wheel woke late while its
 	// thread waited neither for a CPU nor for a P: the machine under the
 	// process stalled (stall_linux.go). Late - LateStalled is the
 	// process's own share.
 	LateStalled uint64
 	MaxLate     time.Duration // the latest any packet was sent
-	Streams int           // sessions on the wheel now
+	Streams     int           // sessions on the wheel now
 	// Pacer is the scheduling the wheels' threads got the last time one
 	// started, or was demoted (pacer_linux.go): "SCHED_FIFO 1", "nice -10",
 	// or the process's own priority with the reason it was not raised.
