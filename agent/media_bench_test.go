@@ -127,9 +127,15 @@ func BenchmarkMediaCalls(b *testing.B) {
 	b.ReportMetric(held.Seconds(), "s-held")
 	b.ReportMetric(float64(frames)/held.Seconds()/float64(2*calls), "pkts/s/leg")
 	b.ReportMetric(100*float64(late)/float64(max(frames, 1)), "%late>5ms")
-	// Of those, the ones the machine under the process stalled
-	// (media/stall_linux.go): the rest is the agent's own.
-	b.ReportMetric(100*float64(s1.LateStalled-s0.LateStalled)/float64(max(frames, 1)), "%late-stalled")
+	// Why they were late (media/stall_linux.go): the machine under the
+	// process stalled, the wheel waited for a CPU or for a Go P, or its
+	// work took too long. Only the first is not the engine's doing.
+	for _, c := range []struct {
+		unit string
+		n    uint64
+	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-work", s1.LateWork - s0.LateWork}} {
+		b.ReportMetric(100*float64(c.n)/float64(max(frames, 1)), c.unit)
+	}
 	b.ReportMetric(100*float64(s1.Late10-s0.Late10)/float64(max(frames, 1)), "%late>10ms")
 	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
 	mu.Lock()

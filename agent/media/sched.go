@@ -28,17 +28,28 @@ const (
 	veryLateThreshold = 10 * time.Millisecond
 )
 
+// lateCause is why a wheel's packets went out late (stall_linux.go tells).
+type lateCause int
+
+const (
+	lateWork    lateCause = iota // the wheel woke on time; its slots' work made them late
+	lateStalled                  // the machine under the process stalled
+	lateCPU                      // the wheel's thread waited for a CPU
+	lateP                        // the wheel's thread waited for a Go P
+	lateCauses
+)
+
 // SchedulerStats are the send scheduler's counters since the Ports were
 // made: how well it kept the 20 ms pace.
 type SchedulerStats struct {
 	Frames uint64 // packets sent by the scheduler
 	Late   uint64 // of those, sent more than 5 ms after their due time
 	Late10 uint64 // of those, sent more than 10 ms after their due time
-	// LateStalled counts the late packets whose wheel woke late while its
-	// thread waited neither for a CPU nor for a P: the machine under the
-	// process stalled (stall_linux.go). Late - LateStalled is the
-	// process's own share.
-	LateStalled uint64
+	// Why the late ones were late (stall_linux.go); they add up to Late.
+	LateStalled uint64        // the wheel woke late and its thread waited for neither a CPU nor a P: the machine under the process stalled
+	LateCPU     uint64        // the wheel woke late, its thread runnable but waiting for a CPU
+	LateP       uint64        // the wheel woke late, its thread waiting for a Go P
+	LateWork    uint64        // the wheel woke on time, but its slots' work took too long
 	MaxLate     time.Duration // the latest any packet was sent
 	Streams     int           // sessions on the wheel now
 	// Pacer is the scheduling the wheels' threads got the last time one
@@ -54,7 +65,7 @@ type scheduler struct {
 	frames  atomic.Uint64
 	late    atomic.Uint64
 	late10  atomic.Uint64
-	stalled atomic.Uint64
+	causes  [lateCauses]atomic.Uint64
 	maxLate atomic.Int64
 	pacer   atomic.Pointer[string]
 }
@@ -80,7 +91,9 @@ func (sc *scheduler) add(s *Session) {
 }
 
 func (sc *scheduler) stats() SchedulerStats {
-	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), LateStalled: sc.stalled.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	st.LateStalled, st.LateCPU = sc.causes[lateStalled].Load(), sc.causes[lateCPU].Load()
+	st.LateP, st.LateWork = sc.causes[lateP].Load(), sc.causes[lateWork].Load()
 	if p := sc.pacer.Load(); p != nil {
 		st.Pacer = *p
 	}
@@ -93,14 +106,13 @@ func (sc *scheduler) stats() SchedulerStats {
 }
 
 // record counts n session-ticks that sent packets late after their due
-// time; stalled: the wheel's lateness was the machine's (stall_linux.go).
-func (sc *scheduler) record(n int, late time.Duration, stalled bool) {
+// time, for the cause of the wheel's last late wake (lateWork: it woke on
+// time).
+func (sc *scheduler) record(n int, late time.Duration, cause lateCause) {
 	sc.frames.Add(uint64(n))
 	if late > lateThreshold {
 		sc.late.Add(uint64(n))
-		if stalled {
-			sc.stalled.Add(uint64(n))
-		}
+		sc.causes[cause].Add(uint64(n))
 	}
 	if late > veryLateThreshold {
 		sc.late10.Add(uint64(n))
@@ -158,13 +170,13 @@ func (sh *shard) run(epoch time.Time) {
 	sh.sched.notePacer(pacer.mode)
 	watch := newStallWatch()
 	defer watch.close()
-	// stalled holds from a late wake through the overdue slots it left to
+	// cause holds from a late wake through the overdue slots it left to
 	// serve: they are late for the same reason.
-	stalled := false
+	cause := lateWork
 	for i := 0; ; i++ {
 		due := epoch.Add(time.Duration(i) * slotInterval)
 		if pacer.sleepUntil(due) {
-			stalled = watch.woke(time.Since(due))
+			cause = watch.woke(time.Since(due))
 		}
 		sh.mu.Lock()
 		k := i % slotsPerFrame
@@ -189,7 +201,7 @@ func (sh *shard) run(epoch time.Time) {
 		sh.batch.flush()
 		behind := time.Since(due)
 		if sent > 0 {
-			sh.sched.record(sent, behind, stalled)
+			sh.sched.record(sent, behind, cause)
 		}
 		if pacer.hogging(time.Now()) && pacer.demote() {
 			sh.sched.notePacer(pacer.mode)

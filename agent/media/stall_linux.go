@@ -68,25 +68,36 @@ func (w *stallWatch) read() (wait, count int64, ok bool) {
 }
 
 // woke is called after each sleep of the wheel, with how late it woke, and
-// says whether that lateness was the machine's (machineStalled). Without
-// schedstat it says false, so nothing is excused.
-func (w *stallWatch) woke(late time.Duration) bool {
+// says why (wakeCause). Without schedstat a late wake is put down to the
+// wheel's own work, so nothing is excused.
+func (w *stallWatch) woke(late time.Duration) lateCause {
 	if w.fd < 0 {
-		return false
+		return lateWork
 	}
 	wait, count, ok := w.read()
 	if !ok {
-		return false
+		return lateWork
 	}
 	dWait, dCount := time.Duration(wait-w.wait), count-w.count
 	w.wait, w.count = wait, count
-	return machineStalled(late, dWait, dCount)
+	return wakeCause(late, dWait, dCount)
 }
 
-// machineStalled: a wake late by more than the threshold whose thread was
-// put on a CPU once since the previous wake (its own wake-up: no wait for a
-// P) and waited for one no longer than the threshold, so without what the
-// guest cannot see it would have been on time.
-func machineStalled(late, cpuWait time.Duration, switches int64) bool {
-	return late > lateThreshold && switches <= 1 && cpuWait <= lateThreshold
+// wakeCause: a wake late by more than the threshold whose thread was put on
+// a CPU more than once since the previous wake blocked again after its own
+// wake-up, waiting for a P; one that waited for a CPU longer than the
+// threshold was the kernel's to run sooner; otherwise, without what the
+// guest cannot see it would have been on time: the machine stalled. A wake
+// on time is lateWork: if its slots go out late, the work made them so.
+func wakeCause(late, cpuWait time.Duration, switches int64) lateCause {
+	switch {
+	case late <= lateThreshold:
+		return lateWork
+	case switches > 1:
+		return lateP
+	case cpuWait > lateThreshold:
+		return lateCPU
+	default:
+		return lateStalled
+	}
 }

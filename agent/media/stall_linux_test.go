@@ -9,24 +9,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestMachineStalled(t *testing.T) {
+func TestWakeCause(t *testing.T) {
 	ms := time.Millisecond
 	for _, tc := range []struct {
 		name     string
 		late     time.Duration
 		cpuWait  time.Duration
 		switches int64
-		want     bool
+		want     lateCause
 	}{
-		{"on time", 2 * ms, 0, 1, false},
-		{"late with nothing the guest saw", 25 * ms, 0, 1, true},
-		{"late, a short wait for a CPU", 25 * ms, 4 * ms, 1, true},
-		{"late waiting for a CPU", 25 * ms, 22 * ms, 1, false},
-		{"late waiting for a P: a second switch", 25 * ms, 0, 2, false},
-		{"woke without a switch counted", 8 * ms, 0, 0, true},
+		{"on time", 2 * ms, 0, 1, lateWork},
+		{"late with nothing the guest saw", 25 * ms, 0, 1, lateStalled},
+		{"late, a short wait for a CPU", 25 * ms, 4 * ms, 1, lateStalled},
+		{"late waiting for a CPU", 25 * ms, 22 * ms, 1, lateCPU},
+		{"late waiting for a P: a second switch", 25 * ms, 0, 2, lateP},
+		{"late waiting for a P and then a CPU", 25 * ms, 12 * ms, 3, lateP},
+		{"woke without a switch counted", 8 * ms, 0, 0, lateStalled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, machineStalled(tc.late, tc.cpuWait, tc.switches))
+			assert.Equal(t, tc.want, wakeCause(tc.late, tc.cpuWait, tc.switches))
 		})
 	}
 }
@@ -48,6 +49,6 @@ func TestStallWatchReadsTheThreadsSchedstat(t *testing.T) {
 	_, after, ok := w.read()
 	require.True(t, ok)
 	assert.Greater(t, after, before, "a sleep puts the thread back on a CPU once more")
-	assert.False(t, w.woke(time.Millisecond), "a wake within the threshold is never the machine's")
+	assert.Equal(t, lateWork, w.woke(time.Millisecond), "a wake within the threshold is never excused")
 	assert.False(t, p.sleepUntil(time.Now().Add(-time.Millisecond)), "a due time passed is not slept for")
 }

@@ -17,7 +17,7 @@ func main() {
 		// Fewer garbage collections for the commands that make calls; a
 		// user's GOGC wins (internal/gctune, docs/performance.md).
 		gctune.Apply(os.LookupEnv)
-		// A spare P for the media wheels' threads; a user's GOMAXPROCS
+		// A P for every media wheel and receiver, and one spare; a user's GOMAXPROCS
 		// wins (internal/procs).
 		procs.Spare(os.LookupEnv)
 	}
