@@ -57,7 +57,7 @@ func NewPorts(lo, hi int) (*Ports, error) {
 	if lo < 1 || hi > 65535 || lo > hi {
 		return nil, fmt.Errorf("rtp port range %d-%d: want 1 <= LO <= HI <= 65535", lo, hi)
 	}
-	wheels, receivers := defaultEngineThreads()
+	wheels, receivers := engineThreads()
 	p := &Ports{lo: lo, hi: hi, sched: newScheduler(wheels), recv: newReceivers(receivers)}
 	for port := lo + lo%2; port <= hi; port += 2 {
 		p.free = append(p.free, port)

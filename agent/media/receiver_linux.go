@@ -13,8 +13,8 @@ import (
 	"github.com/pion/rtp"
 )
 
-// receivers read every started session's socket: up to one goroutine per
-// CPU (threads.go says how many), each waiting on its share of the sockets with one level-triggered epoll
+// receivers read every started session's socket: one goroutine per CPU
+// (threads.go), each waiting on its share of the sockets with one level-triggered epoll
 // set. The epoll descriptor itself sits in Go's network poller, so a
 // receiver parks like any goroutine blocked on a socket and wakes when any
 // of its sockets has a packet; then it asks the set which ones (epoll_wait

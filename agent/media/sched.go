@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/callplan/callplan/internal/procs"
 )
 
 // The send scheduler paces every session's outgoing audio: one packet per
@@ -166,6 +168,7 @@ func (sh *shard) add(s *Session) {
 // so no frame is skipped; the lateness is counted. A real-time wheel that
 // keeps its CPU busy gives real-time priority up (pacer_linux.go).
 func (sh *shard) run(epoch time.Time) {
+	procs.MediaStarting() // the Ps for the wheels and receivers (threads.go)
 	pacer := pinPacer()
 	sh.sched.notePacer(pacer.mode)
 	watch := newStallWatch()

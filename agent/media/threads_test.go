@@ -1,28 +1,27 @@
 package media
 
 import (
-	"fmt"
+	"runtime"
 	"testing"
 
+	"github.com/callplan/callplan/internal/procs"
 	"github.com/stretchr/testify/assert"
 )
 
-func TestEngineThreads(t *testing.T) {
-	for _, tc := range []struct {
-		cpus, procs, wheels, receivers int
-	}{
-		{2, 5, 2, 2},  // callplan's own setting on 2 CPUs: a P for each, one spare
-		{8, 17, 8, 8}, // the same on 8
-		{2, 3, 2, 1},  // fewer Ps: the receivers give way first
-		{2, 2, 2, 1},  // the runtime's default (benchmarks, tests)
-		{1, 1, 1, 1},  // never none
-		{0, 1, 1, 1},
-		{4, 64, 4, 4}, // more Ps than needed: one of each per CPU
-	} {
-		t.Run(fmt.Sprintf("%d cpus %d procs", tc.cpus, tc.procs), func(t *testing.T) {
-			w, r := engineThreads(tc.cpus, tc.procs)
-			assert.Equal(t, tc.wheels, w, "wheels")
-			assert.Equal(t, tc.receivers, r, "receivers")
-		})
-	}
+// The first wheel to start takes the Ps the engine needs (internal/procs),
+// once the command has let it (procs.Spare): a signalling-only run keeps
+// one spare P, a run with media gets one per wheel and receiver and a spare.
+func TestFirstWheelTakesTheMediaPs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	restore := procs.Spare(func(string) (string, bool) { return "", false })
+	defer restore()
+	assert.Equal(t, before+1, runtime.GOMAXPROCS(0), "no media yet: one spare P")
+	s, far := started(t, PCMU)
+	p := s.SetSource(&frames{n: 3})
+	readPackets(t, far, 3)
+	waitDone(t, p)
+	assert.Equal(t, procs.ForMedia(before), runtime.GOMAXPROCS(0))
+	wheels, receivers := engineThreads()
+	assert.Equal(t, runtime.NumCPU(), wheels)
+	assert.Equal(t, runtime.NumCPU(), receivers)
 }

@@ -17,8 +17,8 @@ func main() {
 		// Fewer garbage collections for the commands that make calls; a
 		// user's GOGC wins (internal/gctune, docs/performance.md).
 		gctune.Apply(os.LookupEnv)
-		// A P for every media wheel and receiver, and one spare; a user's GOMAXPROCS
-		// wins (internal/procs).
+		// A spare P, and once media flows one for every media wheel and
+		// receiver; a user's GOMAXPROCS wins (internal/procs).
 		procs.Spare(os.LookupEnv)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
