@@ -20,10 +20,11 @@ import (
 // on its own wake-up is one switch; a wait for a P adds at least one more.
 //
 // Measured on this project's machine (docs/performance.md, "What is left of
-// the lateness"): under load, every late wake of a wheel whose thread was
-// neither waiting for a CPU nor for a P came at the same phase of each
-// second, 20-30 ms long, as a CPU quota of the virtual machine being used up
-// would, and a C program at SCHED_FIFO saw the same stalls.
+// the lateness, and a P for every wheel"): the share of packets late this
+// way matched what a C thread at SCHED_FIFO, pinned to each CPU, suffered
+// at the same time (docs/tools/wheelfloor.c); under load those stalls came
+// at one phase of each second, 20-30 ms long, as a CPU quota of the virtual
+// machine running out would.
 
 // stallWatch reads the wheel thread's schedstat once per wake.
 type stallWatch struct {

@@ -10,9 +10,10 @@
 // and a busy receiver keeps its P; so the wheels keep theirs only when
 // there is a P for every wheel, one for every receiver and one more left
 // idle: 2 x CPUs + 1. Measured on 2 cores, 2000 streams for 40 s with the
-// machine loaded 2-11 (docs/performance.md, "A P for every wheel"): at
-// GOMAXPROCS=3 with three wheels and receivers, 0.2-13.8 % of packets were
-// late because a wheel waited for a P; at 5 with two of each, 0-0.007 %.
+// machine loaded 2-11 (docs/performance.md, "What is left of the lateness,
+// and a P for every wheel"): at GOMAXPROCS=3 with three wheels and
+// receivers, up to 13.8 % of packets were late because a wheel waited for
+// a P; at 5 with two of each, 0-0.007 %.
 // Those Ps cost a run without media CPU (more threads spinning for work:
 // 5-30 % more per call at 1000 calls/s), so they are taken only when the
 // first wheel starts (MediaStarting), and kept from then on: a load test's
