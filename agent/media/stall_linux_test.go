@@ -1,6 +1,7 @@
 package media
 
 import (
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -51,4 +52,31 @@ func TestStallWatchReadsTheThreadsSchedstat(t *testing.T) {
 	assert.Greater(t, after, before, "a sleep puts the thread back on a CPU once more")
 	assert.Equal(t, lateWork, w.woke(time.Millisecond), "a wake within the threshold is never excused")
 	assert.False(t, p.sleepUntil(time.Now().Add(-time.Millisecond)), "a due time passed is not slept for")
+}
+
+func TestStallWatchParsesSchedstat(t *testing.T) {
+	for _, tc := range []struct {
+		text        string
+		wait, count int64
+		ok          bool
+	}{
+		{"123456 7890 42\n", 7890, 42, true},
+		{"0 0 1", 0, 1, true},
+		{"99 88\n", 0, 0, false},
+		{"", 0, 0, false},
+	} {
+		w := &stallWatch{}
+		f, err := os.CreateTemp(t.TempDir(), "schedstat")
+		require.NoError(t, err)
+		_, err = f.WriteString(tc.text)
+		require.NoError(t, err)
+		w.fd = int(f.Fd())
+		wait, count, ok := w.read()
+		assert.Equal(t, tc.ok, ok, "%q", tc.text)
+		if tc.ok {
+			assert.Equal(t, tc.wait, wait, "%q", tc.text)
+			assert.Equal(t, tc.count, count, "%q", tc.text)
+		}
+		require.NoError(t, f.Close())
+	}
 }
