@@ -64,6 +64,8 @@ type channel struct {
 	media       time.Time
 	answered    time.Time
 	hungup      time.Time
+	usecs       [5]usecMemo // the times above as text (usecOf)
+	usecNext    int
 	hangup      *hangupInfo
 	pending     *hangupInfo // requested, not yet processed by the goroutine
 	app         string      // running app

@@ -211,7 +211,7 @@ func (c *channel) setEndVars() {
 			return
 		}
 		v.set(names[0], dates.of(t).epoch)
-		v.set(names[1], strconv.FormatInt(t.UnixMicro(), 10))
+		v.set(names[1], c.usecOf(t))
 	}
 	epoch([2]string{"start_epoch", "start_uepoch"}, c.created)
 	epoch([2]string{"profile_start_epoch", "profile_start_uepoch"}, c.created)

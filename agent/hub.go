@@ -67,7 +67,8 @@ func (h *hub) fire(name, subclass string, build func(*event)) {
 func (h *hub) fireSized(name, subclass string, size int, build func(*event)) {
 	seq := h.seq.Add(1)
 	subs := *h.subs.Load()
-	var targets []subscriber
+	var room [4]subscriber // on the stack: most events go to one or two connections
+	targets := room[:0]
 	for _, s := range subs {
 		if s.wants(name, subclass) {
 			targets = append(targets, s)
