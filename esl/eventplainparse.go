@@ -3,6 +3,7 @@ package esl
 import (
 	"bytes"
 	"fmt"
+	"sync"
 )
 
 // plainLine is one header line of a plain event as the first pass finds
@@ -27,14 +28,20 @@ type plainLine struct {
 // parser this replaced; it must agree byte for byte and error for error
 // (TestParseEventPlainMatchesRef, FuzzParseEventPlain).
 func parseEventPlain(src []byte) (*Event, error) {
-	var scratch plainScratch
-	return parseEventPlainWith(src, &scratch)
+	// Without a Reader: a pooled scratch, so the lines are not regrown on
+	// the heap call after call.
+	s := plainScratchPool.Get().(*plainScratch)
+	e, err := parseEventPlainWith(src, s)
+	plainScratchPool.Put(s)
+	return e, err
 }
 
-// plainScratch is what parseEventPlainWith keeps from event to event on
-// a Reader: the first pass's lines (a channel event has 100-200: as a
-// local array they would be cleared on every call, and outgrow the
-// stack), and which known name followed which.
+var plainScratchPool = sync.Pool{New: func() any { return &plainScratch{next: new([len(knownNames)]uint16)} }}
+
+// plainScratch is what a Reader keeps from event to event for
+// parseEventPlainLines: the first pass's lines (a channel event has
+// 100-200: as a local array they would be cleared on every call, and
+// outgrow the stack), and which known name followed which.
 type plainScratch struct {
 	lines []plainLine
 	// next[i]-1 is the known name that last followed known name i where
@@ -43,18 +50,22 @@ type plainScratch struct {
 	next *[len(knownNames)]uint16
 }
 
-// parseEventPlainWith is parseEventPlain with the Reader's scratch.
+// parseEventPlainWith is parseEventPlain with a Reader's scratch.
 func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
-	if uint64(len(src)) > maxEventBytes {
-		return nil, fmt.Errorf("event of %d bytes: %w", len(src), ErrTooLarge)
+	e, lines, err := parseEventPlainLines(src, scratch.lines[:0], scratch.next)
+	if cap(lines) <= maxScratchLines {
+		scratch.lines = lines[:0]
 	}
-	lines := scratch.lines[:0]
-	defer func() {
-		if cap(lines) <= maxScratchLines {
-			scratch.lines = lines[:0]
-		}
-	}()
-	follow := scratch.next
+	return e, err
+}
+
+// parseEventPlainLines is parseEventPlain with lines as the first pass's
+// room (returned, grown if it had to) and follow (nil: none) the known
+// names learnt to follow each other.
+func parseEventPlainLines(src []byte, lines []plainLine, follow *[len(knownNames)]uint16) (*Event, []plainLine, error) {
+	if uint64(len(src)) > maxEventBytes {
+		return nil, lines, fmt.Errorf("event of %d bytes: %w", len(src), ErrTooLarge)
+	}
 	// Bytes to copy: the values, the names not known and all the names
 	// (an event that needs wide spans copies every name).
 	values, unknown, names := 0, 0, 0
@@ -110,7 +121,7 @@ func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
 			line := src[pos:lineEnd]
 			i := bytes.IndexByte(line, ':')
 			if i <= 0 {
-				return nil, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
+				return nil, lines, fmt.Errorf("event header line %q: %w", truncate(line), ErrMalformed)
 			}
 			v := i + 1
 			for v < len(line) && line[v] == ' ' {
@@ -182,7 +193,7 @@ func parseEventPlainWith(src []byte, scratch *plainScratch) (*Event, error) {
 			e.uidAt = -1
 		}
 	}
-	return e, err
+	return e, lines, err
 }
 
 // maxScratchLines bounds the line scratch a Reader keeps (24 bytes a
