@@ -14,6 +14,7 @@ import (
 
 	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/internal/hangup"
+	"github.com/callplan/callplan/internal/workers"
 	"github.com/google/uuid"
 )
 
@@ -115,8 +116,8 @@ type Agent struct {
 
 	files audioFiles // decoded audio files, shared by playbacks (app_media.go)
 
-	varNames varNames // "variable_<name>" header names, shared by channels
-	work     *workers // runs channel goroutines and bgapi jobs (workers.go)
+	varNames varNames      // "variable_<name>" header names, shared by channels
+	work     *workers.Pool // runs channel goroutines and bgapi jobs on kept goroutines (internal/workers)
 }
 
 // maxIdleWorkers bounds the goroutines kept waiting for the next leg or
@@ -176,7 +177,7 @@ func New(cfg Config) (*Agent, error) {
 		log:      cfg.Logger,
 		channels: make(map[string]*channel),
 		stopped:  make(chan struct{}),
-		work:     newWorkers(maxIdleWorkers),
+		work:     workers.New(maxIdleWorkers),
 	}
 	a.id = identity{
 		coreUUID:   uuid.NewString(),
@@ -292,7 +293,7 @@ func (a *Agent) shutdown() {
 		for _, f := range a.closeFn {
 			f()
 		}
-		a.work.close()
+		a.work.Close()
 		close(a.stopped)
 	})
 }

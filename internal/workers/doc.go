@@ -6,10 +6,11 @@
 // grows (2 → 4 → 8 kB ...) through the code a call runs: in a profile of
 // `callplan run` on the embedded agent, runtime.newstack and copystack
 // under the runner's flow actors and originates were about 1 % of the
-// CPU. A kept goroutine starts its next function with the stack the last
-// one grew; the collector shrinks the stacks of idle ones, so a burst does
-// not pin its peak. The agent's agent/workers.go does the same for its
-// channel goroutines and bgapi jobs.
+// CPU; under the agent's channel goroutines and bgapi jobs (runInbound,
+// runOutbound, runJob), about a tenth of a loop call's. A kept goroutine
+// starts its next function with the stack the last one grew; the
+// collector shrinks the stacks of idle ones, so a burst does not pin its
+// peak. The runner and the agent each keep a Pool.
 //
 // At most maxIdle goroutines wait; one more finishing then exits, and a new
 // goroutine starts when none waits, so there is no limit on how many run
