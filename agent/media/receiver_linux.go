@@ -25,10 +25,8 @@ type receivers struct {
 	next atomic.Uint32
 }
 
+// newReceivers makes n receivers (engineThreads chooses n).
 func newReceivers(n int) *receivers {
-	if n < 1 {
-		n = runtime.GOMAXPROCS(0)
-	}
 	r := &receivers{rs: make([]*receiver, n)}
 	for i := range r.rs {
 		r.rs[i] = &receiver{}

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,10 +73,8 @@ type scheduler struct {
 
 func (sc *scheduler) notePacer(mode string) { sc.pacer.Store(&mode) }
 
+// newScheduler makes n wheels (engineThreads chooses n).
 func newScheduler(n int) *scheduler {
-	if n < 1 {
-		n = runtime.GOMAXPROCS(0)
-	}
 	sc := &scheduler{shards: make([]*shard, n)}
 	for i := range sc.shards {
 		sc.shards[i] = &shard{sched: sc}
