@@ -213,3 +213,44 @@ func TestIntervalsOnOneClock(t *testing.T) {
 	assert.Equal(t, time.Millisecond, setup)
 	assert.Equal(t, ClockNode, cross.IntervalClock())
 }
+
+// TestClockBookRecomputesAtMostOnceASecond: once a node's clock is known,
+// new events make its estimate stale only when there are clockRecompute
+// of them and they came at least clockRecomputeAge after the last
+// estimate (on the receipt clock); a slow node's 64 events always span a
+// second. The offset moving from -100 µs to +5 ms shows a recompute.
+func TestClockBookRecomputesAtMostOnceASecond(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		gap     time.Duration // between the new events
+		n       int           // new events
+		updated bool
+	}{
+		{"a busy node, 100 events in 100 ms", time.Millisecond, 100, false},
+		{"a busy node, 1 200 events in 1.2 s", time.Millisecond, 1200, true},
+		{"fewer than 64 events, even after 2 s", 40 * time.Millisecond, 50, false},
+		{"a slow node, 64 events in 1.28 s", 20 * time.Millisecond, 64, true},
+	} {
+		b := NewClockBook()
+		at := clockEpoch
+		for range 200 {
+			at = at.Add(time.Millisecond)
+			b.Observe("n", at, at.Add(100*time.Microsecond))
+		}
+		before := b.Clock("n")
+		require.True(t, before.ResolutionKnown, tc.name)
+		require.InDelta(t, float64(-100*time.Microsecond), float64(before.Offset), float64(time.Microsecond), tc.name)
+		for range tc.n {
+			at = at.Add(tc.gap)
+			b.Observe("n", at, at.Add(-5*time.Millisecond))
+		}
+		after := b.Clock("n")
+		assert.Equal(t, int64(200+tc.n), after.Events, tc.name)
+		if tc.updated {
+			assert.Equal(t, 5*time.Millisecond, after.Offset, tc.name)
+		} else {
+			assert.Equal(t, before.Offset, after.Offset, tc.name)
+		}
+	}
+}
