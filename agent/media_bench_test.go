@@ -136,6 +136,8 @@ func BenchmarkMediaCalls(b *testing.B) {
 	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-work", s1.LateWork - s0.LateWork}} {
 		b.ReportMetric(100*float64(c.n)/float64(max(frames, 1)), c.unit)
 	}
+	// Sent by another wheel because their own was stalled (shard.go).
+	b.ReportMetric(100*float64(s1.Hedged-s0.Hedged)/float64(max(frames, 1)), "%hedged")
 	b.ReportMetric(100*float64(s1.Late10-s0.Late10)/float64(max(frames, 1)), "%late>10ms")
 	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
 	mu.Lock()

@@ -1,11 +1,8 @@
 package media
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/callplan/callplan/internal/procs"
 )
 
 // The send scheduler paces every session's outgoing audio: one packet per
@@ -52,7 +49,11 @@ type SchedulerStats struct {
 	LateP       uint64        // the wheel woke late, its thread waiting for a Go P
 	LateWork    uint64        // the wheel woke on time, but its slots' work took too long
 	MaxLate     time.Duration // the latest any packet was sent
-	Streams     int           // sessions on the wheel now
+	// Hedged counts the packets a wheel sent for another wheel whose
+	// thread was more than hedgeAfter late (shard.go): on time or not,
+	// they are also in Frames, Late and Late10.
+	Hedged  uint64
+	Streams int // sessions on the wheel now
 	// Pacer is the scheduling the wheels' threads got the last time one
 	// started, or was demoted (pacer_linux.go): "SCHED_FIFO 1", "nice -10",
 	// or the process's own priority with the reason it was not raised.
@@ -68,6 +69,7 @@ type scheduler struct {
 	late10  atomic.Uint64
 	causes  [lateCauses]atomic.Uint64
 	maxLate atomic.Int64
+	hedged  atomic.Uint64
 	pacer   atomic.Pointer[string]
 }
 
@@ -90,7 +92,7 @@ func (sc *scheduler) add(s *Session) {
 }
 
 func (sc *scheduler) stats() SchedulerStats {
-	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load())}
+	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load()), Hedged: sc.hedged.Load()}
 	st.LateStalled, st.LateCPU = sc.causes[lateStalled].Load(), sc.causes[lateCPU].Load()
 	st.LateP, st.LateWork = sc.causes[lateP].Load(), sc.causes[lateWork].Load()
 	if p := sc.pacer.Load(); p != nil {
@@ -124,94 +126,35 @@ func (sc *scheduler) record(n int, late time.Duration, cause lateCause) {
 	}
 }
 
-// shard is one timer wheel and the goroutine that turns it. The goroutine
-// runs only while the wheel holds sessions or delayed packets: it starts with the first add and
-// returns when the last session leaves (its source ended, or it closed), so
-// nothing outlives the calls it serves.
-type shard struct {
-	sched *scheduler
+// hedgeAfter is how late a wheel's next slot may be before another wheel
+// serves it. A running wheel's real-time thread wakes within a fraction of
+// a millisecond of its slot (docs/performance.md); one that is 2 ms late
+// is stalled, most often because the host did not run its virtual CPU for
+// 20-30 ms, and the stalls hit one virtual CPU at a time. The other wheels
+// look once a millisecond, so a hedged slot leaves about 2-3 ms late,
+// inside the 5 ms that counts as late, instead of a whole stall late.
+const hedgeAfter = 2 * time.Millisecond
 
-	mu      sync.Mutex
-	slots   [slotsPerFrame][]*Session
-	n       int
-	running bool
-	epoch   time.Time  // due time of absolute slot 0 of the running goroutine
-	delayq  delayQueue // packets an impairment holds back
-	batch   sendBatch  // the slot's packets, sent together
-}
-
-func (sh *shard) add(s *Session) {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	now := time.Now()
-	if !sh.running {
-		sh.running = true
-		sh.epoch = now
-		sh.slots[0] = append(sh.slots[0], s)
-		sh.n++
-		go sh.run(now)
+// hedge is called by self's thread after serving its own slots: it serves
+// the overdue slots of any other wheel more than hedgeAfter behind. It
+// only tries a late wheel's lock, so a wheel in the middle of its own work
+// is left to finish it, and it never stops another wheel's goroutine: the
+// owner does that when it wakes to an empty wheel.
+func (sc *scheduler) hedge(self *shard, cause lateCause) {
+	if len(sc.shards) < 2 {
 		return
 	}
-	// The next slot due at or after now.
-	i := int((now.Sub(sh.epoch) + slotInterval - 1) / slotInterval)
-	k := i % slotsPerFrame
-	sh.slots[k] = append(sh.slots[k], s)
-	sh.n++
-}
-
-// run turns the wheel: at each slot's due time it ticks the slot's sessions
-// and drops those with nothing more to send. When it falls behind (a loaded
-// machine) it serves the overdue slots one after the other without sleeping,
-// so no frame is skipped; the lateness is counted. A real-time wheel that
-// keeps its CPU busy gives real-time priority up (pacer_linux.go).
-func (sh *shard) run(epoch time.Time) {
-	procs.MediaStarting() // the Ps for the wheels and receivers (threads.go)
-	pacer := pinPacer()
-	sh.sched.notePacer(pacer.mode)
-	watch := newStallWatch()
-	defer watch.close()
-	// cause holds from a late wake through the overdue slots it left to
-	// serve: they are late for the same reason.
-	cause := lateWork
-	for i := 0; ; i++ {
-		due := epoch.Add(time.Duration(i) * slotInterval)
-		if pacer.sleepUntil(due) {
-			cause = watch.woke(time.Since(due))
+	now := monoNow()
+	for _, sh := range sc.shards {
+		if sh == self || now-sh.nextDue.Load() < int64(hedgeAfter) {
+			continue
 		}
-		sh.mu.Lock()
-		k := i % slotsPerFrame
-		list := sh.slots[k]
-		kept := list[:0]
-		sent := 0
-		for _, s := range list {
-			keep, didSend := s.tick(time.Now(), &sh.delayq, &sh.batch)
-			if didSend {
-				sent++
-			}
-			if keep {
-				kept = append(kept, s)
-			} else {
-				sh.n--
-			}
+		if !sh.mu.TryLock() {
+			continue
 		}
-		clear(list[len(kept):])
-		sh.slots[k] = kept
-		// The slot's packets leave together; each counts as sent when
-		// the batch went out (monotonic clock: due and now both carry it).
-		sh.batch.flush()
-		behind := time.Since(due)
-		if sent > 0 {
-			sh.sched.record(sent, behind, cause)
-		}
-		if pacer.hogging(time.Now()) && pacer.demote() {
-			sh.sched.notePacer(pacer.mode)
-		}
-		sh.delayq.flush(time.Now(), &sh.batch)
-		if sh.n == 0 && sh.delayq.Len() == 0 {
-			sh.batch.close() // a restart makes a new ring
-			sh.running = false
-			sh.mu.Unlock()
-			return
+		if sh.running {
+			sent, _ := sh.serveDue(cause)
+			sc.hedged.Add(uint64(sent))
 		}
 		sh.mu.Unlock()
 	}

@@ -1,0 +1,154 @@
+package media
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/callplan/callplan/internal/procs"
+)
+
+// monoBase anchors monoNow: due times other wheels read without a lock are
+// nanoseconds on the monotonic clock since it (time.Time's own monotonic
+// reading cannot be stored atomically).
+var monoBase = time.Now()
+
+func monoNow() int64 { return int64(time.Since(monoBase)) }
+
+// idleDue is a stopped wheel's nextDue: never overdue, never hedged.
+const idleDue = math.MaxInt64
+
+// shard is one timer wheel and the goroutine that turns it. The goroutine
+// runs only while the wheel holds sessions or delayed packets: it starts with the first add and
+// returns when the last session leaves (its source ended, or it closed), so
+// nothing outlives the calls it serves. Another wheel's thread may serve its
+// overdue slots under mu (scheduler.hedge); next says which slot is due
+// whoever serves it, so no slot is served twice or skipped.
+type shard struct {
+	sched *scheduler
+
+	mu      sync.Mutex
+	slots   [slotsPerFrame][]*Session
+	n       int
+	running bool
+	epoch   time.Time  // due time of absolute slot 0 of the running goroutine
+	next    int        // the absolute slot served next
+	delayq  delayQueue // packets an impairment holds back
+	batch   sendBatch  // the slot's packets, sent together
+
+	// nextDue is slot next's due time on monoNow's clock, idleDue while
+	// stopped; other wheels read it without mu to see this one is late.
+	nextDue atomic.Int64
+
+	// stallForTest, when set, runs on the owner's thread before each
+	// sleep: a test blocks it there to stall the wheel as the host does.
+	stallForTest func()
+}
+
+func (sh *shard) add(s *Session) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	now := time.Now()
+	if !sh.running {
+		sh.running = true
+		sh.epoch, sh.next = now, 0
+		sh.nextDue.Store(int64(now.Sub(monoBase)))
+		sh.slots[0] = append(sh.slots[0], s)
+		sh.n++
+		go sh.run(now)
+		return
+	}
+	// The next slot due at or after now, and not one served already.
+	i := max(sh.next, int((now.Sub(sh.epoch)+slotInterval-1)/slotInterval))
+	k := i % slotsPerFrame
+	sh.slots[k] = append(sh.slots[k], s)
+	sh.n++
+}
+
+// run turns the wheel: at each slot's due time it ticks the slot's sessions
+// and drops those with nothing more to send. When it falls behind (a loaded
+// machine) it serves the overdue slots one after the other without sleeping,
+// so no frame is skipped; the lateness is counted. After its own slots it
+// serves those of any other wheel that is stalled (scheduler.hedge). A
+// real-time wheel that keeps its CPU busy gives real-time priority up
+// (pacer_linux.go).
+func (sh *shard) run(epoch time.Time) {
+	procs.MediaStarting() // the Ps for the wheels and receivers (threads.go)
+	pacer := pinPacer()
+	sh.sched.notePacer(pacer.mode)
+	watch := newStallWatch()
+	defer watch.close()
+	// cause holds from a late wake through the overdue slots it left to
+	// serve: they are late for the same reason.
+	cause := lateWork
+	for {
+		if sh.stallForTest != nil {
+			sh.stallForTest()
+		}
+		due := monoBase.Add(time.Duration(sh.nextDue.Load()))
+		if pacer.sleepUntil(due) {
+			cause = watch.woke(time.Since(due))
+		}
+		sh.mu.Lock()
+		if _, empty := sh.serveDue(cause); empty {
+			sh.batch.close() // a restart makes a new ring
+			sh.running = false
+			sh.nextDue.Store(idleDue)
+			sh.mu.Unlock()
+			return
+		}
+		sh.mu.Unlock()
+		sh.sched.hedge(sh, cause)
+		if pacer.hogging(time.Now()) && pacer.demote() {
+			sh.sched.notePacer(pacer.mode)
+		}
+	}
+}
+
+// serveDue serves, in order, every slot due by now, whichever wheel's
+// thread calls it (with mu held): it ticks each slot's sessions and sends
+// their packets, then releases the delayed packets now due. It says how
+// many packets the scheduler sent and whether the wheel is left with
+// nothing to do.
+func (sh *shard) serveDue(cause lateCause) (sent int, empty bool) {
+	for {
+		due := sh.epoch.Add(time.Duration(sh.next) * slotInterval)
+		if time.Now().Before(due) {
+			break
+		}
+		sent += sh.serveSlot(sh.next%slotsPerFrame, due, cause)
+		sh.next++
+		sh.nextDue.Store(int64(due.Add(slotInterval).Sub(monoBase)))
+		sh.delayq.flush(time.Now(), &sh.batch)
+	}
+	return sent, sh.n == 0 && sh.delayq.Len() == 0
+}
+
+// serveSlot ticks slot k's sessions, due at due, and drops those with
+// nothing more to send.
+func (sh *shard) serveSlot(k int, due time.Time, cause lateCause) int {
+	list := sh.slots[k]
+	kept := list[:0]
+	sent := 0
+	for _, s := range list {
+		keep, didSend := s.tick(time.Now(), &sh.delayq, &sh.batch)
+		if didSend {
+			sent++
+		}
+		if keep {
+			kept = append(kept, s)
+		} else {
+			sh.n--
+		}
+	}
+	clear(list[len(kept):])
+	sh.slots[k] = kept
+	// The slot's packets leave together; each counts as sent when the
+	// batch went out (monotonic clock: due and now both carry it).
+	sh.batch.flush()
+	if sent > 0 {
+		sh.sched.record(sent, time.Since(due), cause)
+	}
+	return sent
+}
