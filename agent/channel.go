@@ -177,11 +177,15 @@ func (c *channel) wait(stop func() bool, timer <-chan time.Time) (timedOut bool)
 		if stop != nil && stop() {
 			return false
 		}
+		if c.mbox.Len() > 0 {
+			// Queued behind the operation this wait runs inside, whose
+			// caller took the mailbox's token (see runOps).
+			c.runOps()
+			continue
+		}
 		select {
 		case <-c.mbox.Ready():
-			for _, op := range c.mbox.Drain() {
-				op()
-			}
+			c.runOps()
 		case <-c.hupCh:
 		case <-timer:
 			return true
@@ -189,9 +193,21 @@ func (c *channel) wait(stop func() bool, timer <-chan time.Time) (timedOut bool)
 	}
 }
 
-// runOps runs whatever is queued, without waiting.
+// runOps runs what is queued, without waiting, taking one operation out
+// at a time. An operation may run an app (a broadcast), which waits in a
+// nested wait until it ends; the operations queued behind it must still be
+// in the mailbox for that wait to run them. Taken out as one batch, they
+// would wait for the app: an api command's operation (uuid_audio,
+// uuid_record, uuid_send_dtmf) behind an endless playback never ran, and
+// since the ESL connection runs its api commands one after the other, every
+// later command on that connection waited with it (every call of
+// scenarios/media.yaml hung over internal/memconn).
 func (c *channel) runOps() {
-	for _, op := range c.mbox.Drain() {
+	for range c.mbox.Len() {
+		op, ok := c.mbox.TryPop()
+		if !ok {
+			return
+		}
 		op()
 	}
 }
