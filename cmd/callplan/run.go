@@ -19,6 +19,7 @@ import (
 	"github.com/callplan/callplan/agent/media"
 	"github.com/callplan/callplan/assert"
 	"github.com/callplan/callplan/flows"
+	"github.com/callplan/callplan/internal/memconn"
 	"github.com/callplan/callplan/metrics"
 	"github.com/callplan/callplan/plan"
 	"github.com/callplan/callplan/report"
@@ -261,14 +262,16 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 		dialOpts := []runner.ESLOption{runner.WithOriginate(eslOriginate(p))}
 		if pn.Embedded {
 			maxSessions, rtpMin, rtpMax := embeddedCaps(p, pn)
-			// The runner reaches its in-process agent over loopback TCP.
-			// An in-memory connection (internal/memconn) saved the ESL
-			// socket's system calls, but with it every call of
-			// scenarios/media.yaml hung after its answer when run from the
-			// command line (not under runCLI), so it is not wired in until
-			// that is understood.
+			// The runner reaches its in-process agent over an in-memory
+			// connection: the same ESL bytes as over TCP, without a socket
+			// (internal/memconn). Its quicker replies once hung every call
+			// of scenarios/media.yaml (taken out in 31f257b): two commands
+			// for one leg landed in one batch of the leg's mailbox, and the
+			// second waited for the first's endless playback; the agent now
+			// takes its operations one at a time (agent/channel.go, runOps).
+			ln := memconn.Listen("in-process:" + pn.Name)
 			a, err := agent.New(agent.Config{
-				ESLAddr: "127.0.0.1:0", SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
+				ESLAddr: "127.0.0.1:0", ESLListener: ln, SIPAddr: "127.0.0.1:" + strconv.Itoa(pn.SIPPort),
 				MaxSessions: maxSessions, SPS: 100000, RTPPortMin: rtpMin, RTPPortMax: rtpMax,
 				Heartbeat: 2 * time.Second, Impair: media.Impairment{Loss: pn.Impair.Loss / 100, Burst: pn.Impair.Burst,
 					Delay: pn.Impair.Delay.D(), Jitter: pn.Impair.Jitter.D()},
@@ -280,12 +283,14 @@ func openNodes(ctx context.Context, env Env, p *plan.Plan) ([]openNode, func(), 
 			actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			if err := a.Start(actx); err != nil {
 				cancel()
+				_ = ln.Close()
 				fail(pn.Name, fmt.Errorf("starting embedded agent: %w", err))
 				continue
 			}
 			closers = append(closers, func() { cancel(); _ = a.Close() })
 			embedded = a
 			addr, password = a.Addr(), agent.DefaultPassword
+			dialOpts = append(dialOpts, runner.WithDialer(ln.Dial))
 			host, port, err := net.SplitHostPort(a.SIPAddr())
 			if err == nil {
 				pn.SIPHost = host
