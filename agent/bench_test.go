@@ -2,9 +2,11 @@ package agent
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,20 +70,15 @@ func (d *loopDriver) originate() {
 
 func (d *loopDriver) read() {
 	defer close(d.done)
-	r := esl.NewReader(d.nc)
+	br := bufio.NewReaderSize(d.nc, 64<<10)
 	for {
-		f, err := r.ReadFrame()
+		e, err := nextPlainEvent(br)
 		if err != nil {
 			d.readErr = err
 			return
 		}
-		if f.ContentType() != "text/event-plain" {
+		if e == nil {
 			continue
-		}
-		e, err := esl.ParseEventPlainKeep(f.Body, driverHeader)
-		if err != nil {
-			d.readErr = err
-			return
 		}
 		switch e.Name() {
 		case "CHANNEL_PARK":
@@ -108,6 +105,54 @@ func (d *loopDriver) read() {
 			}
 		}
 	}
+}
+
+// nextPlainEvent reads one frame from br and decodes it if it is a plain
+// event (nil for any other frame). The event is decoded where it lies in
+// br's buffer, as esl.Conn's reader does (esl/wire.go, Reader.next), not
+// after copying its body out with ReadFrame: the copy was a quarter of the
+// bytes this benchmark allocated, all of it the driver's, none the agent's.
+func nextPlainEvent(br *bufio.Reader) (*esl.Event, error) {
+	plain, n := false, 0
+	for first := true; ; first = false {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return nil, fmt.Errorf("reading frame header: %w", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			if first {
+				continue // a blank line between frames
+			}
+			break
+		}
+		if v, ok := bytes.CutPrefix(line, []byte("Content-Type: ")); ok {
+			plain = string(v) == esl.ContentEventPlain
+		} else if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+			if n, err = strconv.Atoi(string(v)); err != nil || n < 0 {
+				return nil, fmt.Errorf("content-length %q is not a byte count", v)
+			}
+		}
+	}
+	if !plain || n > br.Size() {
+		if _, err := br.Discard(n); err != nil {
+			return nil, fmt.Errorf("skipping a %d-byte body: %w", n, err)
+		}
+		if plain {
+			return nil, fmt.Errorf("plain event of %d bytes over the read buffer", n)
+		}
+		return nil, nil
+	}
+	b, err := br.Peek(n)
+	if err != nil {
+		return nil, fmt.Errorf("reading a %d-byte event: %w", n, err)
+	}
+	e, err := esl.ParseEventPlainKeep(b, driverHeader)
+	if err != nil {
+		return nil, fmt.Errorf("decoding event: %w", err)
+	}
+	_, _ = br.Discard(n)
+	return e, nil
 }
 
 // driverHeader is what loopDriver reads of an event besides what the esl
