@@ -62,3 +62,63 @@ func TestQueuedConnDeliversInOrderAndCloses(t *testing.T) {
 		require.FailNow(t, "ReadFrom did not end at Close")
 	}
 }
+
+// TestQueuedConnSizesAndSenders: datagrams above and below the pooled
+// buffer size come through whole and in order, a short one after a long
+// one is not padded with the long one's bytes, and each names its own
+// sender as net.UDPAddr would.
+func TestQueuedConnSizesAndSenders(t *testing.T) {
+	t.Parallel()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	q := newQueuedConn(c)
+	t.Cleanup(func() { _ = q.Close() })
+	var senders []*net.UDPConn
+	for range 2 {
+		s, err := net.DialUDP("udp", nil, c.LocalAddr().(*net.UDPAddr))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = s.Close() })
+		senders = append(senders, s)
+	}
+	fill := func(n int, b byte) []byte {
+		d := make([]byte, n)
+		for i := range d {
+			d[i] = b + byte(i%7)
+		}
+		return d
+	}
+	sends := []struct {
+		from int
+		data []byte
+	}{
+		{0, fill(pooledDatagram, 1)},
+		{1, fill(3, 2)},
+		{0, fill(pooledDatagram+1000, 3)},
+		{1, fill(1200, 4)},
+		{0, fill(1, 5)},
+	}
+	buf := make([]byte, 65535)
+	for i, s := range sends {
+		_, err := senders[s.from].Write(s.data)
+		require.NoError(t, err)
+		type read struct {
+			k    int
+			from net.Addr
+			err  error
+		}
+		got := make(chan read, 1)
+		go func() {
+			k, from, err := q.ReadFrom(buf)
+			got <- read{k, from, err}
+		}()
+		select {
+		case r := <-got:
+			require.NoError(t, r.err)
+			require.Equal(t, s.data, buf[:r.k], "datagram %d", i)
+			assert.Equal(t, senders[s.from].LocalAddr().String(), r.from.String(), "datagram %d", i)
+			assert.Equal(t, "udp", r.from.Network())
+		case <-time.After(5 * time.Second):
+			require.FailNowf(t, "datagram missing", "%d", i)
+		}
+	}
+}
