@@ -18,18 +18,28 @@ import (
 // a connection closed with events still queued) leaves the event to the
 // garbage collector as before, so a missed release costs only the reuse.
 
-// pooledHeaders is the smallest list worth reusing: the core events
-// (BACKGROUND_JOB, HEARTBEAT) need about 24 headers and stay plain
-// allocations.
-const pooledHeaders = 64
+// pooledHeaders is the smallest channel-event list reused through
+// headerLists. The core events (BACKGROUND_JOB, HEARTBEAT, API) need about
+// 20 headers: their lists are made smallHeaders long and reused through
+// smallLists (a loop call fires three BACKGROUND_JOBs, 2.3 kB of lists).
+const (
+	pooledHeaders = 64
+	smallHeaders  = 32
+)
 
-var headerLists = sync.Pool{}
+var headerLists, smallLists sync.Pool
 
 // eventRefs counts the subscribers still holding an event.
 type eventRefs struct{ n atomic.Int32 }
 
 // newHeaders returns an empty header list with room for size headers.
 func newHeaders(size int) []header {
+	if size <= smallHeaders {
+		if p, _ := smallLists.Get().(*[]header); p != nil {
+			return (*p)[:0]
+		}
+		return make([]header, 0, smallHeaders)
+	}
 	if size < pooledHeaders {
 		return make([]header, 0, size)
 	}
@@ -52,10 +62,14 @@ func (e *event) release() {
 	}
 	hs := e.Headers
 	e.Headers = nil
-	if cap(hs) < pooledHeaders {
+	pool := &headerLists
+	switch {
+	case cap(hs) == smallHeaders:
+		pool = &smallLists
+	case cap(hs) < pooledHeaders:
 		return
 	}
 	clear(hs[:cap(hs)]) // the pool must not keep the call's strings alive
 	hs = hs[:0]
-	headerLists.Put(&hs)
+	pool.Put(&hs)
 }

@@ -16,6 +16,8 @@ func TestEventReleasedByItsLastHolder(t *testing.T) {
 		wantFreed bool
 	}{
 		{"one connection wrote it", 150, 1, 1, true},
+		{"a small event, written", 20, 1, 1, true},
+		{"a small event, one of two still holds it", 20, 2, 1, false},
 		{"one of two still holds it", 150, 2, 1, false},
 		{"both released", 150, 2, 2, true},
 		{"a holder that never releases (a test's recorder)", 150, 2, 0, false},
@@ -37,7 +39,7 @@ func TestEventReleasedByItsLastHolder(t *testing.T) {
 
 func TestNewHeadersFromThePoolAreEmptyAndBigEnough(t *testing.T) {
 	t.Parallel()
-	for _, size := range []int{10, 64, 150, 400} {
+	for _, size := range []int{10, smallHeaders, smallHeaders + 1, 64, 150, 400} {
 		e := &event{Headers: newHeaders(size)}
 		for range size {
 			e.add("variable_x", "y")
