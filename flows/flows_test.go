@@ -211,7 +211,8 @@ func TestEventNames(t *testing.T) {
 	assert.Equal(t, "unknown", (LegHungUp + 1).String())
 	assert.Equal(t, "callee_arrived", Event{Kind: CalleeArrived}.String())
 	assert.Equal(t, "callee", LegCallee.String())
-	stats := MediaStats{"rtp_audio_in_mos": "4.50", "rtp_audio_in_packet_count": "250", "bad": "x"}
+	stats := MediaStats{{Name: "rtp_audio_in_mos", Value: "4.50"}, {Name: "rtp_audio_in_packet_count", Value: "250"},
+		{Name: "bad", Value: "x"}}
 	mos, ok := stats.Float("rtp_audio_in_mos")
 	assert.True(t, ok)
 	assert.InDelta(t, 4.5, mos, 1e-9)
@@ -221,6 +222,11 @@ func TestEventNames(t *testing.T) {
 	_, ok = stats.Float("bad")
 	assert.False(t, ok)
 	_, ok = stats.Int("missing")
+	assert.False(t, ok)
+	v, ok := stats.Get("bad")
+	assert.True(t, ok)
+	assert.Equal(t, "x", v)
+	_, ok = stats.Get("missing")
 	assert.False(t, ok)
 }
 

@@ -441,7 +441,7 @@ func TestFlowsGetMediaEventsWithPayloads(t *testing.T) {
 	assert.Equal(t, flows.LegCaller, got[0].Leg)
 	assert.Equal(t, lost, got[0].BERT)
 
-	stats := flows.MediaStats{"rtp_audio_in_mos": "4.20"}
+	stats := flows.MediaStats{{Name: "rtp_audio_in_mos", Value: "4.20"}}
 	got = e.onCallee(c, LegEvent{Kind: EventHungUp, Cause: "NORMAL_CLEARING", Payload: flows.Payload{Stats: stats}})
 	require.Len(t, got, 1, "the caller is still up: the flow hears of the callee's end")
 	assert.Equal(t, flows.LegHungUp, got[0].Kind)

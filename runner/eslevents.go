@@ -261,10 +261,10 @@ func termStatus(v string) int {
 // mediaStats collects the leg's rtp_audio_* end-of-call variables
 // (set at hangup by switch_core_media.c; fixture 06), nil when it has none.
 // Names and values are pieces of the event: the driver's events are
-// narrowed to the headers translate reads (keepHeader), so the map pins
+// narrowed to the headers translate reads (keepHeader), so the list pins
 // about 2 kB, and only while the call's end is handled (its figures are
-// read into the call record, correlate.go). One map, sized once: a leg has
-// about 30 of them, and a copy of each was most of what the runner
+// read into the call record, correlate.go). One list, sized once: a leg
+// has about 30 of them, and a copy of each was most of what the runner
 // allocated per call.
 func mediaStats(ev *esl.Event) flows.MediaStats {
 	const prefix = "variable_rtp_audio_"
@@ -277,10 +277,10 @@ func mediaStats(ev *esl.Event) flows.MediaStats {
 	if n == 0 {
 		return nil
 	}
-	s := make(flows.MediaStats, n)
+	s := make(flows.MediaStats, 0, n)
 	for i := range ev.Len() {
 		if h := ev.Header(i); strings.HasPrefix(h.Name, prefix) {
-			s[h.Name[len("variable_"):]] = h.Value
+			s = append(s, flows.MediaFigure{Name: h.Name[len("variable_"):], Value: h.Value})
 		}
 	}
 	return s

@@ -283,8 +283,8 @@ func (cl *fakeCluster) park(l *fakeLeg) {
 
 // answeredLegStats are the end-of-call media figures every answered fake
 // leg reports: 50 packets received, 1 lost, MOS 4.40, jitter 2.5 ms.
-var answeredLegStats = flows.MediaStats{"rtp_audio_in_media_packet_count": "50", "rtp_audio_in_flaw_total": "1",
-	"rtp_audio_in_mos": "4.40", "rtp_audio_in_jitter_ms": "2.50"}
+var answeredLegStats = flows.MediaStats{{Name: "rtp_audio_in_media_packet_count", Value: "50"}, {Name: "rtp_audio_in_flaw_total", Value: "1"},
+	{Name: "rtp_audio_in_mos", Value: "4.40"}, {Name: "rtp_audio_in_jitter_ms", Value: "2.50"}}
 
 // hangup ends leg l with cause, and its peer as a SIP node would: after
 // answer the peer gets a BYE (NORMAL_CLEARING); before answer a killed
