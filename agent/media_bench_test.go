@@ -133,7 +133,7 @@ func BenchmarkMediaCalls(b *testing.B) {
 	for _, c := range []struct {
 		unit string
 		n    uint64
-	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-work", s1.LateWork - s0.LateWork}} {
+	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-blocked", s1.LateBlocked - s0.LateBlocked}, {"%late-work", s1.LateWork - s0.LateWork}} {
 		b.ReportMetric(100*float64(c.n)/float64(max(frames, 1)), c.unit)
 	}
 	// Sent by another wheel because their own was stalled (shard.go).

@@ -34,7 +34,12 @@ const (
 	lateStalled                  // the machine under the process stalled
 	lateCPU                      // the wheel's thread waited for a CPU
 	lateP                        // the wheel's thread waited for a Go P
+	lateBlocked                  // the wheel woke on time; its thread blocked during the work
 	lateCauses
+
+	// lateOwner marks packets another wheel sent for a late one: they
+	// take their cause from the late wheel's own wake (shard.pendingLate).
+	lateOwner = lateCauses
 )
 
 // SchedulerStats are the send scheduler's counters since the Ports were
@@ -43,11 +48,14 @@ type SchedulerStats struct {
 	Frames uint64 // packets sent by the scheduler
 	Late   uint64 // of those, sent more than 5 ms after their due time
 	Late10 uint64 // of those, sent more than 10 ms after their due time
-	// Why the late ones were late (stall_linux.go); they add up to Late.
+	// Why the late ones were late (stall_linux.go). They add up to Late
+	// once every wheel has woken since: a packet another wheel sent for a
+	// late one takes its cause from that wheel's own late wake.
 	LateStalled uint64        // the wheel woke late and its thread waited for neither a CPU nor a P: the machine under the process stalled
 	LateCPU     uint64        // the wheel woke late, its thread runnable but waiting for a CPU
 	LateP       uint64        // the wheel woke late, its thread waiting for a Go P
-	LateWork    uint64        // the wheel woke on time, but its slots' work took too long
+	LateBlocked uint64        // the wheel woke on time, but its thread blocked during its slots' work: on a lock, for a Go P, or in the collector's stop-the-world
+	LateWork    uint64        // the wheel woke on time, did not block, and its slots' work (or a stall of the machine in the middle of it) took too long
 	MaxLate     time.Duration // the latest any packet was sent
 	// Hedged counts the packets a wheel sent for another wheel whose
 	// thread was more than hedgeAfter late (shard.go): on time or not,
@@ -95,6 +103,7 @@ func (sc *scheduler) stats() SchedulerStats {
 	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load()), Hedged: sc.hedged.Load()}
 	st.LateStalled, st.LateCPU = sc.causes[lateStalled].Load(), sc.causes[lateCPU].Load()
 	st.LateP, st.LateWork = sc.causes[lateP].Load(), sc.causes[lateWork].Load()
+	st.LateBlocked = sc.causes[lateBlocked].Load()
 	if p := sc.pacer.Load(); p != nil {
 		st.Pacer = *p
 	}
@@ -107,13 +116,14 @@ func (sc *scheduler) stats() SchedulerStats {
 }
 
 // record counts n session-ticks that sent packets late after their due
-// time, for the cause of the wheel's last late wake (lateWork: it woke on
-// time).
+// time, for cause (lateOwner: counted when the late wheel wakes).
 func (sc *scheduler) record(n int, late time.Duration, cause lateCause) {
 	sc.frames.Add(uint64(n))
 	if late > lateThreshold {
 		sc.late.Add(uint64(n))
-		sc.causes[cause].Add(uint64(n))
+		if cause < lateCauses {
+			sc.causes[cause].Add(uint64(n))
+		}
 	}
 	if late > veryLateThreshold {
 		sc.late10.Add(uint64(n))
@@ -140,7 +150,7 @@ const hedgeAfter = 2 * time.Millisecond
 // only tries a late wheel's lock, so a wheel in the middle of its own work
 // is left to finish it, and it never stops another wheel's goroutine: the
 // owner does that when it wakes to an empty wheel.
-func (sc *scheduler) hedge(self *shard, cause lateCause) {
+func (sc *scheduler) hedge(self *shard, watch *stallWatch) {
 	if len(sc.shards) < 2 {
 		return
 	}
@@ -153,7 +163,7 @@ func (sc *scheduler) hedge(self *shard, cause lateCause) {
 			continue
 		}
 		if sh.running {
-			sent, _ := sh.serveDue(cause)
+			sent, _ := sh.serveDue(lateOwner, watch)
 			sc.hedged.Add(uint64(sent))
 		}
 		sh.mu.Unlock()

@@ -36,6 +36,9 @@ type shard struct {
 	next    int        // the absolute slot served next
 	delayq  delayQueue // packets an impairment holds back
 	batch   sendBatch  // the slot's packets, sent together
+	// pendingLate counts late packets other wheels sent for this one
+	// since its last wake: its next wake says why they were late.
+	pendingLate uint64
 
 	// nextDue is slot next's due time on monoNow's clock, idleDue while
 	// stopped; other wheels read it without mu to see this one is late.
@@ -87,11 +90,18 @@ func (sh *shard) run(epoch time.Time) {
 			sh.stallForTest()
 		}
 		due := monoBase.Add(time.Duration(sh.nextDue.Load()))
-		if pacer.sleepUntil(due) {
+		woke := pacer.sleepUntil(due)
+		if woke {
 			cause = watch.woke(time.Since(due))
 		}
 		sh.mu.Lock()
-		if _, empty := sh.serveDue(cause); empty {
+		if woke && sh.pendingLate > 0 {
+			sh.sched.causes[cause].Add(sh.pendingLate)
+			sh.pendingLate = 0
+		}
+		if _, empty := sh.serveDue(cause, watch); empty {
+			sh.sched.causes[cause].Add(sh.pendingLate)
+			sh.pendingLate = 0
 			sh.batch.close() // a restart makes a new ring
 			sh.running = false
 			sh.nextDue.Store(idleDue)
@@ -99,7 +109,7 @@ func (sh *shard) run(epoch time.Time) {
 			return
 		}
 		sh.mu.Unlock()
-		sh.sched.hedge(sh, cause)
+		sh.sched.hedge(sh, watch)
 		if pacer.hogging(time.Now()) && pacer.demote() {
 			sh.sched.notePacer(pacer.mode)
 		}
@@ -108,26 +118,44 @@ func (sh *shard) run(epoch time.Time) {
 
 // serveDue serves, in order, every slot due by now, whichever wheel's
 // thread calls it (with mu held): it ticks each slot's sessions and sends
-// their packets, then releases the delayed packets now due. It says how
-// many packets the scheduler sent and whether the wheel is left with
+// their packets, then releases the delayed packets now due. cause is why
+// the calling thread is late, if it is (lateOwner: it serves another
+// wheel's slots, whose own wake will say); watch is that thread's. It says
+// how many packets the scheduler sent and whether the wheel is left with
 // nothing to do.
-func (sh *shard) serveDue(cause lateCause) (sent int, empty bool) {
+func (sh *shard) serveDue(cause lateCause, watch *stallWatch) (sent int, empty bool) {
 	for {
 		due := sh.epoch.Add(time.Duration(sh.next) * slotInterval)
 		if time.Now().Before(due) {
 			break
 		}
-		sent += sh.serveSlot(sh.next%slotsPerFrame, due, cause)
+		n := sh.serveSlot(sh.next % slotsPerFrame)
 		sh.next++
 		sh.nextDue.Store(int64(due.Add(slotInterval).Sub(monoBase)))
+		if n > 0 {
+			// Each packet counts as sent when its slot's batch went
+			// out (monotonic clock: due and now both carry it).
+			late := time.Since(due)
+			if late > lateThreshold && cause == lateWork {
+				// Woke on time, late anyway: what did the thread
+				// do meanwhile? Asked once: the answer holds for
+				// the rest of this pass.
+				cause = watch.workCause()
+			}
+			sh.sched.record(n, late, cause)
+			if late > lateThreshold && cause == lateOwner {
+				sh.pendingLate += uint64(n)
+			}
+			sent += n
+		}
 		sh.delayq.flush(time.Now(), &sh.batch)
 	}
 	return sent, sh.n == 0 && sh.delayq.Len() == 0
 }
 
-// serveSlot ticks slot k's sessions, due at due, and drops those with
-// nothing more to send.
-func (sh *shard) serveSlot(k int, due time.Time, cause lateCause) int {
+// serveSlot ticks slot k's sessions, sends their packets together, drops
+// the sessions with nothing more to send, and says how many sent.
+func (sh *shard) serveSlot(k int) int {
 	list := sh.slots[k]
 	kept := list[:0]
 	sent := 0
@@ -144,11 +172,6 @@ func (sh *shard) serveSlot(k int, due time.Time, cause lateCause) int {
 	}
 	clear(list[len(kept):])
 	sh.slots[k] = kept
-	// The slot's packets leave together; each counts as sent when the
-	// batch went out (monotonic clock: due and now both carry it).
 	sh.batch.flush()
-	if sent > 0 {
-		sh.sched.record(sent, time.Since(due), cause)
-	}
 	return sent
 }

@@ -2,7 +2,9 @@ package media
 
 import (
 	"net"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,7 +30,9 @@ func TestHedgeServesAStalledWheel(t *testing.T) {
 	require.NoError(t, err)
 	ports.sched = newScheduler(2)
 	release := make(chan struct{})
-	defer close(release)
+	var releaseOnce sync.Once
+	unstall := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(unstall)
 	// The first session goes to the second wheel (scheduler.add is
 	// round-robin from 1), whose thread then blocks before its first sleep.
 	ports.sched.shards[1].stallForTest = func() { <-release }
@@ -47,4 +51,14 @@ func TestHedgeServesAStalledWheel(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, ports.SchedulerStats().Hedged, uint64(50),
 		"the stalled wheel's packets were all sent by the other")
+
+	// Once the stalled wheel wakes, every late packet has its cause, those
+	// the other wheel sent for it included.
+	unstall()
+	busy.Close()
+	require.Eventually(t, func() bool { return ports.SchedulerStats().Streams == 0 },
+		10*time.Second, time.Millisecond, "both wheels stop")
+	st := ports.SchedulerStats()
+	assert.Equal(t, st.Late, st.LateStalled+st.LateCPU+st.LateP+st.LateBlocked+st.LateWork,
+		"the causes add up to Late: %+v", st)
 }

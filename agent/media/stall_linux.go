@@ -92,6 +92,40 @@ func (w *stallWatch) woke(late time.Duration) lateCause {
 	return wakeCause(late, dWait, dCount)
 }
 
+// workCause is called when slots a wheel served after an on-time wake went
+// out late anyway, and says why from what the thread did since its wake:
+// put back on a CPU (it blocked: on a lock, for a P, or in the collector's
+// stop-the-world), runnable but waiting for a CPU, or neither: the work
+// itself, or a stall of the machine in the middle of it, which the guest
+// cannot tell apart.
+func (w *stallWatch) workCause() lateCause {
+	if w.fd < 0 {
+		return lateWork
+	}
+	wait, count, ok := w.read()
+	if !ok {
+		return lateWork
+	}
+	dWait, dCount := time.Duration(wait-w.wait), count-w.count
+	w.wait, w.count = wait, count
+	return midWorkCause(dWait, dCount)
+}
+
+// midWorkCause: a thread that was put on a CPU again since its wake had
+// blocked; one that waited for a CPU longer than the threshold was the
+// kernel's to run sooner; otherwise the time went on the work (or on a
+// stall the guest cannot see).
+func midWorkCause(cpuWait time.Duration, switches int64) lateCause {
+	switch {
+	case switches > 0:
+		return lateBlocked
+	case cpuWait > lateThreshold:
+		return lateCPU
+	default:
+		return lateWork
+	}
+}
+
 // wakeCause: a wake late by more than the threshold whose thread was put on
 // a CPU more than once since the previous wake blocked again after its own
 // wake-up, waiting for a P; one that waited for a CPU longer than the

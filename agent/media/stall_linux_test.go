@@ -33,6 +33,26 @@ func TestWakeCause(t *testing.T) {
 	}
 }
 
+func TestMidWorkCause(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		cpuWait  time.Duration
+		switches int64
+		want     lateCause
+	}{
+		{"neither blocked nor waiting: the work", 0, 0, lateWork},
+		{"a short wait for a CPU is still the work", 3 * ms, 0, lateWork},
+		{"waited for a CPU", 9 * ms, 0, lateCPU},
+		{"blocked (a lock, a P, stop-the-world)", 0, 1, lateBlocked},
+		{"blocked, then waited for a CPU", 9 * ms, 2, lateBlocked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, midWorkCause(tc.cpuWait, tc.switches))
+		})
+	}
+}
+
 // The watch reads the real kernel file: a sleep on the locked thread is
 // counted as one more time put on a CPU, and an on-time wake is not excused.
 func TestStallWatchReadsTheThreadsSchedstat(t *testing.T) {

@@ -13,3 +13,5 @@ func newStallWatch() *stallWatch { return &stallWatch{} }
 func (*stallWatch) close() {}
 
 func (*stallWatch) woke(time.Duration) lateCause { return lateWork }
+
+func (*stallWatch) workCause() lateCause { return lateWork }
