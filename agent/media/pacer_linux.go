@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +33,7 @@ const pacerNice = -10
 type pacer struct {
 	mode     string // what the thread got, for SchedulerStats.Pacer
 	realtime bool
+	cpu      int // the one CPU a real-time wheel's thread runs on, or -1
 
 	// The current window of the thread's CPU clock (hogging): a second.
 	window      time.Duration
@@ -47,10 +49,12 @@ const maxRealtimeBusy = 0.9
 
 // pinPacer locks the calling goroutine to its thread for good (the thread
 // ends with the goroutine, so a raised priority never returns to Go's
-// pool) and raises the thread's priority as far as it may.
-func pinPacer() *pacer {
+// pool) and raises the thread's priority as far as it may. A thread that
+// gets real time is also bound to one CPU, wheel i to the i-th the process
+// may use (bindCPU).
+func pinPacer(wheel int) *pacer {
 	runtime.LockOSThread()
-	p := &pacer{window: time.Second}
+	p := &pacer{window: time.Second, cpu: -1}
 	want := os.Getenv("CALLPLAN_MEDIA_PRIORITY")
 	var why []string
 	if want == "" || want == "realtime" {
@@ -58,6 +62,7 @@ func pinPacer() *pacer {
 		err := unix.SchedSetAttr(0, &attr, 0)
 		if err == nil {
 			p.mode, p.realtime = "SCHED_FIFO 1", true
+			p.bindCPU(wheel)
 			return p
 		}
 		why = append(why, fmt.Sprintf("SCHED_FIFO: %v", err))
@@ -75,6 +80,47 @@ func pinPacer() *pacer {
 		p.mode = fmt.Sprintf("normal (not raised: %v)", why)
 	}
 	return p
+}
+
+// processCPUs is the set of CPUs the process may run on (its main
+// thread's affinity: taskset, a cgroup's cpuset).
+var processCPUs = sync.OnceValues(func() (unix.CPUSet, error) {
+	var set unix.CPUSet
+	err := unix.SchedGetaffinity(os.Getpid(), &set)
+	return set, err
+})
+
+// bindCPU binds a real-time wheel's thread to one CPU: the wheel-th of the
+// process's (modulo their number). Stalls of this project's virtual
+// machine hit one CPU at a time, and the wheels serve each other's overdue
+// slots (scheduler.hedge); left to wake where they last ran, two real-time
+// wheels often shared a CPU, and a stall of it stalled both
+// (docs/performance.md, "Wheels that cover for each other"). Only a
+// real-time thread is bound: it runs ahead of ordinary work wherever it
+// is, where a thread at an ordinary priority bound to a busy CPU would
+// wait for it. With one CPU there is nothing to spread.
+func (p *pacer) bindCPU(wheel int) {
+	set, err := processCPUs()
+	n := set.Count()
+	if err != nil || n < 2 {
+		return
+	}
+	k := wheel % n
+	for cpu := 0; cpu < len(set)*64; cpu++ {
+		if !set.IsSet(cpu) {
+			continue
+		}
+		if k > 0 {
+			k--
+			continue
+		}
+		var one unix.CPUSet
+		one.Set(cpu)
+		if unix.SchedSetaffinity(0, &one) == nil {
+			p.cpu = cpu
+		}
+		return
+	}
 }
 
 // hogging says whether a real-time wheel has kept its CPU busy for most
@@ -108,6 +154,13 @@ func (p *pacer) demote() bool {
 		return false
 	}
 	p.realtime = false
+	if p.cpu >= 0 {
+		// At an ordinary priority the thread must be free to move
+		// off a busy CPU.
+		if set, err := processCPUs(); err == nil && unix.SchedSetaffinity(0, &set) == nil {
+			p.cpu = -1
+		}
+	}
 	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL, Nice: pacerNice}
 	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
 		attr.Nice = 0

@@ -33,7 +33,7 @@ func onPacerThread(f func(p *pacer)) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f(pinPacer())
+		f(pinPacer(0))
 	}()
 	<-done
 }
@@ -118,4 +118,40 @@ func TestPacerHoggingReadsTheThreadsCPUClock(t *testing.T) {
 	assert.False(t, first, "no window has closed yet")
 	assert.True(t, spun, "a thread busy for its whole window is hogging (%s)", mode)
 	assert.False(t, slept, "a thread asleep for its window is not")
+}
+
+// Real-time wheels each run on a CPU of their own, and a wheel dropped
+// from real time may run anywhere again.
+func TestRealtimeWheelsBindOneCPUEach(t *testing.T) {
+	all, err := processCPUs()
+	require.NoError(t, err)
+	if all.Count() < 2 {
+		t.Skipf("the process may use %d CPU: nothing to spread", all.Count())
+	}
+	type seen struct {
+		p             pacer
+		bound, demote unix.CPUSet
+	}
+	got := make([]seen, 2)
+	for wheel := range got {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p := pinPacer(wheel)
+			got[wheel].p = *p
+			_ = unix.SchedGetaffinity(0, &got[wheel].bound)
+			p.demote()
+			_ = unix.SchedGetaffinity(0, &got[wheel].demote)
+		}()
+		<-done
+	}
+	if !got[0].p.realtime {
+		t.Skipf("this system does not allow SCHED_FIFO here (%s): wheels are not bound", got[0].p.mode)
+	}
+	for wheel, g := range got {
+		assert.Equal(t, 1, g.bound.Count(), "wheel %d runs on one CPU", wheel)
+		assert.True(t, g.bound.IsSet(g.p.cpu), "wheel %d on the CPU it reports", wheel)
+		assert.Equal(t, all, g.demote, "wheel %d, demoted, may run on every CPU again", wheel)
+	}
+	assert.NotEqual(t, got[0].p.cpu, got[1].p.cpu, "two wheels, two CPUs")
 }

@@ -87,7 +87,7 @@ func (sc *scheduler) notePacer(mode string) { sc.pacer.Store(&mode) }
 func newScheduler(n int) *scheduler {
 	sc := &scheduler{shards: make([]*shard, n)}
 	for i := range sc.shards {
-		sc.shards[i] = &shard{sched: sc}
+		sc.shards[i] = &shard{sched: sc, index: i}
 	}
 	return sc
 }

@@ -27,6 +27,7 @@ const idleDue = math.MaxInt64
 // whoever serves it, so no slot is served twice or skipped.
 type shard struct {
 	sched *scheduler
+	index int // the wheel's place in sched.shards: which CPU it binds to
 
 	mu      sync.Mutex
 	slots   [slotsPerFrame][]*Session
@@ -78,7 +79,7 @@ func (sh *shard) add(s *Session) {
 // (pacer_linux.go).
 func (sh *shard) run(epoch time.Time) {
 	procs.MediaStarting() // the Ps for the wheels and receivers (threads.go)
-	pacer := pinPacer()
+	pacer := pinPacer(sh.index)
 	sh.sched.notePacer(pacer.mode)
 	watch := newStallWatch()
 	defer watch.close()
