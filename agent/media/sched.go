@@ -146,11 +146,11 @@ func (sc *scheduler) record(n int, late time.Duration, cause lateCause) {
 const hedgeAfter = 2 * time.Millisecond
 
 // hedge is called by self's thread after serving its own slots: it serves
-// the overdue slots of any other wheel more than hedgeAfter behind. It
-// only tries a late wheel's lock, so a wheel in the middle of its own work
-// is left to finish it, and it never stops another wheel's goroutine: the
-// owner does that when it wakes to an empty wheel.
-func (sc *scheduler) hedge(self *shard, watch *stallWatch) {
+// the overdue slots of any other wheel more than hedgeAfter behind, in
+// batch, its own thread's. It only tries a late wheel's lock (a thread
+// stalled while ticking a slot holds it), and it never stops another
+// wheel's goroutine: the owner does that when it wakes to an empty wheel.
+func (sc *scheduler) hedge(self *shard, watch *stallWatch, batch *sendBatch) {
 	if len(sc.shards) < 2 {
 		return
 	}
@@ -159,13 +159,7 @@ func (sc *scheduler) hedge(self *shard, watch *stallWatch) {
 		if sh == self || now-sh.nextDue.Load() < int64(hedgeAfter) {
 			continue
 		}
-		if !sh.mu.TryLock() {
-			continue
-		}
-		if sh.running {
-			sent, _ := sh.serveDue(lateOwner, watch)
-			sc.hedged.Add(uint64(sent))
-		}
-		sh.mu.Unlock()
+		sent, _ := sh.serveDue(lateOwner, watch, batch, false)
+		sc.hedged.Add(uint64(sent))
 	}
 }

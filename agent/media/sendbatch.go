@@ -8,7 +8,8 @@ import (
 
 // sendBatch collects the packets of one wheel slot, so that they leave
 // together in one system call where the OS allows it (sendbatch_linux.go)
-// and one by one where not. Only its shard's goroutine uses it.
+// and one by one where not. Each wheel's thread has its own, for whichever
+// wheel's slots it serves (shard.go).
 type sendBatch struct {
 	buf  []byte // the packets, marshalled back to back
 	pkts []batched

@@ -36,10 +36,9 @@ type shard struct {
 	epoch   time.Time  // due time of absolute slot 0 of the running goroutine
 	next    int        // the absolute slot served next
 	delayq  delayQueue // packets an impairment holds back
-	batch   sendBatch  // the slot's packets, sent together
 	// pendingLate counts late packets other wheels sent for this one
 	// since its last wake: its next wake says why they were late.
-	pendingLate uint64
+	pendingLate atomic.Uint64
 
 	// nextDue is slot next's due time on monoNow's clock, idleDue while
 	// stopped; other wheels read it without mu to see this one is late.
@@ -83,6 +82,10 @@ func (sh *shard) run(epoch time.Time) {
 	sh.sched.notePacer(pacer.mode)
 	watch := newStallWatch()
 	defer watch.close()
+	// The thread's own batch (and io_uring): it sends whatever slots the
+	// thread serves, its wheel's or another's.
+	var batch sendBatch
+	defer batch.close()
 	// cause holds from a late wake through the overdue slots it left to
 	// serve: they are late for the same reason.
 	cause := lateWork
@@ -91,26 +94,14 @@ func (sh *shard) run(epoch time.Time) {
 			sh.stallForTest()
 		}
 		due := monoBase.Add(time.Duration(sh.nextDue.Load()))
-		woke := pacer.sleepUntil(due)
-		if woke {
+		if pacer.sleepUntil(due) {
 			cause = watch.woke(time.Since(due))
+			sh.sched.causes[cause].Add(sh.pendingLate.Swap(0))
 		}
-		sh.mu.Lock()
-		if woke && sh.pendingLate > 0 {
-			sh.sched.causes[cause].Add(sh.pendingLate)
-			sh.pendingLate = 0
-		}
-		if _, empty := sh.serveDue(cause, watch); empty {
-			sh.sched.causes[cause].Add(sh.pendingLate)
-			sh.pendingLate = 0
-			sh.batch.close() // a restart makes a new ring
-			sh.running = false
-			sh.nextDue.Store(idleDue)
-			sh.mu.Unlock()
+		if _, stopped := sh.serveDue(cause, watch, &batch, true); stopped {
 			return
 		}
-		sh.mu.Unlock()
-		sh.sched.hedge(sh, watch)
+		sh.sched.hedge(sh, watch, &batch)
 		if pacer.hogging(time.Now()) && pacer.demote() {
 			sh.sched.notePacer(pacer.mode)
 		}
@@ -118,50 +109,66 @@ func (sh *shard) run(epoch time.Time) {
 }
 
 // serveDue serves, in order, every slot due by now, whichever wheel's
-// thread calls it (with mu held): it ticks each slot's sessions and sends
-// their packets, then releases the delayed packets now due. cause is why
-// the calling thread is late, if it is (lateOwner: it serves another
-// wheel's slots, whose own wake will say); watch is that thread's. It says
-// how many packets the scheduler sent and whether the wheel is left with
-// nothing to do.
-func (sh *shard) serveDue(cause lateCause, watch *stallWatch) (sent int, empty bool) {
+// thread calls it: under mu it ticks the slot's sessions and releases the
+// delayed packets now due, then it sends them in batch with mu released,
+// so that another wheel can serve the next slots if this thread stalls in
+// the system call. cause is why the calling thread is late, if it is
+// (lateOwner: it serves another wheel's slots, whose own wake will say);
+// watch is that thread's. The owner's call stops the wheel when it finds
+// nothing left to do (stopped); another wheel's leaves that to the owner.
+func (sh *shard) serveDue(cause lateCause, watch *stallWatch, batch *sendBatch, owner bool) (sent int, stopped bool) {
 	for {
-		due := sh.epoch.Add(time.Duration(sh.next) * slotInterval)
-		if time.Now().Before(due) {
-			break
+		if owner {
+			sh.mu.Lock()
+		} else if !sh.mu.TryLock() {
+			return sent, false
 		}
-		n := sh.serveSlot(sh.next % slotsPerFrame)
+		due := sh.epoch.Add(time.Duration(sh.next) * slotInterval)
+		if !sh.running || time.Now().Before(due) {
+			if owner && sh.n == 0 && sh.delayq.Len() == 0 {
+				sh.sched.causes[cause].Add(sh.pendingLate.Swap(0))
+				sh.running = false
+				sh.nextDue.Store(idleDue)
+				stopped = true
+			}
+			sh.mu.Unlock()
+			return sent, stopped
+		}
+		n := sh.serveSlot(sh.next%slotsPerFrame, batch)
 		sh.next++
 		sh.nextDue.Store(int64(due.Add(slotInterval).Sub(monoBase)))
-		if n > 0 {
-			// Each packet counts as sent when its slot's batch went
-			// out (monotonic clock: due and now both carry it).
-			late := time.Since(due)
-			if late > lateThreshold && cause == lateWork {
-				// Woke on time, late anyway: what did the thread
-				// do meanwhile? Asked once: the answer holds for
-				// the rest of this pass.
-				cause = watch.workCause()
-			}
-			sh.sched.record(n, late, cause)
-			if late > lateThreshold && cause == lateOwner {
-				sh.pendingLate += uint64(n)
-			}
-			sent += n
+		sh.delayq.flush(time.Now(), batch)
+		sh.mu.Unlock()
+
+		// Each packet counts as sent when its slot's batch went out
+		// (monotonic clock: due and now both carry it).
+		batch.flush()
+		if n == 0 {
+			continue
 		}
-		sh.delayq.flush(time.Now(), &sh.batch)
+		late := time.Since(due)
+		if late > lateThreshold && cause == lateWork {
+			// Woke on time, late anyway: what did the thread do
+			// meanwhile? Asked once: the answer holds for the rest of
+			// this pass.
+			cause = watch.workCause()
+		}
+		sh.sched.record(n, late, cause)
+		if late > lateThreshold && cause == lateOwner {
+			sh.pendingLate.Add(uint64(n))
+		}
+		sent += n
 	}
-	return sent, sh.n == 0 && sh.delayq.Len() == 0
 }
 
-// serveSlot ticks slot k's sessions, sends their packets together, drops
+// serveSlot ticks slot k's sessions, adds their packets to batch, drops
 // the sessions with nothing more to send, and says how many sent.
-func (sh *shard) serveSlot(k int) int {
+func (sh *shard) serveSlot(k int, batch *sendBatch) int {
 	list := sh.slots[k]
 	kept := list[:0]
 	sent := 0
 	for _, s := range list {
-		keep, didSend := s.tick(time.Now(), &sh.delayq, &sh.batch)
+		keep, didSend := s.tick(time.Now(), &sh.delayq, batch)
 		if didSend {
 			sent++
 		}
@@ -173,6 +180,5 @@ func (sh *shard) serveSlot(k int) int {
 	}
 	clear(list[len(kept):])
 	sh.slots[k] = kept
-	sh.batch.flush()
 	return sent
 }
