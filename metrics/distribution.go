@@ -135,9 +135,9 @@ func newDistribution() distribution {
 	}
 }
 
-func scopesOf(r *Record) []scope {
-	out := []scope{{}}
-	for _, s := range []scope{{'s', r.Stage}, {'f', r.Flow}, {'n', r.CallerNode}} {
+func scopesOf(buf *[4]scope, r *Record) []scope {
+	out := append(buf[:0], scope{})
+	for _, s := range [...]scope{{'s', r.Stage}, {'f', r.Flow}, {'n', r.CallerNode}} {
 		if s.name != "" {
 			out = append(out, s)
 		}
@@ -178,7 +178,8 @@ func (d *distribution) second(s scope, node string) *CalleeSecond {
 
 // received counts r's callee leg as arrived.
 func (d *distribution) received(r *Record) {
-	for _, s := range scopesOf(r) {
+	var buf [4]scope
+	for _, s := range scopesOf(&buf, r) {
 		d.total(s, r.CalleeNode).Received++
 		d.second(s, r.CalleeNode).Received++
 	}
@@ -234,7 +235,8 @@ func (d *distribution) ended(r *Record) {
 	}
 	answered := !r.CalleeAnswer.IsZero() || r.Answered()
 	failed := r.Outcome == OutcomeFailed
-	for _, s := range scopesOf(r) {
+	var buf [4]scope
+	for _, s := range scopesOf(&buf, r) {
 		t, b := d.total(s, r.CalleeNode), d.second(s, r.CalleeNode)
 		if answered {
 			t.Answered++

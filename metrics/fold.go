@@ -38,7 +38,7 @@ func foldEnd(r *Record, t tally, pdd, setup, answer, duration recorder) {
 		incr(t.causes, c)
 	}
 	if r.SIPStatus > 0 {
-		incr(t.sip, strconv.Itoa(r.SIPStatus))
+		incr(t.sip, sipStatusText(r.SIPStatus))
 	}
 	if v, ok := r.PDD(); ok {
 		pdd.add(v)
@@ -52,6 +52,26 @@ func foldEnd(r *Record, t tally, pdd, setup, answer, duration recorder) {
 	if v, ok := r.Duration(); ok {
 		duration.add(v)
 	}
+}
+
+// sipStatusTexts are the SIP statuses' decimal texts, made once: a call's
+// end is folded into up to seven tallies (the run's, its stage's, flow's and
+// node's, and the open second's three), and strconv.Itoa allocates for
+// every number from 100 up.
+var sipStatusTexts = func() (t [700]string) {
+	for i := 100; i < len(t); i++ {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+// sipStatusText is n in decimal, from sipStatusTexts when it is a SIP
+// status.
+func sipStatusText(n int) string {
+	if n >= 100 && n < len(sipStatusTexts) {
+		return sipStatusTexts[n]
+	}
+	return strconv.Itoa(n)
 }
 
 // incr counts k in *m, making the map on first use: a second's breakdowns

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -45,4 +46,13 @@ func TestSecondAndGroupFoldAlike(t *testing.T) {
 	assert.Equal(t, sec.PDD.Count, grp.PDD.Count)
 	assert.Equal(t, sec.SetupLatency.Count, grp.SetupLatency.Count)
 	assert.Equal(t, sec.AnswerLatency.Count, grp.AnswerLatency.Count)
+}
+
+// TestSIPStatusText: the kept texts are the numbers' own, inside the SIP
+// range and out of it.
+func TestSIPStatusText(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 99, 100, 180, 200, 487, 699, 700, 1000} {
+		assert.Equal(t, strconv.Itoa(n), sipStatusText(n), "%d", n)
+	}
 }

@@ -49,7 +49,8 @@ func (c *Collector) Missed(stage string, n int64) {
 	defer c.mu.Unlock()
 	c.roll(c.clock())
 	c.cur.s.Missed += n
-	for _, g := range c.groups(stage, "", "") {
+	var buf [4]*groupAcc
+	for _, g := range c.groups(&buf, stage, "", "") {
 		g.g.Missed += n
 	}
 }
@@ -61,7 +62,7 @@ func (c *Collector) PacingLag(stage string, lag time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// Every arrival passes here: the run's and the stage's histograms are
-	// found without groups(), which allocates.
+	// found without groups(), which looks up the flow and node maps too.
 	c.all.lag.add(lag)
 	if a, ok := c.stages[stage]; ok {
 		a.lag.add(lag)
