@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,7 +42,10 @@ func originateCommand(o Origination, s ESLOriginate) (string, error) {
 	if o.Timeout > 0 {
 		timeout = strconv.Itoa(int(o.Timeout / time.Second))
 	}
-	vars := []esl.Var{
+	// Sized once for every variable: appending the plan's to the ten
+	// fixed ones regrew the list for every call.
+	vars := make([]esl.Var, 0, 11+len(o.Headers)+len(o.Variables))
+	vars = append(vars, []esl.Var{
 		{Name: "origination_uuid", Value: o.CallID},
 		{Name: "sip_h_X-callplan-call", Value: o.CallID},
 		{Name: "sip_h_X-callplan-run", Value: o.RunID},
@@ -54,14 +56,15 @@ func originateCommand(o Origination, s ESLOriginate) (string, error) {
 		{Name: "origination_caller_id_number", Value: o.CallerIDNumber},
 		{Name: "originate_timeout", Value: timeout},
 		{Name: "ignore_early_media", Value: strconv.FormatBool(s.IgnoreEarlyMedia)},
-	}
+	}...)
 	if len(s.Codecs) > 0 {
 		vars = append(vars, esl.Var{Name: "absolute_codec_string", Value: strings.Join(s.Codecs, ",")})
 	}
-	for _, k := range slices.Sorted(maps.Keys(o.Headers)) {
+	var kb [16]string
+	for _, k := range appendSortedKeys(kb[:0], o.Headers) {
 		vars = append(vars, esl.Var{Name: "sip_h_" + k, Value: o.Headers[k]})
 	}
-	for _, k := range slices.Sorted(maps.Keys(o.Variables)) {
+	for _, k := range appendSortedKeys(kb[:0], o.Variables) {
 		vars = append(vars, esl.Var{Name: k, Value: o.Variables[k]})
 	}
 	ep := esl.Sofia(s.Profile, o.Destination)
@@ -73,6 +76,17 @@ func originateCommand(o Origination, s ESLOriginate) (string, error) {
 		return "", fmt.Errorf("%w: %w", ErrBadOrigination, err)
 	}
 	return cmd, nil
+}
+
+// appendSortedKeys appends m's keys to dst in order: into the caller's
+// array, as a plan's few headers and variables fit, where
+// slices.Sorted(maps.Keys(m)) made two lists a call.
+func appendSortedKeys(dst []string, m map[string]string) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return dst
 }
 
 // actionCommand is the api command that performs a on leg uuid
