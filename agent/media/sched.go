@@ -138,12 +138,15 @@ func (sc *scheduler) record(n int, late time.Duration, cause lateCause) {
 
 // hedgeAfter is how late a wheel's next slot may be before another wheel
 // serves it. A running wheel's real-time thread wakes within a fraction of
-// a millisecond of its slot (docs/performance.md); one that is 2 ms late
-// is stalled, most often because the host did not run its virtual CPU for
-// 20-30 ms, and the stalls hit one virtual CPU at a time. The other wheels
-// look once a millisecond, so a hedged slot leaves about 2-3 ms late,
-// inside the 5 ms that counts as late, instead of a whole stall late.
-const hedgeAfter = 2 * time.Millisecond
+// a millisecond of its slot (docs/performance.md); one that is a
+// millisecond late is most often stalled, because the host did not run its
+// virtual CPU for 20-30 ms, and the stalls hit one virtual CPU at a time.
+// The other wheels look once a millisecond, so a hedged slot leaves about
+// 1-2 ms late, inside the 5 ms that counts as late, instead of a whole
+// stall late; the sooner they step in, the less a stall of their own CPU
+// in the next milliseconds makes it late anyway. Serving a wheel that was
+// only slow costs nothing: the slot goes out once, whoever sends it.
+const hedgeAfter = time.Millisecond
 
 // hedge is called by self's thread after serving its own slots: it serves
 // the overdue slots of any other wheel more than hedgeAfter behind, in
@@ -159,7 +162,7 @@ func (sc *scheduler) hedge(self *shard, watch *stallWatch, batch *sendBatch) {
 		if sh == self || now-sh.nextDue.Load() < int64(hedgeAfter) {
 			continue
 		}
-		sent, _ := sh.serveDue(lateOwner, watch, batch, false)
+		sent, _ := sh.serveDue(lateOwner, watch, batch, self)
 		sc.hedged.Add(uint64(sent))
 	}
 }

@@ -98,7 +98,7 @@ func (sh *shard) run(epoch time.Time) {
 			cause = watch.woke(time.Since(due))
 			sh.sched.causes[cause].Add(sh.pendingLate.Swap(0))
 		}
-		if _, stopped := sh.serveDue(cause, watch, &batch, true); stopped {
+		if _, stopped := sh.serveDue(cause, watch, &batch, nil); stopped {
 			return
 		}
 		sh.sched.hedge(sh, watch, &batch)
@@ -115,9 +115,16 @@ func (sh *shard) run(epoch time.Time) {
 // the system call. cause is why the calling thread is late, if it is
 // (lateOwner: it serves another wheel's slots, whose own wake will say);
 // watch is that thread's. The owner's call stops the wheel when it finds
-// nothing left to do (stopped); another wheel's leaves that to the owner.
-func (sh *shard) serveDue(cause lateCause, watch *stallWatch, batch *sendBatch, owner bool) (sent int, stopped bool) {
+// nothing left to do (stopped). Another wheel's call (helper, the wheel
+// whose thread it is) leaves that to the owner, and returns as soon as
+// its own wheel's next slot is due: a thread keeps its own wheel on time
+// and serves the other's backlog in between.
+func (sh *shard) serveDue(cause lateCause, watch *stallWatch, batch *sendBatch, helper *shard) (sent int, stopped bool) {
+	owner := helper == nil
 	for {
+		if helper != nil && monoNow() >= helper.nextDue.Load() {
+			return sent, false
+		}
 		if owner {
 			sh.mu.Lock()
 		} else if !sh.mu.TryLock() {
