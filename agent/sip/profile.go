@@ -111,10 +111,11 @@ func Start(ctx context.Context, cfg Config) (*Profile, error) {
 	}
 	log = log.With("profile", cfg.Name)
 
-	udp, tcp, err := listenPair(ctx, cfg.Addr)
+	udp, rawTCP, err := listenPair(ctx, cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("starting sip profile %s: %w", cfg.Name, err)
 	}
+	tcp := closeConnsOnClose(rawTCP)
 	// Bursts of thousands of requests a second overflow the default socket
 	// buffer (about 200 kB) while the reader is busy parsing; a drop costs a
 	// 500 ms retransmission, or, when SIPp takes a retransmitted 200 for the
