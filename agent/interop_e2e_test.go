@@ -146,7 +146,7 @@ func BenchmarkAgentVsSIPp(b *testing.B) {
 			c.RTPPortMin, c.RTPPortMax = 20000, 60000
 		})
 		d := newLoopDriver(b, a, 500)
-		start = time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		for range calls {
 			d.originate()
 		}
@@ -157,10 +157,13 @@ func BenchmarkAgentVsSIPp(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		agentRate := float64(calls) / time.Since(start).Seconds()
+		cpu := cpuTime() - cpu0
 		tune.Stop()
 		b.ReportMetric(base, "sipp_calls/s")
 		b.ReportMetric(agentRate, "agent_calls/s")
 		b.ReportMetric(agentRate/base, "ratio")
 		b.ReportMetric(float64(d.fail.Load()), "agent_failed")
+		// agent and driver, as BenchmarkLoopCallsESL's cpu_µs/call
+		b.ReportMetric(float64(cpu.Microseconds())/float64(calls), "agent_cpu_µs/call")
 	}
 }
