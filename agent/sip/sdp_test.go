@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"bytes"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -109,4 +111,52 @@ func FuzzParseSDP(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v != %+v", body, again, m)
 		}
 	})
+}
+
+// buildSDPFmt is buildSDP as it was written with fmt, kept as the oracle of
+// the hand-appended version.
+func buildSDPFmt(ip netip.Addr, port uint16, sessID, version uint64, codecs []media.Codec, dtmf bool) []byte {
+	var b bytes.Buffer
+	ipv := "IP4"
+	if ip.Is6() && !ip.Is4In6() {
+		ipv = "IP6"
+	}
+	fmt.Fprintf(&b, "v=0\r\no=callplan %d %d IN %s %s\r\ns=callplan\r\nc=IN %s %s\r\nt=0 0\r\nm=audio %d RTP/AVP", sessID, version, ipv, ip, ipv, ip, port)
+	for _, c := range codecs {
+		fmt.Fprintf(&b, " %d", c.PayloadType)
+	}
+	if dtmf {
+		fmt.Fprintf(&b, " %d", media.TelephoneEvent)
+	}
+	b.WriteString("\r\n")
+	for _, c := range codecs {
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", c.PayloadType, c.Name, c.ClockRate)
+	}
+	if dtmf {
+		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", media.TelephoneEvent, media.TelephoneEvent)
+	}
+	b.WriteString("a=ptime:20\r\na=sendrecv\r\n")
+	return b.Bytes()
+}
+
+func TestBuildSDPMatchesFmt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ip      string
+		port    uint16
+		id, ver uint64
+		codecs  []media.Codec
+		dtmf    bool
+	}{
+		{"127.0.0.1", 30000, 1, 2, []media.Codec{media.PCMA, media.PCMU}, true},
+		{"10.1.2.3", 65534, 18446744073709551615, 0, []media.Codec{media.PCMU}, false},
+		{"::1", 16384, 42, 43, []media.Codec{media.PCMU, media.PCMA}, true},
+		{"fe80::1%eth0", 2, 7, 7, nil, true},
+		{"::ffff:192.0.2.1", 20000, 9, 10, []media.Codec{media.PCMA}, false},
+	}
+	for _, tt := range tests {
+		ip := netip.MustParseAddr(tt.ip)
+		want := buildSDPFmt(ip, tt.port, tt.id, tt.ver, tt.codecs, tt.dtmf)
+		assert.Equal(t, string(want), string(buildSDP(ip, tt.port, tt.id, tt.ver, tt.codecs, tt.dtmf)), tt.ip)
+	}
 }
