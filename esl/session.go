@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/callplan/callplan/internal/queue"
 )
 
 // session is one TCP connection: one reader goroutine, writes serialised
@@ -20,9 +22,11 @@ type session struct {
 	nc net.Conn
 	r  *Reader
 
-	wmu     sync.Mutex
-	pmu     sync.Mutex
-	pending []*request
+	wmu sync.Mutex
+	// pending are the requests waiting for their replies, oldest first.
+	// A queue rather than a slice re-sliced from the front, which
+	// reallocated every few commands as it slid along its array.
+	pending queue.Queue[*request]
 
 	lastFrame atomic.Int64 // unix nanos of the last frame read
 	sawHB     atomic.Bool
@@ -36,6 +40,12 @@ type session struct {
 type request struct {
 	reply chan result // buffered: the reader never waits for an abandoned caller
 }
+
+// requests keeps answered requests for the next command: a request and
+// its channel were two of the allocations of every api command. Only a
+// request whose reply its caller took goes back; one abandoned on its
+// context may still get its late reply.
+var requests = sync.Pool{New: func() any { return &request{reply: make(chan result, 1)} }}
 
 type result struct {
 	f   *Frame
@@ -60,11 +70,7 @@ func (s *session) fail(err error) {
 		s.err = err
 		close(s.dead)
 		_ = s.nc.Close()
-		s.pmu.Lock()
-		pending := s.pending
-		s.pending = nil
-		s.pmu.Unlock()
-		for _, r := range pending {
+		for _, r := range s.pending.Drain() {
 			r.reply <- result{err: err}
 		}
 	})
@@ -75,7 +81,7 @@ func (s *session) roundTrip(ctx context.Context, cmd *Command, writeTimeout time
 	if err != nil {
 		return nil, err
 	}
-	req := &request{reply: make(chan result, 1)}
+	req := requests.Get().(*request)
 	s.wmu.Lock()
 	select {
 	case <-s.dead:
@@ -83,9 +89,7 @@ func (s *session) roundTrip(ctx context.Context, cmd *Command, writeTimeout time
 		return nil, fmt.Errorf("%s: %w", firstWord(cmd.Line), s.err)
 	default:
 	}
-	s.pmu.Lock()
-	s.pending = append(s.pending, req)
-	s.pmu.Unlock()
+	s.pending.Push(req)
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(writeTimeout)
@@ -110,6 +114,7 @@ func (s *session) roundTrip(ctx context.Context, cmd *Command, writeTimeout time
 	}
 	select {
 	case res := <-req.reply:
+		requests.Put(req)
 		if res.err != nil {
 			return nil, fmt.Errorf("%s: %w", firstWord(cmd.Line), res.err)
 		}
@@ -149,15 +154,8 @@ func (s *session) readLoop(c *Conn) {
 		s.lastFrame.Store(time.Now().UnixNano())
 		switch ct {
 		case ContentCommandReply, ContentAPIResponse:
-			s.pmu.Lock()
-			var req *request
-			if len(s.pending) > 0 {
-				req = s.pending[0]
-				s.pending[0] = nil
-				s.pending = s.pending[1:]
-			}
-			s.pmu.Unlock()
-			if req == nil {
+			req, ok := s.pending.TryPop()
+			if !ok {
 				s.fail(fmt.Errorf("%s %q with no command waiting: %w", f.ContentType(), f.ReplyText(), ErrProtocol))
 				return
 			}
