@@ -79,6 +79,10 @@ type scheduler struct {
 	maxLate atomic.Int64
 	hedged  atomic.Uint64
 	pacer   atomic.Pointer[string]
+
+	// noHedge turns hedging off, for a benchmark to compare (set before
+	// the first wheel starts).
+	noHedge bool
 }
 
 func (sc *scheduler) notePacer(mode string) { sc.pacer.Store(&mode) }
@@ -154,7 +158,7 @@ const hedgeAfter = time.Millisecond
 // stalled while ticking a slot holds it), and it never stops another
 // wheel's goroutine: the owner does that when it wakes to an empty wheel.
 func (sc *scheduler) hedge(self *shard, watch *stallWatch, batch *sendBatch) {
-	if len(sc.shards) < 2 {
+	if sc.noHedge || len(sc.shards) < 2 {
 		return
 	}
 	now := monoNow()

@@ -19,14 +19,31 @@ import (
 // stream, and how long the process's threads waited for a CPU (Linux).
 // BenchmarkMediaCalls in package agent does the same with SIP, ESL
 // and the channel model on top.
+//
+// CALLPLAN_STREAM_STALL_MS stalls the first wheel's thread that long once a
+// second, as this project's host stalls a virtual CPU (shard.go), and
+// CALLPLAN_STREAM_HEDGE=off stops the other wheels from covering for it:
+// the two side by side show what hedging does against a stall of one CPU,
+// without waiting for the host to stall one.
 func BenchmarkStreams(b *testing.B) {
 	pairs := benchEnv("CALLPLAN_STREAM_PAIRS", 1000)
 	hold := time.Duration(benchEnv("CALLPLAN_STREAM_SECONDS", 60)) * time.Second
+	stall := time.Duration(benchEnv("CALLPLAN_STREAM_STALL_MS", 0)) * time.Millisecond
 	// The Ps `callplan agent` runs with (internal/procs), before the
 	// engine counts its wheels and receivers; GOMAXPROCS set wins.
 	b.Cleanup(procs.Spare(os.LookupEnv))
 	ports, err := NewPorts(16384, 65000)
 	require.NoError(b, err)
+	ports.sched.noHedge = os.Getenv("CALLPLAN_STREAM_HEDGE") == "off"
+	if stall > 0 {
+		var last time.Time
+		ports.sched.shards[0].stallForTest = func() {
+			if time.Since(last) >= time.Second {
+				last = time.Now()
+				time.Sleep(stall) // the injected stall itself
+			}
+		}
+	}
 	var sessions []*Session
 	for range pairs {
 		x, err := ports.Open(loopback)
