@@ -72,7 +72,7 @@ type Profile struct {
 	// cancelWait bounds how long a cancelled INVITE waits for its final
 	// response: 64*T1 (tests shorten it).
 	cancelWait time.Duration
-	bg         sync.WaitGroup
+	bg         background
 	serve      sync.WaitGroup
 
 	mu       sync.Mutex
