@@ -11,13 +11,13 @@ import (
 )
 
 // startedOn opens a session on ports and starts it toward a new peer.
-func startedOn(t *testing.T, ports *Ports) (*Session, *net.UDPConn) {
+func startedOn(t *testing.T, ports *Ports, codec Codec) (*Session, *net.UDPConn) {
 	t.Helper()
 	s, err := ports.Open(loopback)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	far := peer(t)
-	require.NoError(t, s.Start(far.LocalAddr().(*net.UDPAddr).AddrPort(), PCMU))
+	require.NoError(t, s.Start(far.LocalAddr().(*net.UDPAddr).AddrPort(), codec))
 	return s, far
 }
 
@@ -37,9 +37,9 @@ func TestHedgeServesAStalledWheel(t *testing.T) {
 	// round-robin from 1), whose thread then blocks before its first sleep.
 	ports.sched.shards[1].stallForTest = func() { <-release }
 
-	stalled, stalledFar := startedOn(t, ports)
+	stalled, stalledFar := startedOn(t, ports, PCMU)
 	play := stalled.SetSource(&frames{n: 50})
-	busy, busyFar := startedOn(t, ports)
+	busy, busyFar := startedOn(t, ports, PCMU)
 	busy.SetSource(&frames{n: -1})
 	readPackets(t, busyFar, 1) // the hedging wheel is running
 

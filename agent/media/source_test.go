@@ -58,12 +58,7 @@ func started(t *testing.T, codec Codec) (*Session, *net.UDPConn) {
 	t.Helper()
 	ports, err := NewPorts(43000, 43999)
 	require.NoError(t, err)
-	s, err := ports.Open(loopback)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	far := peer(t)
-	require.NoError(t, s.Start(far.LocalAddr().(*net.UDPAddr).AddrPort(), codec))
-	return s, far
+	return startedOn(t, ports, codec)
 }
 
 // readPackets reads n RTP packets from c (deadline generous for a loaded

@@ -80,16 +80,11 @@ func (w *stallWatch) read() (wait, count int64, ok bool) {
 // says why (wakeCause). Without schedstat a late wake is put down to the
 // wheel's own work, so nothing is excused.
 func (w *stallWatch) woke(late time.Duration) lateCause {
-	if w.fd < 0 {
-		return lateWork
-	}
-	wait, count, ok := w.read()
+	cpuWait, switches, ok := w.since()
 	if !ok {
 		return lateWork
 	}
-	dWait, dCount := time.Duration(wait-w.wait), count-w.count
-	w.wait, w.count = wait, count
-	return wakeCause(late, dWait, dCount)
+	return wakeCause(late, cpuWait, switches)
 }
 
 // workCause is called when slots a wheel served after an on-time wake went
@@ -99,16 +94,26 @@ func (w *stallWatch) woke(late time.Duration) lateCause {
 // itself, or a stall of the machine in the middle of it, which the guest
 // cannot tell apart.
 func (w *stallWatch) workCause() lateCause {
-	if w.fd < 0 {
-		return lateWork
-	}
-	wait, count, ok := w.read()
+	cpuWait, switches, ok := w.since()
 	if !ok {
 		return lateWork
 	}
-	dWait, dCount := time.Duration(wait-w.wait), count-w.count
+	return midWorkCause(cpuWait, switches)
+}
+
+// since reads the thread's schedstat and says how long it waited for a CPU
+// and how often it was put on one since the previous read.
+func (w *stallWatch) since() (cpuWait time.Duration, switches int64, ok bool) {
+	if w.fd < 0 {
+		return 0, 0, false
+	}
+	wait, count, ok := w.read()
+	if !ok {
+		return 0, 0, false
+	}
+	cpuWait, switches = time.Duration(wait-w.wait), count-w.count
 	w.wait, w.count = wait, count
-	return midWorkCause(dWait, dCount)
+	return cpuWait, switches, true
 }
 
 // midWorkCause: a thread that was put on a CPU again since its wake had
