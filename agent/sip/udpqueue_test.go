@@ -28,25 +28,10 @@ func TestQueuedConnDeliversInOrderAndCloses(t *testing.T) {
 	}
 	buf := make([]byte, 100)
 	for i := range n {
-		type read struct {
-			k    int
-			from net.Addr
-			err  error
-		}
-		got := make(chan read, 1)
-		go func() {
-			k, from, err := q.ReadFrom(buf)
-			got <- read{k, from, err}
-		}()
-		select {
-		case r := <-got:
-			require.NoError(t, r.err)
-			require.Equal(t, 2, r.k)
-			require.Equal(t, []byte{byte(i), 0xAB}, buf[:2], "datagram %d", i)
-			assert.Equal(t, sender.LocalAddr().String(), r.from.String())
-		case <-time.After(5 * time.Second):
-			require.FailNowf(t, "datagram missing", "%d", i)
-		}
+		k, from := readWithin(t, q, buf, i)
+		require.Equal(t, 2, k)
+		require.Equal(t, []byte{byte(i), 0xAB}, buf[:2], "datagram %d", i)
+		assert.Equal(t, sender.LocalAddr().String(), from.String())
 	}
 
 	done := make(chan error, 1)
@@ -101,24 +86,33 @@ func TestQueuedConnSizesAndSenders(t *testing.T) {
 	for i, s := range sends {
 		_, err := senders[s.from].Write(s.data)
 		require.NoError(t, err)
-		type read struct {
-			k    int
-			from net.Addr
-			err  error
-		}
-		got := make(chan read, 1)
-		go func() {
-			k, from, err := q.ReadFrom(buf)
-			got <- read{k, from, err}
-		}()
-		select {
-		case r := <-got:
-			require.NoError(t, r.err)
-			require.Equal(t, s.data, buf[:r.k], "datagram %d", i)
-			assert.Equal(t, senders[s.from].LocalAddr().String(), r.from.String(), "datagram %d", i)
-			assert.Equal(t, "udp", r.from.Network())
-		case <-time.After(5 * time.Second):
-			require.FailNowf(t, "datagram missing", "%d", i)
-		}
+		k, from := readWithin(t, q, buf, i)
+		require.Equal(t, s.data, buf[:k], "datagram %d", i)
+		assert.Equal(t, senders[s.from].LocalAddr().String(), from.String(), "datagram %d", i)
+		assert.Equal(t, "udp", from.Network())
+	}
+}
+
+// readWithin reads datagram i from q into buf, failing the test if none
+// comes within 5 s.
+func readWithin(t *testing.T, q *queuedConn, buf []byte, i int) (int, net.Addr) {
+	t.Helper()
+	type read struct {
+		k    int
+		from net.Addr
+		err  error
+	}
+	got := make(chan read, 1)
+	go func() {
+		k, from, err := q.ReadFrom(buf)
+		got <- read{k, from, err}
+	}()
+	select {
+	case r := <-got:
+		require.NoError(t, r.err, "datagram %d", i)
+		return r.k, r.from
+	case <-time.After(5 * time.Second):
+		require.FailNowf(t, "datagram missing", "%d", i)
+		return 0, nil
 	}
 }
