@@ -120,26 +120,12 @@ func BenchmarkMediaCalls(b *testing.B) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	frames := s1.Frames - s0.Frames
-	late := s1.Late - s0.Late
 	b.Logf("wheel threads: %s", s1.Pacer)
 	b.ReportMetric(float64(calls), "calls")
 	b.ReportMetric(toUp.Seconds(), "s-to-all-up")
 	b.ReportMetric(held.Seconds(), "s-held")
 	b.ReportMetric(float64(frames)/held.Seconds()/float64(2*calls), "pkts/s/leg")
-	b.ReportMetric(100*float64(late)/float64(max(frames, 1)), "%late>5ms")
-	// Why they were late (media/stall_linux.go): the machine under the
-	// process stalled, the wheel waited for a CPU or for a Go P, or its
-	// work took too long. Only the first is not the engine's doing.
-	for _, c := range []struct {
-		unit string
-		n    uint64
-	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-blocked", s1.LateBlocked - s0.LateBlocked}, {"%late-work", s1.LateWork - s0.LateWork}} {
-		b.ReportMetric(100*float64(c.n)/float64(max(frames, 1)), c.unit)
-	}
-	// Sent by another wheel because their own was stalled (shard.go).
-	b.ReportMetric(100*float64(s1.Hedged-s0.Hedged)/float64(max(frames, 1)), "%hedged")
-	b.ReportMetric(100*float64(s1.Late10-s0.Late10)/float64(max(frames, 1)), "%late>10ms")
-	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
+	s1.ReportSince(s0, b.ReportMetric)
 	mu.Lock()
 	b.ReportMetric(100*float64(lost)/float64(max(expected, 1)), "%loss")
 	b.ReportMetric(float64(inPackets), "pkts-received")

@@ -103,6 +103,32 @@ func (sc *scheduler) add(s *Session) {
 	sh.add(s)
 }
 
+// ReportSince reports the pacing between prev and s through report
+// (testing.B.ReportMetric fits), as the media benchmarks print it: the
+// packets sent more than 5 and 10 ms late, why the late ones were late
+// (stall_linux.go; only "stalled" is not the engine's doing), those another
+// wheel sent (shard.go), as percentages of the packets sent, and the latest
+// any packet was sent.
+func (s SchedulerStats) ReportSince(prev SchedulerStats, report func(value float64, unit string)) {
+	frames := float64(max(s.Frames-prev.Frames, 1))
+	for _, c := range []struct {
+		unit     string
+		now, was uint64
+	}{
+		{"%late>5ms", s.Late, prev.Late},
+		{"%late-stalled", s.LateStalled, prev.LateStalled},
+		{"%late-cpu", s.LateCPU, prev.LateCPU},
+		{"%late-p", s.LateP, prev.LateP},
+		{"%late-blocked", s.LateBlocked, prev.LateBlocked},
+		{"%late-work", s.LateWork, prev.LateWork},
+		{"%hedged", s.Hedged, prev.Hedged},
+		{"%late>10ms", s.Late10, prev.Late10},
+	} {
+		report(100*float64(c.now-c.was)/frames, c.unit)
+	}
+	report(float64(s.MaxLate.Microseconds())/1000, "ms-max-late")
+}
+
 func (sc *scheduler) stats() SchedulerStats {
 	st := SchedulerStats{Frames: sc.frames.Load(), Late: sc.late.Load(), Late10: sc.late10.Load(), MaxLate: time.Duration(sc.maxLate.Load()), Hedged: sc.hedged.Load()}
 	st.LateStalled, st.LateCPU = sc.causes[lateStalled].Load(), sc.causes[lateCPU].Load()

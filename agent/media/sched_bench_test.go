@@ -84,20 +84,7 @@ func BenchmarkStreams(b *testing.B) {
 	b.ReportMetric(float64(2*pairs), "streams")
 	b.ReportMetric(float64(frames)/held.Seconds()/float64(2*pairs), "pkts/s/stream")
 	b.ReportMetric(float64(in1-in0)/held.Seconds()/float64(2*pairs), "rcvd/s/stream")
-	b.ReportMetric(100*float64(s1.Late-s0.Late)/float64(max(frames, 1)), "%late>5ms")
-	// Why they were late (stall_linux.go): the machine under the
-	// process stalled, the wheel waited for a CPU or for a Go P, or its
-	// work took too long. Only the first is not the engine's doing.
-	for _, c := range []struct {
-		unit string
-		n    uint64
-	}{{"%late-stalled", s1.LateStalled - s0.LateStalled}, {"%late-cpu", s1.LateCPU - s0.LateCPU}, {"%late-p", s1.LateP - s0.LateP}, {"%late-blocked", s1.LateBlocked - s0.LateBlocked}, {"%late-work", s1.LateWork - s0.LateWork}} {
-		b.ReportMetric(100*float64(c.n)/float64(max(frames, 1)), c.unit)
-	}
-	// Sent by another wheel because their own was stalled (shard.go).
-	b.ReportMetric(100*float64(s1.Hedged-s0.Hedged)/float64(max(frames, 1)), "%hedged")
-	b.ReportMetric(100*float64(s1.Late10-s0.Late10)/float64(max(frames, 1)), "%late>10ms")
-	b.ReportMetric(float64(s1.MaxLate.Microseconds())/1000, "ms-max-late")
+	s1.ReportSince(s0, b.ReportMetric)
 	b.ReportMetric(100*float64(lost)/float64(max(expected, 1)), "%loss")
 	b.ReportMetric(100*cpu.Seconds()/held.Seconds()/float64(2*pairs), "%cpu/stream")
 	// Time the process's threads spent runnable but not running, per
