@@ -59,7 +59,7 @@ func (sh *shard) add(s *Session) {
 		sh.nextDue.Store(int64(now.Sub(monoBase)))
 		sh.slots[0] = append(sh.slots[0], s)
 		sh.n++
-		go sh.run(now)
+		go sh.run()
 		return
 	}
 	// The next slot due at or after now, and not one served already.
@@ -76,7 +76,7 @@ func (sh *shard) add(s *Session) {
 // serves those of any other wheel that is stalled (scheduler.hedge). A
 // real-time wheel that keeps its CPU busy gives real-time priority up
 // (pacer_linux.go).
-func (sh *shard) run(epoch time.Time) {
+func (sh *shard) run() {
 	procs.MediaStarting() // the Ps for the wheels and receivers (threads.go)
 	pacer := pinPacer(sh.index)
 	sh.sched.notePacer(pacer.mode)
